@@ -1,0 +1,310 @@
+"""The lab's fleet file: a YAML description of simulated Windows/Exchange hosts.
+
+A fleet file has `defaults` (merged into every host) and `hosts`. Loading validates every
+field and reports errors with the file, the YAML path and the line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class FleetError(Exception):
+    """A fleet file that cannot be used; the message names the file and line."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class OperatingSystem(_Model):
+    caption: str = "Microsoft(R) Windows(R) Server 2003, Standard Edition"
+    version: str = "5.2.3790"
+    build: int = 3790
+    service_pack: int = 2
+    architecture: Literal["x86", "x64", "alpha", "ia64"] = "x86"
+    powershell: str | None = "2.0"
+    winrm: bool = True
+    hostname: str | None = None
+    timezone: str = "UTC"
+
+    @property
+    def family(self) -> str:
+        """Short OS family used to pick remediation mechanisms (nt4, w2k, w2k3, w2k8, ...)."""
+        major_minor = ".".join(self.version.split(".")[:2])
+        return {
+            "4.0": "nt4", "5.0": "w2k", "5.2": "w2k3", "6.0": "w2k8",
+            "6.1": "w2k8r2", "6.2": "w2012", "6.3": "w2012r2",
+        }.get(major_minor, "w2016")
+
+
+class Exchange(_Model):
+    product: str = "Microsoft Exchange Server 2003"
+    version: str = "6.5"
+    build: str = "6.5.7638.1"
+    service_pack: int = 2
+    install_root: str = "C:\\Program Files\\Exchsrvr"
+
+
+class FileEntry(_Model):
+    path: str
+    version: str | None = None
+    size: int = 0
+    modified: datetime = datetime(2004, 1, 1, tzinfo=UTC)
+    pending_version: str | None = Field(
+        default=None, description="a replacement waiting in PendingFileRenameOperations"
+    )
+
+
+class Service(_Model):
+    name: str
+    display_name: str | None = None
+    state: Literal["running", "stopped", "start_pending", "stop_pending", "paused"] = "running"
+    start_mode: Literal["auto", "manual", "disabled"] = "auto"
+    fails_to_start: bool = False
+
+
+class EventRecord(_Model):
+    log: str = "Application"
+    source: str
+    event_id: int
+    type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
+    time: datetime
+    message: str = ""
+    category: int = 0
+    data: str | None = Field(default=None, description="binary data as hex bytes")
+
+    @field_validator("data")
+    @classmethod
+    def _hex_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        cleaned = value.replace(" ", "").replace("\n", "")
+        try:
+            bytes.fromhex(cleaned)
+        except ValueError as exc:
+            raise ValueError("data must be hex bytes such as '74 00 05 00'") from exc
+        return cleaned.lower()
+
+
+class EventGenerator(_Model):
+    """`count` records of one kind, one every `every_seconds`, ending at `end` (default: now)."""
+
+    log: str = "Application"
+    source: str
+    event_id: int
+    type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
+    message: str = ""
+    data: str | None = None
+    count: int = Field(ge=0)
+    every_seconds: float = Field(gt=0, default=60.0)
+    end: datetime | None = None
+
+    def record(self, index: int, now: datetime) -> EventRecord:
+        """The index-th record (0 = oldest) without materialising the others."""
+        end = self.end or now
+        when = end - timedelta(seconds=self.every_seconds * (self.count - 1 - index))
+        return EventRecord(
+            log=self.log, source=self.source, event_id=self.event_id, type=self.type,
+            time=when, message=self.message, data=self.data,
+        )
+
+
+class EventLogs(_Model):
+    records: list[EventRecord] = []
+    generators: list[EventGenerator] = []
+
+    def iter_records(self, now: datetime | None = None) -> Iterator[EventRecord]:
+        """Every record, explicit ones first, generated ones lazily."""
+        now = now or datetime.now(UTC)
+        yield from self.records
+        for generator in self.generators:
+            for index in range(generator.count):
+                yield generator.record(index, now)
+
+    def __len__(self) -> int:
+        return len(self.records) + sum(g.count for g in self.generators)
+
+
+class Credentials(_Model):
+    username: str = "Administrator"
+    password: str = "Lab-Passw0rd!"
+    domain: str = "LAB"
+    authorized_keys: list[str] = Field(default=[], description="OpenSSH public key lines")
+
+
+class Faults(_Model):
+    down: bool = False
+    blackhole: bool = False
+    latency_ms: int = Field(default=0, ge=0)
+    flapping: float = Field(default=0.0, ge=0.0, le=1.0, description="share of responses reset")
+    wrong_password: bool = False
+    shell_quota_full: bool = False
+    corrupt_output: bool = False
+    slow_probe_seconds: float = Field(default=0.0, ge=0.0)
+    reboot_seconds: float = Field(default=5.0, ge=0.0, description="offline time after a reboot")
+
+
+class Endpoints(_Model):
+    http: bool = True
+    https: bool = True
+    ssh: bool = True
+    basic: bool = True
+    ntlm: bool = True
+    max_shells_per_user: int = Field(default=30, ge=1)
+    max_concurrent_operations: int = Field(default=1500, ge=1)
+
+
+class HostSpec(_Model):
+    name: str
+    address: str | None = None
+    description: str = ""
+    os: OperatingSystem = OperatingSystem()
+    exchange: Exchange | None = None
+    files: list[FileEntry] = []
+    services: list[Service] = []
+    components: dict[str, bool] = {}
+    event_logs: EventLogs = EventLogs()
+    credentials: Credentials = Credentials()
+    endpoints: Endpoints = Endpoints()
+    faults: Faults = Faults()
+    pending_reboot: bool = False
+
+    @field_validator("address")
+    @classmethod
+    def _loopback(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not ipaddress.ip_address(value).is_loopback:
+            raise ValueError(f"{value} is not a loopback address (the lab only listens on 127/8)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HostSpec:
+        if not self.os.winrm:
+            self.endpoints.http = False
+            self.endpoints.https = False
+        return self
+
+    @property
+    def hostname(self) -> str:
+        """The NetBIOS-style computer name the host reports."""
+        return (self.os.hostname or self.name.split(".")[0]).upper()
+
+
+class Fleet(_Model):
+    name: str = "lab"
+    address_base: str = "127.20.0.1"
+    defaults: dict[str, Any] = {}
+    hosts: list[HostSpec]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Fleet:
+        seen: set[str] = set()
+        for host in self.hosts:
+            if host.name in seen:
+                raise ValueError(f"host name {host.name!r} appears twice")
+            seen.add(host.name)
+        return self
+
+    def assign_addresses(self) -> None:
+        """Give each host without an address the next free loopback address."""
+        taken = {h.address for h in self.hosts if h.address}
+        candidate = ipaddress.ip_address(self.address_base)
+        for host in self.hosts:
+            if host.address:
+                continue
+            while str(candidate) in taken:
+                candidate += 1
+            host.address = str(candidate)
+            taken.add(host.address)
+            candidate += 1
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping, keyed by id of the dict."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    loader.lines[id(mapping)] = node.start_mark.line + 1  # type: ignore[attr-defined]
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line_of(document: Any, lines: dict[int, int], loc: tuple[Any, ...]) -> int | None:
+    node, line = document, lines.get(id(document))
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        line = lines.get(id(node), line)
+    return line
+
+
+def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
+    """Validate fleet YAML text; errors name the source, the YAML path and the line."""
+    loader = _LineLoader(text)
+    loader.lines = {}  # type: ignore[attr-defined]
+    try:
+        document = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise FleetError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    finally:
+        loader.dispose()
+    lines: dict[int, int] = loader.lines  # type: ignore[attr-defined]
+    if not isinstance(document, dict) or not isinstance(document.get("hosts"), list):
+        raise FleetError(f"{source}: a fleet file is a mapping with a 'hosts' list")
+    defaults = document.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise FleetError(f"{source}: 'defaults' must be a mapping")
+    merged = dict(document)
+    merged["hosts"] = [
+        _deep_merge(defaults, h) if isinstance(h, dict) else h for h in document["hosts"]
+    ]
+    try:
+        fleet = Fleet.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        line = _line_of(document, lines, loc)
+        path = ".".join(str(p) for p in loc) or "(top)"
+        where = f"{source}:{line}" if line else source
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise FleetError(f"{where}: {path}: {first['msg']}{more}") from None
+    fleet.assign_addresses()
+    return fleet
+
+
+def load_fleet(path: str | Path) -> Fleet:
+    """Read and validate a fleet file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FleetError(f"{path}: cannot read fleet file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise FleetError(f"{path}: not UTF-8 text") from None
+    return parse_fleet(text, str(path))
