@@ -40,8 +40,13 @@ class OperatingSystem(_Model):
         """Short OS family used to pick remediation mechanisms (nt4, w2k, w2k3, w2k8, ...)."""
         major_minor = ".".join(self.version.split(".")[:2])
         return {
-            "4.0": "nt4", "5.0": "w2k", "5.2": "w2k3", "6.0": "w2k8",
-            "6.1": "w2k8r2", "6.2": "w2012", "6.3": "w2012r2",
+            "4.0": "nt4",
+            "5.0": "w2k",
+            "5.2": "w2k3",
+            "6.0": "w2k8",
+            "6.1": "w2k8r2",
+            "6.2": "w2012",
+            "6.3": "w2012r2",
         }.get(major_minor, "w2016")
 
 
@@ -112,8 +117,13 @@ class EventGenerator(_Model):
         end = self.end or now
         when = end - timedelta(seconds=self.every_seconds * (self.count - 1 - index))
         return EventRecord(
-            log=self.log, source=self.source, event_id=self.event_id, type=self.type,
-            time=when, message=self.message, data=self.data,
+            log=self.log,
+            source=self.source,
+            event_id=self.event_id,
+            type=self.type,
+            time=when,
+            message=self.message,
+            data=self.data,
         )
 
 
