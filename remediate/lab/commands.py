@@ -49,7 +49,7 @@ class Execution:
 
 
 def split_command_line(command_line: str) -> list[str]:
-    """Split a Windows command line the way most programs' argv parsing does (quotes, no escapes)."""
+    """Split a Windows command line as most programs' argv parsing does (quotes, no escapes)."""
     try:
         return shlex.split(command_line, posix=False)
     except ValueError:

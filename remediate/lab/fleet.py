@@ -168,6 +168,10 @@ class Endpoints(_Model):
     ssh: bool = True
     basic: bool = True
     ntlm: bool = True
+    allow_unencrypted: bool = Field(
+        default=True,
+        description="WinRM AllowUnencrypted: plain SOAP over HTTP (Windows defaults to false)",
+    )
     max_shells_per_user: int = Field(default=30, ge=1)
     max_concurrent_operations: int = Field(default=1500, ge=1)
 

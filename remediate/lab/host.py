@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ class LabHost:
     received: list[ReceivedScript] = field(default_factory=list)
     offline_until: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock)
+    on_reboot: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -68,6 +70,8 @@ class LabHost:
                     entry.version = entry.pending_version
                     entry.pending_version = None
             self.spec.pending_reboot = False
+        if self.on_reboot is not None:
+            self.on_reboot()
 
     def count(self, counter: str, delta: int = 1) -> None:
         with self.lock:

@@ -1,0 +1,163 @@
+"""SSH transport: paramiko to OpenSSH on Windows, the script on standard input.
+
+Host keys are checked against known_hosts files: an unknown key is refused unless the caller
+accepts new keys (like `StrictHostKeyChecking=accept-new`); a changed key is always refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from remediate.errors import (
+    AuthenticationError,
+    ConnectError,
+    HostKeyError,
+    HostTimeoutError,
+    ProtocolError,
+)
+from remediate.transport import POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, Result
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """How to reach one host over SSH."""
+
+    address: str
+    port: int = 22
+    username: str = ""
+    password: str | None = None
+    key_file: str | None = None
+    known_hosts: tuple[str, ...] = ()
+    accept_new_host_keys: bool = False
+    connect_timeout: float = 15.0
+    command_timeout: float = 120.0
+
+
+class SshTransport:
+    """Runs scripts on one host, one exec channel per script over one SSH connection."""
+
+    def __init__(self, settings: SshSettings, host: str | None = None) -> None:
+        self.settings = settings
+        self.host = host or settings.address
+        self._client: paramiko.SSHClient | None = None
+
+    def _connect(self) -> paramiko.SSHClient:
+        if self._client is not None:
+            return self._client
+        settings = self.settings
+        client = paramiko.SSHClient()
+        client.load_system_host_keys()
+        for path in settings.known_hosts:
+            if Path(path).exists():
+                client.load_host_keys(path)
+        client.set_missing_host_key_policy(
+            paramiko.AutoAddPolicy() if settings.accept_new_host_keys else paramiko.RejectPolicy()
+        )
+        try:
+            client.connect(
+                settings.address,
+                port=settings.port,
+                username=settings.username,
+                password=settings.password,
+                key_filename=settings.key_file,
+                timeout=settings.connect_timeout,
+                banner_timeout=settings.connect_timeout,
+                auth_timeout=settings.connect_timeout,
+                allow_agent=False,
+                look_for_keys=False,
+            )
+        except paramiko.BadHostKeyException:
+            client.close()
+            raise HostKeyError(
+                f"the SSH host key of {settings.address} has CHANGED; refusing to connect",
+                host=self.host,
+                hint="if the host was rebuilt, remove its old line from known_hosts",
+            ) from None
+        except paramiko.SSHException as exc:
+            client.close()
+            if "not found in known_hosts" in str(exc):
+                raise HostKeyError(
+                    f"the SSH host key of {settings.address} is unknown",
+                    host=self.host,
+                    hint="add it to known_hosts or pass --accept-new-host-keys",
+                ) from None
+            if isinstance(exc, paramiko.AuthenticationException):
+                raise AuthenticationError(
+                    "SSH authentication failed",
+                    host=self.host,
+                    hint="check ansible_user and the password or key",
+                ) from None
+            raise ProtocolError(f"SSH error: {exc}", host=self.host) from None
+        except TimeoutError:
+            client.close()
+            raise HostTimeoutError(
+                f"connecting to {settings.address}:{settings.port} timed out", host=self.host
+            ) from None
+        except OSError as exc:
+            client.close()
+            raise ConnectError(
+                f"cannot connect to {settings.address}:{settings.port}: {exc.strerror or exc}",
+                host=self.host,
+            ) from None
+        if settings.accept_new_host_keys and settings.known_hosts:
+            with contextlib.suppress(OSError):
+                client.save_host_keys(settings.known_hosts[0])
+        self._client = client
+        return client
+
+    def run(self, script: str) -> Result:
+        command = " ".join((POWERSHELL, *POWERSHELL_STDIN_ARGUMENTS))
+        return self.exec(command, script.encode("utf-8"))
+
+    def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:
+        return self.exec(" ".join((program, *arguments)), None)
+
+    def exec(self, command_line: str, stdin: bytes | None) -> Result:
+        """Run a command line; feed stdin (then EOF) when given."""
+        started = time.monotonic()
+        client = self._connect()
+        transport = client.get_transport()
+        if transport is None:
+            raise ConnectError("SSH connection lost", host=self.host)
+        try:
+            channel = transport.open_session(timeout=self.settings.connect_timeout)
+            channel.settimeout(self.settings.command_timeout)
+            channel.exec_command(command_line)
+            stdout, stderr = bytearray(), bytearray()
+            readers = [
+                threading.Thread(target=_drain, args=(channel.recv, stdout), daemon=True),
+                threading.Thread(target=_drain, args=(channel.recv_stderr, stderr), daemon=True),
+            ]
+            for reader in readers:
+                reader.start()
+            if stdin:
+                channel.sendall(stdin)
+            channel.shutdown_write()
+            for reader in readers:
+                reader.join(self.settings.command_timeout)
+            if any(r.is_alive() for r in readers):
+                channel.close()
+                raise HostTimeoutError("the command did not finish in time", host=self.host)
+            exit_code = channel.recv_exit_status()
+            channel.close()
+        except (paramiko.SSHException, OSError) as exc:
+            raise ProtocolError(f"SSH channel failed: {exc}", host=self.host) from None
+        return Result(bytes(stdout), bytes(stderr), exit_code, time.monotonic() - started)
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+def _drain(receive, sink: bytearray) -> None:  # type: ignore[no-untyped-def]
+    with contextlib.suppress(OSError, paramiko.SSHException):
+        while chunk := receive(65536):
+            sink.extend(chunk)

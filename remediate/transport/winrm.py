@@ -1,0 +1,182 @@
+"""WinRM transport: pywinrm's Protocol, one shell per host, scripts fed through stdin.
+
+The script goes to `powershell.exe -Command -` through Send messages, so its size has no
+command-line limit. Receive is retried on operation timeouts (the server's way of saying
+"nothing yet"); the shell is always closed, and "shell not found" on close is not an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import requests
+from winrm.exceptions import (
+    InvalidCredentialsError,
+    WinRMError,
+    WinRMOperationTimeoutError,
+    WinRMTransportError,
+    WSManFaultError,
+)
+from winrm.protocol import Protocol
+
+from remediate.errors import (
+    AuthenticationError,
+    CertificateError,
+    ConnectError,
+    HostTimeoutError,
+    ProtocolError,
+    TransportError,
+)
+from remediate.transport import POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, Result
+
+STDIN_CHUNK = 64 * 1024  # raw bytes per Send; base64 keeps it well under MaxEnvelopeSize
+
+
+@dataclass(frozen=True)
+class WinRMSettings:
+    """How to reach one host over WinRM (secrets stay in memory, never in text)."""
+
+    address: str
+    port: int = 5986
+    scheme: Literal["http", "https"] = "https"
+    auth: str = "ntlm"
+    username: str = ""
+    password: str = ""
+    validate_certificate: bool = True
+    ca_trust_path: str | None = None
+    message_encryption: Literal["auto", "always", "never"] = "auto"
+    operation_timeout: int = 20
+    read_timeout: int = 30
+
+    @property
+    def endpoint(self) -> str:
+        address = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{self.scheme}://{address}:{self.port}/wsman"
+
+
+class WinRMTransport:
+    """Runs scripts on one host through a single WinRS shell."""
+
+    def __init__(self, settings: WinRMSettings, host: str | None = None) -> None:
+        self.settings = settings
+        self.host = host or settings.address
+        self._protocol = Protocol(
+            endpoint=settings.endpoint,
+            transport=settings.auth,  # type: ignore[arg-type]
+            username=settings.username,
+            password=settings.password,
+            server_cert_validation="validate" if settings.validate_certificate else "ignore",
+            ca_trust_path=settings.ca_trust_path or "legacy_requests",
+            message_encryption=settings.message_encryption,
+            operation_timeout_sec=settings.operation_timeout,
+            read_timeout_sec=settings.read_timeout,
+        )
+        self._shell_id: str | None = None
+
+    def _shell(self) -> str:
+        if self._shell_id is None:
+            self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
+        return self._shell_id
+
+    def run(self, script: str) -> Result:
+        data = script.encode("utf-8")
+        return self._execute(POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, data)
+
+    def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:
+        return self._execute(program, arguments, None)
+
+    def _execute(self, program: str, arguments: tuple[str, ...], stdin: bytes | None) -> Result:
+        started = time.monotonic()
+        shell_id = self._shell()
+        command_id = self._call(lambda: self._protocol.run_command(shell_id, program, arguments))
+        try:
+            if stdin is not None:
+                self._send(shell_id, command_id, stdin)
+            stdout, stderr, exit_code = self._receive(shell_id, command_id)
+        finally:
+            with contextlib.suppress(TransportError):
+                self._call(lambda: self._protocol.cleanup_command(shell_id, command_id))
+        return Result(stdout, stderr, exit_code, time.monotonic() - started)
+
+    def _send(self, shell_id: str, command_id: str, data: bytes) -> None:
+        chunks = [data[i : i + STDIN_CHUNK] for i in range(0, len(data), STDIN_CHUNK)] or [b""]
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            self._call(
+                lambda c=chunk, e=last: self._protocol.send_command_input(
+                    shell_id, command_id, c, e
+                )
+            )
+
+    def _receive(self, shell_id: str, command_id: str) -> tuple[bytes, bytes, int]:
+        stdout, stderr = bytearray(), bytearray()
+        while True:
+            try:
+                out, err, code, done = self._call(
+                    lambda: self._protocol.get_command_output_raw(shell_id, command_id)
+                )
+            except WinRMOperationTimeoutError:
+                continue
+            stdout += out
+            stderr += err
+            if done:
+                return bytes(stdout), bytes(stderr), code
+
+    def close(self) -> None:
+        shell_id, self._shell_id = self._shell_id, None
+        if shell_id is None:
+            return
+        with contextlib.suppress(TransportError):
+            self._call(lambda: self._protocol.close_shell(shell_id))
+
+    def _call(self, operation):  # type: ignore[no-untyped-def]
+        """Run one protocol operation, turning library errors into ours (no secrets inside)."""
+        try:
+            return operation()
+        except WinRMOperationTimeoutError:
+            raise
+        except InvalidCredentialsError:
+            raise AuthenticationError(
+                "the credentials were rejected (HTTP 401)",
+                host=self.host,
+                hint="check ansible_user/ansible_password and ansible_winrm_transport",
+            ) from None
+        except WSManFaultError as exc:
+            error = ProtocolError(
+                f"WS-Management fault {exc.wsman_fault_code}: {(exc.reason or '').strip()}",
+                host=self.host,
+            )
+            error.fault_code = exc.wsman_fault_code
+            raise error from None
+        except WinRMTransportError as exc:
+            raise ProtocolError(
+                f"HTTP {exc.code} from {self.settings.endpoint}", host=self.host
+            ) from None
+        except requests.exceptions.SSLError as exc:
+            raise CertificateError(
+                f"TLS certificate of {self.settings.endpoint} not trusted: {_first_line(exc)}",
+                host=self.host,
+                hint="give the CA with ansible_winrm_ca_trust_path",
+            ) from None
+        except requests.exceptions.ConnectTimeout:
+            raise HostTimeoutError(
+                f"connecting to {self.settings.endpoint} timed out", host=self.host
+            ) from None
+        except requests.exceptions.ReadTimeout:
+            raise HostTimeoutError(
+                f"{self.settings.endpoint} did not answer in time", host=self.host
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise ConnectError(
+                f"cannot connect to {self.settings.endpoint}: {_first_line(exc)}", host=self.host
+            ) from None
+        except WinRMError as exc:
+            raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

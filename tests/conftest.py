@@ -1,0 +1,44 @@
+"""Shared fixtures: small lab fleets started in-process on loopback addresses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from remediate.lab.fleet import Fleet, parse_fleet
+from remediate.lab.server import Lab
+
+PASSWORD = "Lab-Passw0rd!"
+
+SMALL_FLEET = """
+name: small
+address_base: 127.21.0.1
+hosts:
+  - name: ex2003.lab.local
+    exchange: {product: Microsoft Exchange Server 2003, version: "6.5", build: 6.5.7638.1}
+  - name: quota.lab.local
+    endpoints: {max_shells_per_user: 2}
+  - name: w2k.lab.local
+    os:
+      caption: Microsoft Windows 2000 Server
+      version: 5.0.2195
+      build: 2195
+      service_pack: 4
+      powershell: null
+      winrm: false
+  - name: nopass.lab.local
+    faults: {wrong_password: true}
+  - name: slow.lab.local
+    faults: {latency_ms: 30}
+"""
+
+
+def small_fleet() -> Fleet:
+    return parse_fleet(SMALL_FLEET, "small.yml")
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with Lab(small_fleet(), port_mode="ephemeral") as running:
+        yield running
