@@ -31,6 +31,10 @@ hosts:
     faults: {wrong_password: true}
   - name: slow.lab.local
     faults: {latency_ms: 30}
+  - name: corrupt.lab.local
+    faults: {corrupt_output: true}
+  - name: slowprobe.lab.local
+    faults: {slow_probe_seconds: 1.5}
 """
 
 

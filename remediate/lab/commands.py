@@ -148,7 +148,7 @@ def run_powershell(host: LabHost, script: str, transport: str) -> Execution:
 
 def _split_first(line: str) -> tuple[str, list[str]]:
     parts = split_command_line(line)
-    return parts[0].lower(), parts[1:]
+    return parts[0], parts[1:]
 
 
 def _unquote(text: str) -> str:
@@ -159,7 +159,7 @@ def _unquote(text: str) -> str:
 
 def _run_plain(host: LabHost, program: str, arguments: list[str], shell: str) -> Execution:
     spec = host.spec
-    name = program.removesuffix(".exe")
+    name = program.lower().removesuffix(".exe")
     if name == "hostname":
         return Execution(stdout=f"{spec.hostname}\r\n".encode())
     if name == "whoami":

@@ -9,6 +9,7 @@ give on such a host. Handlers register themselves by script name.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from remediate.lab.commands import Execution
 from remediate.lab.host import LabHost, ReceivedScript
@@ -51,4 +52,21 @@ def run_declared(
             stderr=f"remediate lab: no model for script {declared.name!r}\r\n".encode(),
             exit_code=1,
         )
-    return answer(host, declared)
+    return _with_faults(host, answer(host, declared))
+
+
+def _with_faults(host: LabHost, execution: Execution) -> Execution:
+    """Apply the host's probe faults: slow answers, and output damaged on the way."""
+    faults = host.spec.faults
+    stdout = execution.stdout
+    if faults.corrupt_output and stdout:
+        # Lose the tail and flip bytes in the middle, as a broken pipe or a bad codepage would.
+        kept = bytearray(stdout[: max(1, len(stdout) * 2 // 3)])
+        for index in range(len(kept) // 3, len(kept), 97):
+            kept[index] ^= 0x5A
+        stdout = bytes(kept)
+    return replace(
+        execution,
+        stdout=stdout,
+        delay_seconds=execution.delay_seconds + faults.slow_probe_seconds,
+    )

@@ -53,7 +53,7 @@ def test_pywinrm_basic_over_http_runs_a_command(lab: Lab) -> None:
 
 def test_exit_code_and_stderr_come_back(lab: Lab) -> None:
     assert run(protocol(lab), "exit", ("7",))[2] == 7
-    out, err, code = run(protocol(lab), "nosuchprogram")
+    _, err, code = run(protocol(lab), "nosuchprogram")
     assert code == 9009
     assert b"'nosuchprogram' is not recognized" in err
 
@@ -93,7 +93,9 @@ def test_wrong_password_gets_401(lab: Lab) -> None:
 
 def test_unauthenticated_request_gets_challenges_and_empty_body(lab: Lab) -> None:
     endpoint = lab.endpoint(HOST)
-    response = requests.post(f"http://{endpoint.address}:{endpoint.http_port}/wsman", data=b"<x/>")
+    response = requests.post(
+        f"http://{endpoint.address}:{endpoint.http_port}/wsman", data=b"<x/>", timeout=10
+    )
     assert response.status_code == 401
     assert response.content == b""
     offers = response.raw.headers.getlist("WWW-Authenticate")
