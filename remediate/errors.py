@@ -68,3 +68,9 @@ class HostTimeoutError(TransportError):
 class ProtocolError(TransportError):
     reason = "protocol"
     fault_code: int | None = None
+
+
+class ProbeError(TransportError):
+    """The script ran but its output is unusable (truncated, corrupt, foreign)."""
+
+    reason = "probe_error"

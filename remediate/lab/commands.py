@@ -16,6 +16,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from remediate.lab import cmd_line
 from remediate.lab.host import LabHost
 
 CMD_NOT_FOUND = (
@@ -57,8 +58,15 @@ def split_command_line(command_line: str) -> list[str]:
 
 
 def needs_stdin(command: str, arguments: list[str]) -> bool:
-    """True when the program reads its script from standard input (`powershell -Command -`)."""
-    if _program(command) not in _POWERSHELL:
+    """True when the program reads its script from standard input.
+
+    That is `powershell -Command -` (or powershell with no command at all), and a cmd line
+    whose cscript bootstrap reads `WScript.StdIn`.
+    """
+    program = _program(command)
+    if program in ("cmd", "cmd.exe"):
+        return "wscript.stdin" in " ".join(arguments).lower()
+    if program not in _POWERSHELL:
         return False
     lowered = [a.lower() for a in arguments]
     for flag in ("-command", "-c"):
@@ -90,19 +98,23 @@ def run(
                 exit_code=1,
             )
         return run_powershell(host, script, transport)
-    if program == "cmd" or program == "cmd.exe":
-        inner = _after_flag(arguments, ("/c", "/k"))
-        if inner:
-            parts = split_command_line(" ".join(inner))
-            return run(host, parts[0], parts[1:], stdin, transport)
-    return _run_plain(host, program, arguments, shell="cmd")
+    if program in ("cmd", "cmd.exe"):
+        inner = _cmd_payload(arguments)
+        if inner is not None:
+            return cmd_line.run(host, inner, stdin, transport)
+    return run_plain(host, command, arguments, shell="cmd")
 
 
-def _after_flag(arguments: list[str], flags: tuple[str, ...]) -> list[str]:
-    for index, argument in enumerate(arguments):
-        if argument.lower() in flags:
-            return arguments[index + 1 :]
-    return []
+def _cmd_payload(arguments: list[str]) -> str | None:
+    """The text after `/c` (or `/k`), outer quotes removed as cmd.exe does."""
+    lowered = [a.lower() for a in arguments]
+    for flag in ("/c", "/k"):
+        if flag in lowered:
+            rest = " ".join(arguments[lowered.index(flag) + 1 :]).strip()
+            if len(rest) >= 2 and rest[0] == '"' and rest[-1] == '"':
+                rest = rest[1:-1]
+            return rest
+    return None
 
 
 def _powershell_script(arguments: list[str], stdin: bytes) -> str | None:
@@ -139,11 +151,24 @@ def run_powershell(host: LabHost, script: str, transport: str) -> Execution:
         return Execution()
     out = bytearray()
     for line in lines:
-        result = _run_plain(host, *_split_first(line), shell="powershell")
+        result = run_plain(host, *_split_first(line), shell="powershell")
         out += result.stdout
         if result.stderr or result.exit_code:
             return Execution(stdout=bytes(out), stderr=result.stderr, exit_code=result.exit_code)
     return Execution(stdout=bytes(out))
+
+
+def run_jscript(host: LabHost, script: str, transport: str) -> Execution:
+    """Answer a JScript run by cscript: only the project's declared scripts are known."""
+    from remediate.lab import scripts
+
+    declared = scripts.declared_script(script)
+    if declared is None:
+        return Execution(
+            stderr=b"Microsoft JScript runtime error: the lab runs only declared scripts\r\n",
+            exit_code=1,
+        )
+    return scripts.run_declared(host, declared, transport)
 
 
 def _split_first(line: str) -> tuple[str, list[str]]:
@@ -157,7 +182,8 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _run_plain(host: LabHost, program: str, arguments: list[str], shell: str) -> Execution:
+def run_plain(host: LabHost, program: str, arguments: list[str], shell: str) -> Execution:
+    """Answer one of the plain commands, or fail as cmd.exe or PowerShell would."""
     spec = host.spec
     name = program.lower().removesuffix(".exe")
     if name == "hostname":

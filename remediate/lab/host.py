@@ -47,6 +47,7 @@ class LabHost:
     offline_until: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock)
     on_reboot: Callable[[], None] | None = None
+    temp_files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -70,3 +70,7 @@ def _with_faults(host: LabHost, execution: Execution) -> Execution:
         stdout=stdout,
         delay_seconds=execution.delay_seconds + faults.slow_probe_seconds,
     )
+
+
+# Handlers register themselves on import; this module is their registry.
+from remediate.lab import collect_answer  # noqa: E402, F401

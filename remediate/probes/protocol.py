@@ -41,6 +41,7 @@ class DeclaredScript:
     name: str
     version: int
     arguments: Any
+    dialect: str = "powershell"  # or "jscript", from the declaration's comment style
 
 
 def encode_arguments(arguments: Any) -> str:
@@ -71,4 +72,7 @@ def parse_declaration(script: str) -> DeclaredScript | None:
         raise ScriptFormatError(
             f"script {header.group(1)!r}: arguments unreadable: {exc}"
         ) from None
-    return DeclaredScript(header.group(1), int(header.group(2)), arguments)
+    dialect = (
+        "jscript" if header.group(0).lstrip("\ufeff \t\r\n").startswith("//") else "powershell"
+    )
+    return DeclaredScript(header.group(1), int(header.group(2)), arguments, dialect)

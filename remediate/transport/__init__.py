@@ -19,6 +19,23 @@ POWERSHELL_STDIN_ARGUMENTS = (
     "-",
 )
 
+# cscript cannot read a script from stdin, so a one-line bootstrap that does is written to a
+# temporary file (named by us, no data in it), run, and deleted in the same command. The
+# script itself travels on stdin: no command-line limit, and nothing of it touches the disk.
+WSH_BOOTSTRAP = "eval(WScript.StdIn.ReadAll())"
+
+
+def wsh_command_line(token: str) -> str:
+    """The cmd.exe line that runs a JScript fed on stdin; `token` is our own hex id."""
+    if not token.isalnum():
+        raise ValueError("the temporary file token must be alphanumeric")
+    path = f'"%TEMP%\\remediate-{token}.js"'
+    return (
+        f'cmd.exe /s /c "echo {WSH_BOOTSTRAP}>{path}'
+        f"&cscript.exe //nologo //E:JScript {path}"
+        f'&del /q {path}"'
+    )
+
 
 @dataclass(frozen=True)
 class Result:
@@ -33,8 +50,8 @@ class Result:
 class Transport(Protocol):
     """A connection to one host."""
 
-    def run(self, script: str) -> Result:
-        """Run a PowerShell script fed through standard input."""
+    def run(self, script: str, dialect: str = "powershell") -> Result:
+        """Run a script fed through standard input: PowerShell, or JScript under cscript."""
         ...
 
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:

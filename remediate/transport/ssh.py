@@ -7,6 +7,7 @@ accepts new keys (like `StrictHostKeyChecking=accept-new`); a changed key is alw
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +22,12 @@ from remediate.errors import (
     HostTimeoutError,
     ProtocolError,
 )
-from remediate.transport import POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, Result
+from remediate.transport import (
+    POWERSHELL,
+    POWERSHELL_STDIN_ARGUMENTS,
+    Result,
+    wsh_command_line,
+)
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,11 @@ class SshTransport:
         self._client = client
         return client
 
-    def run(self, script: str) -> Result:
-        command = " ".join((POWERSHELL, *POWERSHELL_STDIN_ARGUMENTS))
+    def run(self, script: str, dialect: str = "powershell") -> Result:
+        if dialect == "wsh":
+            command = wsh_command_line(secrets.token_hex(8))
+        else:
+            command = " ".join((POWERSHELL, *POWERSHELL_STDIN_ARGUMENTS))
         return self.exec(command, script.encode("utf-8"))
 
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:

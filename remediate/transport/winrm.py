@@ -8,6 +8,7 @@ command-line limit. Receive is retried on operation timeouts (the server's way o
 from __future__ import annotations
 
 import contextlib
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -30,7 +31,12 @@ from remediate.errors import (
     ProtocolError,
     TransportError,
 )
-from remediate.transport import POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, Result
+from remediate.transport import (
+    POWERSHELL,
+    POWERSHELL_STDIN_ARGUMENTS,
+    Result,
+    wsh_command_line,
+)
 
 STDIN_CHUNK = 64 * 1024  # raw bytes per Send; base64 keeps it well under MaxEnvelopeSize
 
@@ -81,8 +87,11 @@ class WinRMTransport:
             self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
         return self._shell_id
 
-    def run(self, script: str) -> Result:
+    def run(self, script: str, dialect: str = "powershell") -> Result:
         data = script.encode("utf-8")
+        if dialect == "wsh":
+            program, _, arguments = wsh_command_line(secrets.token_hex(8)).partition(" ")
+            return self._execute(program, (arguments,), data)
         return self._execute(POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, data)
 
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:

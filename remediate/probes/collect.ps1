@@ -1,0 +1,395 @@
+# Collector: OS and Exchange facts, services, components, file versions and event records,
+# in one round trip. Runs on PowerShell 2.0 and later (Windows Server 2003 with WMF 2.0).
+# Input: $RemediateArgs, one base64 JSON document set on the line before this code.
+# Output: the framed records of remediate/probes/framing.py, and nothing else.
+# Every failure becomes an 'error' record; the end marker is always written.
+$ErrorActionPreference = 'Stop'
+$script:RecordCount = 0
+$script:Stdout = [Console]::Out
+function ConvertTo-Base64Text([object]$Value) {
+    if ($Value -eq $null) { $Value = '' }
+    return [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$Value))
+}
+function Write-Record([string]$Kind, [object[]]$Pairs) {
+    $line = New-Object System.Text.StringBuilder
+    [void]$line.Append($Kind)
+    for ($i = 0; $i -lt $Pairs.Count; $i += 2) {
+        if ($Pairs[$i + 1] -eq $null) { continue }
+        [void]$line.Append("`t").Append($Pairs[$i]).Append('=').Append((ConvertTo-Base64Text $Pairs[$i + 1]))
+    }
+    $script:Stdout.Write($line.ToString() + "`r`n")
+    $script:RecordCount++
+}
+function Write-ItemError([string]$Scope, [string]$Item, [object]$ErrorRecord) {
+    $message = [string]$ErrorRecord
+    if ($ErrorRecord.Exception) { $message = $ErrorRecord.Exception.Message }
+    Write-Record 'error' @('scope', $Scope, 'item', $Item, 'message', $message)
+}
+function Format-UtcTime([DateTime]$Moment) {
+    return $Moment.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [Globalization.CultureInfo]::InvariantCulture)
+}
+# --- a small JSON reader: PowerShell 2.0 has no ConvertFrom-Json ---------------------------
+function Skip-JsonSpace {
+    while ($script:JsonAt -lt $script:JsonText.Length -and [char]::IsWhiteSpace($script:JsonText[$script:JsonAt])) {
+        $script:JsonAt++
+    }
+}
+function Read-JsonString {
+    $script:JsonAt++
+    $text = New-Object System.Text.StringBuilder
+    while ($true) {
+        if ($script:JsonAt -ge $script:JsonText.Length) { throw 'arguments: unterminated string' }
+        $c = $script:JsonText[$script:JsonAt]
+        $script:JsonAt++
+        if ($c -eq [char]'"') { return $text.ToString() }
+        if ($c -ne [char]'\') { [void]$text.Append($c); continue }
+        $e = $script:JsonText[$script:JsonAt]
+        $script:JsonAt++
+        switch -CaseSensitive ([string]$e) {
+            'n' { [void]$text.Append("`n") }
+            'r' { [void]$text.Append("`r") }
+            't' { [void]$text.Append("`t") }
+            'b' { [void]$text.Append([char]8) }
+            'f' { [void]$text.Append([char]12) }
+            'u' {
+                $hex = $script:JsonText.Substring($script:JsonAt, 4)
+                [void]$text.Append([char][Convert]::ToInt32($hex, 16))
+                $script:JsonAt += 4
+            }
+            default { [void]$text.Append($e) }
+        }
+    }
+}
+function Read-JsonValue {
+    Skip-JsonSpace
+    if ($script:JsonAt -ge $script:JsonText.Length) { throw 'arguments: unexpected end' }
+    $c = $script:JsonText[$script:JsonAt]
+    if ($c -eq [char]'{') {
+        $table = @{}
+        $script:JsonAt++
+        Skip-JsonSpace
+        if ($script:JsonText[$script:JsonAt] -eq [char]'}') { $script:JsonAt++; return $table }
+        while ($true) {
+            Skip-JsonSpace
+            $key = Read-JsonString
+            Skip-JsonSpace
+            if ($script:JsonText[$script:JsonAt] -ne [char]':') { throw 'arguments: expected a colon' }
+            $script:JsonAt++
+            $table[$key] = Read-JsonValue
+            Skip-JsonSpace
+            $next = $script:JsonText[$script:JsonAt]
+            $script:JsonAt++
+            if ($next -eq [char]'}') { return $table }
+            if ($next -ne [char]',') { throw 'arguments: expected a comma in an object' }
+        }
+    }
+    if ($c -eq [char]'[') {
+        $list = New-Object System.Collections.ArrayList
+        $script:JsonAt++
+        Skip-JsonSpace
+        if ($script:JsonText[$script:JsonAt] -eq [char]']') { $script:JsonAt++; return ,$list }
+        while ($true) {
+            [void]$list.Add((Read-JsonValue))
+            Skip-JsonSpace
+            $next = $script:JsonText[$script:JsonAt]
+            $script:JsonAt++
+            if ($next -eq [char]']') { return ,$list }
+            if ($next -ne [char]',') { throw 'arguments: expected a comma in a list' }
+        }
+    }
+    if ($c -eq [char]'"') { return Read-JsonString }
+    foreach ($word in @('true', 'false', 'null')) {
+        if ($script:JsonText.Length -ge $script:JsonAt + $word.Length -and $script:JsonText.Substring($script:JsonAt, $word.Length) -ceq $word) {
+            $script:JsonAt += $word.Length
+            if ($word -eq 'true') { return $true }
+            if ($word -eq 'false') { return $false }
+            return $null
+        }
+    }
+    $start = $script:JsonAt
+    while ($script:JsonAt -lt $script:JsonText.Length -and '0123456789+-.eE'.IndexOf($script:JsonText[$script:JsonAt]) -ge 0) {
+        $script:JsonAt++
+    }
+    if ($script:JsonAt -eq $start) { throw "arguments: unexpected character at $start" }
+    return [double]::Parse($script:JsonText.Substring($start, $script:JsonAt - $start), [Globalization.CultureInfo]::InvariantCulture)
+}
+function ConvertFrom-ArgumentText([string]$Encoded) {
+    $script:JsonText = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Encoded))
+    $script:JsonAt = 0
+    $value = Read-JsonValue
+    Skip-JsonSpace
+    if ($script:JsonAt -ne $script:JsonText.Length) { throw 'arguments: text after the document' }
+    return $value
+}
+# --- facts ----------------------------------------------------------------------------------
+function Get-RegistryValue([string]$Key, [string]$Name) {
+    $item = Get-ItemProperty -LiteralPath $Key -Name $Name -ErrorAction SilentlyContinue
+    if ($item -eq $null) { return $null }
+    return $item.$Name
+}
+function Get-Architecture {
+    $arch = $env:PROCESSOR_ARCHITEW6432
+    if (-not $arch) { $arch = $env:PROCESSOR_ARCHITECTURE }
+    switch ($arch) {
+        'AMD64' { return 'x64' }
+        'IA64' { return 'ia64' }
+        'ALPHA' { return 'alpha' }
+        default { return 'x86' }
+    }
+}
+function Write-Fact([string]$Name, [object]$Value) {
+    Write-Record 'fact' @('name', $Name, 'value', $Value)
+}
+function Write-OsFacts {
+    Write-Fact 'engine' 'powershell'
+    Write-Fact 'hostname' $env:COMPUTERNAME
+    Write-Fact 'ps_version' $PSVersionTable.PSVersion.ToString()
+    Write-Fact 'time_utc' (Format-UtcTime ([DateTime]::UtcNow))
+    Write-Fact 'timezone' ([TimeZone]::CurrentTimeZone.StandardName)
+    Write-Fact 'os_arch' (Get-Architecture)
+    try {
+        $os = Get-WmiObject -Class Win32_OperatingSystem
+        Write-Fact 'os_caption' ([string]$os.Caption).Trim()
+        Write-Fact 'os_version' $os.Version
+        Write-Fact 'os_build' $os.BuildNumber
+        Write-Fact 'os_sp' $os.ServicePackMajorVersion
+        $script:OsMajor = [int](([string]$os.Version).Split('.')[0])
+    } catch {
+        Write-ItemError 'facts' 'os' $_
+        $script:OsMajor = [Environment]::OSVersion.Version.Major
+    }
+}
+function Write-PendingReboot {
+    $pending = $false
+    try {
+        $renames = Get-RegistryValue 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' 'PendingFileRenameOperations'
+        if ($renames -ne $null) {
+            for ($i = 0; $i -lt $renames.Count; $i += 2) {
+                $source = [string]$renames[$i]
+                if ($source.Length -eq 0) { continue }
+                $pending = $true
+                Write-Record 'pending_rename' @('path', $source.Replace('\??\', ''))
+            }
+        }
+        foreach ($key in @('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending', 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')) {
+            if (Test-Path -LiteralPath $key) { $pending = $true }
+        }
+    } catch {
+        Write-ItemError 'facts' 'pending_reboot' $_
+    }
+    if ($pending) { Write-Fact 'pending_reboot' '1' } else { Write-Fact 'pending_reboot' '0' }
+}
+function Get-ExchangeRoot {
+    $root = Get-RegistryValue 'HKLM:\SOFTWARE\Microsoft\Exchange\Setup' 'Services'
+    if ($root) { return ([string]$root).TrimEnd('\') }
+    foreach ($service in @($script:Services.Values)) {
+        if (@('msexchangeis', 'msexchangesa', 'msexchangemta') -contains $service.Name.ToLower()) {
+            $image = ([string]$service.PathName).Trim('"')
+            $bin = $image.ToLower().LastIndexOf('\bin\')
+            if ($bin -gt 0) { return $image.Substring(0, $bin) }
+        }
+    }
+    return $null
+}
+function Get-FileVersionText([string]$Path) {
+    $info = [Diagnostics.FileVersionInfo]::GetVersionInfo($Path)
+    if (-not $info.FileVersion) { return @($null, $null) }
+    $numeric = '{0}.{1}.{2}.{3}' -f $info.FileMajorPart, $info.FileMinorPart, $info.FileBuildPart, $info.FilePrivatePart
+    return @($numeric, ([string]$info.FileVersion).Trim())
+}
+function Write-ExchangeFacts {
+    try {
+        $script:ExchangeRoot = Get-ExchangeRoot
+        if (-not $script:ExchangeRoot) { return }
+        Write-Fact 'exchange_root' $script:ExchangeRoot
+        $store = [IO.Path]::Combine($script:ExchangeRoot, 'bin\store.exe')
+        if (Test-Path -LiteralPath $store -PathType Leaf) {
+            Write-Fact 'exchange_build' (Get-FileVersionText $store)[0]
+        }
+        $sp = Get-RegistryValue 'HKLM:\SOFTWARE\Microsoft\Exchange\Setup' 'ServicePackNumber'
+        if ($sp -ne $null) { Write-Fact 'exchange_sp' $sp }
+    } catch {
+        Write-ItemError 'facts' 'exchange' $_
+    }
+}
+# --- services and components -----------------------------------------------------------------
+function Read-Services {
+    $script:Services = @{}
+    try {
+        foreach ($service in @(Get-WmiObject -Class Win32_Service)) {
+            $script:Services[$service.Name.ToLower()] = $service
+        }
+    } catch {
+        Write-ItemError 'services' '*' $_
+    }
+}
+function Write-Services([object]$Names) {
+    foreach ($name in @($Names)) {
+        $service = $script:Services[([string]$name).ToLower()]
+        if ($service -eq $null) {
+            Write-Record 'service' @('name', $name, 'found', '0')
+        } else {
+            Write-Record 'service' @('name', $name, 'found', '1', 'state', $service.State, 'start_mode', $service.StartMode)
+        }
+    }
+}
+function Write-Components([object]$Components) {
+    if (@($Components).Count -eq 0) { return }
+    $features = $null
+    foreach ($component in @($Components)) {
+        try {
+            if ($script:OsMajor -lt 6) {
+                $value = Get-RegistryValue 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\OC Manager\Subcomponents' $component['oc']
+                $installed = '0'
+                if ($value -eq 1) { $installed = '1' }
+                Write-Record 'component' @('name', $component['name'], 'installed', $installed, 'mechanism', 'oc_manager')
+            } else {
+                if ($features -eq $null) {
+                    $features = @{}
+                    foreach ($feature in @(Get-WmiObject -Class Win32_ServerFeature)) { $features[$feature.Name.ToLower()] = $true }
+                }
+                $installed = '0'
+                if ($features[([string]$component['feature']).ToLower()]) { $installed = '1' }
+                Write-Record 'component' @('name', $component['name'], 'installed', $installed, 'mechanism', 'server_feature')
+            }
+        } catch {
+            Write-ItemError 'component' $component['name'] $_
+        }
+    }
+}
+# --- files -----------------------------------------------------------------------------------
+function Resolve-TargetPath([object]$File) {
+    switch ([string]$File['root']) {
+        'exchange' {
+            if (-not $script:ExchangeRoot) { throw 'the Exchange install folder was not found' }
+            return [IO.Path]::Combine($script:ExchangeRoot, $File['path'])
+        }
+        'system32' { return [IO.Path]::Combine([Environment]::SystemDirectory, $File['path']) }
+        'windows' { return [IO.Path]::Combine($env:SystemRoot, $File['path']) }
+        default { return [string]$File['path'] }
+    }
+}
+function Write-Files([object]$Files) {
+    foreach ($file in @($Files)) {
+        try {
+            $path = Resolve-TargetPath $file
+            if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+                Write-Record 'file' @('id', $file['id'], 'path', $path, 'exists', '0')
+                continue
+            }
+            $item = Get-Item -LiteralPath $path
+            $version = Get-FileVersionText $item.FullName
+            Write-Record 'file' @('id', $file['id'], 'path', $path, 'exists', '1', 'version', $version[0], 'version_text', $version[1], 'size', $item.Length, 'modified', (Format-UtcTime $item.LastWriteTimeUtc))
+        } catch {
+            Write-ItemError 'file' $file['id'] $_
+        }
+    }
+}
+# --- events ----------------------------------------------------------------------------------
+function ConvertTo-HexText([byte[]]$Bytes) {
+    if ($Bytes -eq $null) { return '' }
+    $hex = New-Object System.Text.StringBuilder
+    foreach ($b in $Bytes) { [void]$hex.Append($b.ToString('x2')) }
+    return $hex.ToString()
+}
+function Get-EventTypeName([object]$Level, [object]$Keywords) {
+    if ($Keywords -ne $null) {
+        if (([long]$Keywords -band 0x20000000000000) -ne 0) { return 'SuccessAudit' }
+        if (([long]$Keywords -band 0x10000000000000) -ne 0) { return 'FailureAudit' }
+    }
+    switch ([int]$Level) {
+        1 { return 'Error' }
+        2 { return 'Error' }
+        3 { return 'Warning' }
+        default { return 'Information' }
+    }
+}
+function Test-WinEventApi {
+    if ($script:OsMajor -lt 6) { return $false }
+    return [bool](Get-Command -Name Get-WinEvent -ErrorAction SilentlyContinue)
+}
+function Read-Since([string]$Text) {
+    if (-not $Text) { return $null }
+    $styles = [Globalization.DateTimeStyles]'AdjustToUniversal,AssumeUniversal'
+    return [DateTime]::Parse($Text, [Globalization.CultureInfo]::InvariantCulture, $styles)
+}
+function New-EventRow([DateTime]$Time, [string]$Type, [string]$Source, [int]$Id, [string]$Message, [string]$Data, [long]$Record) {
+    return New-Object PSObject -Property @{ Time = $Time; Type = $Type; Source = $Source; Id = $Id; Message = $Message; Data = $Data; Record = $Record }
+}
+function Get-MatchingEvents([object]$Query, [bool]$WinEvent) {
+    $since = Read-Since $Query['since']
+    $sources = @($Query['sources'] | ForEach-Object { ([string]$_).ToLower() })
+    $ids = @($Query['ids'] | ForEach-Object { [int]$_ })
+    $found = New-Object System.Collections.ArrayList
+    if ($WinEvent) {
+        $filter = @{ LogName = [string]$Query['log'] }
+        if ($sources.Count -gt 0) { $filter['ProviderName'] = [string[]]@($Query['sources']) }
+        if ($ids.Count -gt 0) { $filter['Id'] = [int[]]$ids }
+        if ($since -ne $null) { $filter['StartTime'] = $since.ToLocalTime() }
+        try {
+            $events = @(Get-WinEvent -FilterHashtable $filter -ErrorAction Stop)
+        } catch {
+            if ($_.FullyQualifiedErrorId -match 'NoMatchingEventsFound') { return ,$found }
+            throw
+        }
+        foreach ($e in $events) {
+            $data = ''
+            $binary = ([xml]$e.ToXml()).Event.EventData.Binary
+            if ($binary) { $data = ([string]$binary).ToLower() }
+            [void]$found.Add((New-EventRow $e.TimeCreated (Get-EventTypeName $e.Level $e.Keywords) $e.ProviderName $e.Id $e.FormatDescription() $data $e.RecordId))
+        }
+        return ,$found
+    }
+    $arguments = @{ LogName = [string]$Query['log'] }
+    if ($since -ne $null) { $arguments['After'] = $since.ToLocalTime() }
+    foreach ($e in @(Get-EventLog @arguments)) {
+        if ($sources.Count -gt 0 -and -not ($sources -contains $e.Source.ToLower())) { continue }
+        if ($ids.Count -gt 0 -and -not ($ids -contains [int]$e.EventID)) { continue }
+        [void]$found.Add((New-EventRow $e.TimeGenerated ([string]$e.EntryType) $e.Source ([int]$e.EventID) $e.Message (ConvertTo-HexText $e.Data) $e.Index))
+    }
+    return ,$found
+}
+function Write-Events([object]$Queries) {
+    if (@($Queries).Count -eq 0) { return }
+    $winEvent = Test-WinEventApi
+    foreach ($query in @($Queries)) {
+        try {
+            $found = Get-MatchingEvents $query $winEvent
+            $first = $null
+            $last = $null
+            foreach ($e in $found) {
+                if ($first -eq $null -or $e.Time -lt $first) { $first = $e.Time }
+                if ($last -eq $null -or $e.Time -gt $last) { $last = $e.Time }
+            }
+            $summary = @('id', $query['id'], 'total', $found.Count)
+            if ($first -ne $null) { $summary += @('first', (Format-UtcTime $first), 'last', (Format-UtcTime $last)) }
+            Write-Record 'events' $summary
+            $newest = @($found | Sort-Object -Property Time -Descending | Select-Object -First ([int]$query['max']))
+            foreach ($e in $newest) {
+                Write-Record 'event' @('filter', $query['id'], 'time', (Format-UtcTime $e.Time), 'type', $e.Type, 'source', $e.Source, 'event_id', $e.Id, 'message', $e.Message, 'data', $e.Data, 'record', $e.Record)
+            }
+        } catch {
+            Write-ItemError 'events' $query['id'] $_
+        }
+    }
+}
+# --- main ------------------------------------------------------------------------------------
+$script:Stdout.Write("REMEDIATE-OUTPUT 1 collect`r`n")
+$script:OsMajor = 5
+$script:ExchangeRoot = $null
+$script:Services = @{}
+try {
+    $request = ConvertFrom-ArgumentText $RemediateArgs
+    Write-OsFacts
+    Write-PendingReboot
+    Read-Services
+    Write-ExchangeFacts
+    Write-Services $request['services']
+    Write-Components $request['components']
+    Write-Files $request['files']
+    Write-Events $request['events']
+} catch {
+    Write-ItemError 'script' 'collect' $_
+}
+$script:Stdout.Write("REMEDIATE-END $($script:RecordCount)`r`n")
+$script:Stdout.Flush()

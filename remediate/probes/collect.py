@@ -1,0 +1,312 @@
+"""The collector: one script per host per audit that brings back every piece of evidence.
+
+`CollectRequest` is what the selected playbooks need (services, components, files, event
+filters); `build_script` turns it into the PowerShell or JScript text to send, with the
+request appended as one base64 JSON document; `parse_evidence` validates the framed output
+and turns it into `Evidence`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Literal
+
+from remediate.evidence import (
+    ComponentState,
+    EventMatches,
+    EventSample,
+    Evidence,
+    ExchangeFacts,
+    FileEvidence,
+    ItemError,
+    OsFacts,
+    ServiceState,
+)
+from remediate.probes.framing import OutputFormatError, Record, parse_output
+from remediate.probes.protocol import jscript_arguments_line, powershell_arguments_line
+
+SCRIPT_NAME = "collect"
+SCRIPT_VERSION = 1
+Dialect = Literal["powershell", "wsh"]
+FileRoot = Literal["exchange", "system32", "windows", "absolute"]
+
+
+@dataclass(frozen=True)
+class FileQuery:
+    id: str
+    root: FileRoot
+    path: str
+
+
+@dataclass(frozen=True)
+class ComponentQuery:
+    """A logical component and its name for each mechanism (OC Manager, server features)."""
+
+    name: str
+    oc: str = ""
+    feature: str = ""
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    id: str
+    log: str
+    sources: tuple[str, ...] = ()
+    event_ids: tuple[int, ...] = ()
+    since: datetime | None = None
+    max_samples: int = 20
+
+
+@dataclass(frozen=True)
+class CollectRequest:
+    services: tuple[str, ...] = ()
+    components: tuple[ComponentQuery, ...] = ()
+    files: tuple[FileQuery, ...] = ()
+    events: tuple[EventQuery, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def arguments(self) -> dict[str, object]:
+        """The JSON document the script receives (the lab reads the same document)."""
+        return {
+            "v": SCRIPT_VERSION,
+            "services": list(self.services),
+            "components": [asdict(c) for c in self.components],
+            "files": [asdict(f) for f in self.files],
+            "events": [
+                {
+                    "id": e.id,
+                    "log": e.log,
+                    "sources": list(e.sources),
+                    "ids": list(e.event_ids),
+                    "since": _iso(e.since) if e.since else "",
+                    "max": e.max_samples,
+                }
+                for e in self.events
+            ],
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_COMMENT_OR_BLANK = re.compile(r"^\s*(#(?!\s*remediate-script:).*)?$")
+
+
+def script_source(dialect: Dialect) -> str:
+    """The shipped script text for a dialect (package data)."""
+    name = "collect.ps1" if dialect == "powershell" else "collect.js"
+    return resources.files("remediate.probes").joinpath(name).read_text(encoding="utf-8")
+
+
+def build_script(request: CollectRequest, dialect: Dialect) -> str:
+    """The script to send: declaration, the arguments line, then the shipped code.
+
+    PowerShell reading `-Command -` takes its input line by line, like a prompt: a statement
+    runs as soon as it is complete, so `else` on its own line or a blank line inside a block
+    would break the script. The code therefore travels as one script block, `& { ... }`,
+    parsed whole once its closing brace arrives, with blank and comment lines dropped and a
+    blank line after it to make PowerShell run it.
+    """
+    source = script_source(dialect)
+    if dialect == "powershell":
+        lines = [ln for ln in source.splitlines() if not _COMMENT_OR_BLANK.match(ln)]
+        header = f"# remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
+        body = [header, powershell_arguments_line(request.arguments()), "& {", *lines, "}"]
+        return "\r\n".join(body) + "\r\n\r\n"
+    header = f"// remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
+    return "\r\n".join([header, jscript_arguments_line(request.arguments()), source]) + "\r\n"
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def _int(record: Record, key: str, number_of: str) -> int | None:
+    value = record.get(key)
+    if value == "":
+        return None
+    if not re.fullmatch(r"-?\d+", value):
+        raise OutputFormatError(f"{number_of}: {key} is not a number: {value[:40]!r}")
+    return int(value)
+
+
+def _time(record: Record, key: str, number_of: str) -> datetime | None:
+    value = record.get(key)
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise OutputFormatError(f"{number_of}: {key} is not a time: {value[:40]!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _flag(record: Record, key: str) -> bool:
+    return record.get(key) == "1"
+
+
+def parse_evidence(host: str, stdout: bytes) -> Evidence:
+    """Validate the collector's output and build the host's Evidence."""
+    records = parse_output(stdout, SCRIPT_NAME)
+    facts: dict[str, str] = {}
+    renames: list[str] = []
+    services: list[ServiceState] = []
+    components: list[ComponentState] = []
+    files: list[FileEvidence] = []
+    summaries: dict[str, Record] = {}
+    samples: dict[str, list[EventSample]] = {}
+    errors: list[ItemError] = []
+    for index, record in enumerate(records, start=1):
+        where = f"record {index} ({record.kind})"
+        if record.kind == "fact":
+            facts[record.get("name")] = record.get("value")
+        elif record.kind == "pending_rename":
+            renames.append(record.get("path"))
+        elif record.kind == "service":
+            services.append(
+                ServiceState(
+                    record.get("name"),
+                    _flag(record, "found"),
+                    record.get("state"),
+                    record.get("start_mode"),
+                )
+            )
+        elif record.kind == "component":
+            installed = record.get("installed")
+            components.append(
+                ComponentState(
+                    record.get("name"),
+                    None if installed == "" else installed == "1",
+                    record.get("mechanism"),
+                )
+            )
+        elif record.kind == "file":
+            files.append(
+                FileEvidence(
+                    id=record.get("id"),
+                    path=record.get("path"),
+                    exists=_flag(record, "exists"),
+                    version=record.get("version") or None,
+                    version_text=record.get("version_text") or None,
+                    size=_int(record, "size", where),
+                    modified=_time(record, "modified", where),
+                )
+            )
+        elif record.kind == "events":
+            summaries[record.get("id")] = record
+        elif record.kind == "event":
+            time = _time(record, "time", where)
+            event_id = _int(record, "event_id", where)
+            if time is None or event_id is None:
+                raise OutputFormatError(f"{where}: an event needs a time and an event_id")
+            samples.setdefault(record.get("filter"), []).append(
+                EventSample(
+                    time=time,
+                    type=record.get("type"),
+                    source=record.get("source"),
+                    event_id=event_id,
+                    message=record.get("message"),
+                    data_hex=record.get("data"),
+                    record=_int(record, "record", where),
+                )
+            )
+        elif record.kind == "error":
+            errors.append(ItemError(record.get("scope"), record.get("item"), record.get("message")))
+        else:
+            raise OutputFormatError(f"{where}: unknown record kind")
+    events = tuple(
+        EventMatches(
+            filter_id=filter_id,
+            total=_int(summary, "total", f"events {filter_id}") or 0,
+            first=_time(summary, "first", f"events {filter_id}"),
+            last=_time(summary, "last", f"events {filter_id}"),
+            samples=tuple(sorted(samples.get(filter_id, []), key=lambda s: s.time, reverse=True)),
+        )
+        for filter_id, summary in summaries.items()
+    )
+    return Evidence(
+        host=host,
+        engine=facts.get("engine", ""),
+        os=_os_facts(facts),
+        exchange=_exchange_facts(facts),
+        pending_reboot=facts.get("pending_reboot") == "1",
+        pending_renames=tuple(renames),
+        services=tuple(services),
+        components=tuple(components),
+        files=tuple(files),
+        events=events,
+        errors=tuple(errors),
+    )
+
+
+def _number(facts: dict[str, str], key: str) -> int | None:
+    value = facts.get(key, "")
+    return int(value) if re.fullmatch(r"\d+", value) else None
+
+
+def _os_facts(facts: dict[str, str]) -> OsFacts:
+    time_text = facts.get("time_utc", "")
+    try:
+        moment = datetime.fromisoformat(time_text.replace("Z", "+00:00")) if time_text else None
+    except ValueError:
+        moment = None
+    return OsFacts(
+        caption=facts.get("os_caption", ""),
+        version=facts.get("os_version", ""),
+        build=_number(facts, "os_build"),
+        service_pack=_number(facts, "os_sp"),
+        architecture=facts.get("os_arch", ""),
+        hostname=facts.get("hostname", ""),
+        powershell_version=facts.get("ps_version") or None,
+        time_utc=moment,
+        timezone=facts.get("timezone", ""),
+    )
+
+
+EXCHANGE_PRODUCTS = {
+    "5.5": "Microsoft Exchange Server 5.5",
+    "6.0": "Microsoft Exchange 2000 Server",
+    "6.5": "Microsoft Exchange Server 2003",
+    "8.0": "Microsoft Exchange Server 2007",
+    "8.1": "Microsoft Exchange Server 2007",
+    "8.3": "Microsoft Exchange Server 2007",
+    "14.0": "Microsoft Exchange Server 2010",
+    "14.1": "Microsoft Exchange Server 2010",
+    "14.2": "Microsoft Exchange Server 2010",
+    "14.3": "Microsoft Exchange Server 2010",
+}
+# First build of each service pack (index = service pack number), per product version.
+SERVICE_PACK_BUILDS = {
+    "5.5": (1960, 2232, 2448, 2650, 2653),
+    "6.0": (4417, 4712, 5762, 6249),
+    "6.5": (6944, 7226, 7638),
+}
+
+
+def service_pack_of(version: str, build: int) -> int | None:
+    """The service pack a build belongs to (hotfix builds count as their service pack)."""
+    firsts = SERVICE_PACK_BUILDS.get(version)
+    if not firsts or build < firsts[0]:
+        return None
+    return max(index for index, first in enumerate(firsts) if build >= first)
+
+
+def _exchange_facts(facts: dict[str, str]) -> ExchangeFacts | None:
+    build = facts.get("exchange_build", "")
+    if not facts.get("exchange_root") and not build:
+        return None
+    parts = build.split(".")
+    version = ".".join(parts[:2]) if len(parts) >= 2 else ""
+    service_pack = _number(facts, "exchange_sp")
+    if service_pack is None and len(parts) >= 3 and parts[2].isdigit():
+        service_pack = service_pack_of(version, int(parts[2]))
+    return ExchangeFacts(
+        product=EXCHANGE_PRODUCTS.get(version, f"Microsoft Exchange Server {version}".strip()),
+        version=version,
+        build=build,
+        service_pack=service_pack,
+        install_root=facts.get("exchange_root", ""),
+    )

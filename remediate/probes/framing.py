@@ -1,0 +1,131 @@
+"""The framed output of every shipped script: escaping-proof, counted, and terminated.
+
+A script prints, and nothing else::
+
+    REMEDIATE-OUTPUT 1 <script-name>
+    <kind>\t<key>=<base64>\t<key>=<base64>...      one record per line
+    REMEDIATE-END <record-count>
+
+Every value is base64 of UTF-8, so no message, path or name can break a line or forge a
+record. The parser is strict: a missing header, a foreign line, a bad field, a wrong count or
+a missing end marker is an `OutputFormatError` naming the line, never a half-read result.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+FORMAT_VERSION = 1
+HEADER = "REMEDIATE-OUTPUT"
+END = "REMEDIATE-END"
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class OutputFormatError(ValueError):
+    """Output that is not a complete, well-formed record stream."""
+
+
+@dataclass(frozen=True)
+class Record:
+    kind: str
+    fields: Mapping[str, str]
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.fields.get(key, default)
+
+
+def _encode(value: object) -> str:
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "1" if value else "0"
+    else:
+        text = str(value)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def format_record(kind: str, fields: Mapping[str, object]) -> str:
+    """One record line (without newline); None values are left out."""
+    parts = [kind] + [
+        f"{key}={_encode(value)}" for key, value in fields.items() if value is not None
+    ]
+    return "\t".join(parts)
+
+
+def format_output(script: str, records: Iterable[tuple[str, Mapping[str, object]]]) -> bytes:
+    """A whole framed output, with Windows line endings as the scripts print it."""
+    lines = [f"{HEADER} {FORMAT_VERSION} {script}"]
+    lines += [format_record(kind, fields) for kind, fields in records]
+    lines.append(f"{END} {len(lines) - 1}")
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def _describe(line: str) -> str:
+    shown = line if len(line) <= 60 else line[:57] + "..."
+    return repr(shown)
+
+
+def parse_output(data: bytes, script: str) -> list[Record]:
+    """Validate and decode a framed output of `script`; OutputFormatError when it is not one."""
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise OutputFormatError(
+            f"output is not ASCII (byte {exc.start}): not our framing"
+        ) from None
+    text = text.lstrip("\ufeff")
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start >= len(lines):
+        raise OutputFormatError("the script printed nothing")
+    header = lines[start].split(" ")
+    if len(header) != 3 or header[0] != HEADER:
+        raise OutputFormatError(
+            f"line {start + 1}: expected the output header, got {_describe(lines[start])}"
+        )
+    if header[1] != str(FORMAT_VERSION):
+        raise OutputFormatError(
+            f"output format version {header[1]!r}, this tool reads {FORMAT_VERSION}"
+        )
+    if header[2] != script:
+        raise OutputFormatError(f"output of script {header[2]!r}, expected {script!r}")
+    records: list[Record] = []
+    for number, line in enumerate(lines[start + 1 :], start=start + 2):
+        if line.startswith(END):
+            count = line[len(END) :].strip()
+            if not count.isdigit() or int(count) != len(records):
+                raise OutputFormatError(
+                    f"line {number}: end marker counts {count or 'nothing'} records, "
+                    f"{len(records)} were read (output damaged)"
+                )
+            if number != len(lines):
+                raise OutputFormatError(f"line {number + 1}: output continues after the end marker")
+            return records
+        records.append(_parse_record(line, number))
+    raise OutputFormatError(f"output truncated: no end marker after {len(records)} records")
+
+
+def _parse_record(line: str, number: int) -> Record:
+    kind, *parts = line.split("\t")
+    if not _KIND.match(kind):
+        raise OutputFormatError(f"line {number}: not a record: {_describe(line)}")
+    fields: dict[str, str] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep or not _KEY.match(key):
+            raise OutputFormatError(f"line {number}: bad field {_describe(part)}")
+        try:
+            fields[key] = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise OutputFormatError(f"line {number}: field {key!r} is not base64 UTF-8") from None
+    return Record(kind, fields)
