@@ -35,6 +35,12 @@ hosts:
     faults: {corrupt_output: true}
   - name: slowprobe.lab.local
     faults: {slow_probe_seconds: 1.5}
+  - name: winrm11.lab.local
+    description: WinRM 1.1 on Windows 2003 without WMF 2.0, so no PowerShell
+    os: {powershell: null}
+    exchange: {product: Microsoft Exchange 2000 Server, version: "6.0", build: 6.0.6249.0,
+               service_pack: 3}
+    services: [{name: MSExchangeMTA, state: stopped}]
 """
 
 

@@ -1,0 +1,56 @@
+"""The framed output format: round trips, strict validation, and fuzzing."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from remediate.probes.framing import OutputFormatError, format_output, parse_output
+
+HOSTILE = "a\tb\r\nREMEDIATE-END 0\n<script>\u00fc\U0001f600 $(x) `y` ; 'z' \"w\""
+
+
+def test_round_trip_keeps_every_character() -> None:
+    data = format_output("collect", [("fact", {"name": "x", "value": HOSTILE}), ("file", {})])
+    records = parse_output(data, "collect")
+    assert [r.kind for r in records] == ["fact", "file"]
+    assert records[0].fields == {"name": "x", "value": HOSTILE}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "printed nothing"),
+        (b"hello\r\n", "line 1: expected the output header"),
+        (b"REMEDIATE-OUTPUT 2 collect\r\nREMEDIATE-END 0\r\n", "format version '2'"),
+        (b"REMEDIATE-OUTPUT 1 other\r\nREMEDIATE-END 0\r\n", "output of script 'other'"),
+        (b"REMEDIATE-OUTPUT 1 collect\r\nfact\tname=eA==\r\n", "truncated"),
+        (b"REMEDIATE-OUTPUT 1 collect\r\nfact\tname=eA==\r\nREMEDIATE-END 2\r\n", "counts 2"),
+        (b"REMEDIATE-OUTPUT 1 collect\r\nfact\tname=e!==\r\nREMEDIATE-END 1\r\n", "not base64"),
+        (b"REMEDIATE-OUTPUT 1 collect\r\nFact x\r\nREMEDIATE-END 1\r\n", "line 2: not a record"),
+        (b"REMEDIATE-OUTPUT 1 collect\r\nREMEDIATE-END 0\r\nmore\r\n", "continues after"),
+        ("REMEDIATE-OUTPUT 1 collect\u00e9".encode(), "not ASCII"),
+    ],
+)
+def test_damaged_output_is_a_clear_error(data: bytes, message: str) -> None:
+    with pytest.raises(OutputFormatError, match=message):
+        parse_output(data, "collect")
+
+
+@given(st.binary(max_size=2000))
+def test_any_bytes_give_records_or_our_error(data: bytes) -> None:
+    with contextlib.suppress(OutputFormatError):
+        parse_output(data, "collect")
+
+
+@given(st.text(max_size=300), st.integers(min_value=0, max_value=200))
+def test_truncating_valid_output_is_always_detected(text: str, cut: int) -> None:
+    data = format_output("collect", [("fact", {"name": "v", "value": text})] * 3)
+    truncated = data[: max(0, len(data) - 1 - cut)]
+    if truncated.rstrip(b"\r\n") == data.rstrip(b"\r\n"):
+        return
+    with pytest.raises(OutputFormatError):
+        parse_output(truncated, "collect")
