@@ -35,6 +35,12 @@ hosts:
     faults: {corrupt_output: true}
   - name: slowprobe.lab.local
     faults: {slow_probe_seconds: 1.5}
+  - name: ops.lab.local
+    endpoints: {max_concurrent_operations: 2}
+  - name: down.lab.local
+    faults: {down: true}
+  - name: reboot.lab.local
+    faults: {reboot_seconds: 1.0}
   - name: winrm11.lab.local
     description: WinRM 1.1 on Windows 2003 without WMF 2.0, so no PowerShell
     os: {powershell: null}

@@ -237,6 +237,14 @@ class Lab:
             if port is not None:
                 await self._bind_winrm(runtime, protocol, runtime.host.address, port)
 
+    def restart_winrm_service(self, name: str) -> None:
+        """Forget the host's shells, as `Restart-Service WinRM` does on Windows."""
+
+        async def drop() -> None:
+            self._runtime[name].service.close_all()
+
+        self._call(drop())
+
     # -- what tests and tools read -----------------------------------------------------------
 
     def endpoint(self, name: str) -> Endpoint:

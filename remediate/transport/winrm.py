@@ -39,6 +39,7 @@ from remediate.transport import (
 )
 
 STDIN_CHUNK = 64 * 1024  # raw bytes per Send; base64 keeps it well under MaxEnvelopeSize
+OPERATIONS_QUOTA = 2150859174  # MaxConcurrentOperationsPerUser exceeded
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class WinRMSettings:
     message_encryption: Literal["auto", "always", "never"] = "auto"
     operation_timeout: int = 20
     read_timeout: int = 30
+    command_timeout: float = 120.0
+    connect_retries: int = 2
+    retry_backoff: float = 1.0
 
     @property
     def endpoint(self) -> str:
@@ -83,8 +87,22 @@ class WinRMTransport:
         self._shell_id: str | None = None
 
     def _shell(self) -> str:
+        """The host's shell, opened on first use; connection failures are retried with backoff.
+
+        Opening a shell changes nothing on the host, so retrying it is safe; nothing after it
+        is ever retried automatically.
+        """
         if self._shell_id is None:
-            self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
+            attempt = 0
+            while True:
+                try:
+                    self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
+                    break
+                except (ConnectError, HostTimeoutError):
+                    if attempt >= self.settings.connect_retries:
+                        raise
+                    time.sleep(self.settings.retry_backoff * (2**attempt))
+                    attempt += 1
         return self._shell_id
 
     def run(self, script: str, dialect: str = "powershell") -> Result:
@@ -97,14 +115,29 @@ class WinRMTransport:
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:
         return self._execute(program, arguments, None)
 
+    def _start(self, program: str, arguments: tuple[str, ...]) -> tuple[str, str]:
+        """Start a command; past the operations quota, close the shell and reopen it once."""
+        shell_id = self._shell()
+        try:
+            return shell_id, self._call(
+                lambda: self._protocol.run_command(shell_id, program, arguments)
+            )
+        except ProtocolError as exc:
+            if exc.fault_code != OPERATIONS_QUOTA:
+                raise
+        self.close()
+        shell_id = self._shell()
+        return shell_id, self._call(
+            lambda: self._protocol.run_command(shell_id, program, arguments)
+        )
+
     def _execute(self, program: str, arguments: tuple[str, ...], stdin: bytes | None) -> Result:
         started = time.monotonic()
-        shell_id = self._shell()
-        command_id = self._call(lambda: self._protocol.run_command(shell_id, program, arguments))
+        shell_id, command_id = self._start(program, arguments)
         try:
             if stdin is not None:
                 self._send(shell_id, command_id, stdin)
-            stdout, stderr, exit_code = self._receive(shell_id, command_id)
+            stdout, stderr, exit_code = self._receive(shell_id, command_id, started)
         finally:
             with contextlib.suppress(TransportError):
                 self._call(lambda: self._protocol.cleanup_command(shell_id, command_id))
@@ -120,14 +153,22 @@ class WinRMTransport:
                 )
             )
 
-    def _receive(self, shell_id: str, command_id: str) -> tuple[bytes, bytes, int]:
+    def _receive(self, shell_id: str, command_id: str, started: float) -> tuple[bytes, bytes, int]:
+        """Read output until Done; an operation timeout only means "nothing yet"."""
         stdout, stderr = bytearray(), bytearray()
+        deadline = started + self.settings.command_timeout
         while True:
             try:
                 out, err, code, done = self._call(
                     lambda: self._protocol.get_command_output_raw(shell_id, command_id)
                 )
             except WinRMOperationTimeoutError:
+                if time.monotonic() >= deadline:
+                    raise HostTimeoutError(
+                        f"no result within {self.settings.command_timeout:g} s",
+                        host=self.host,
+                        hint="raise --timeout, or look at what is slow on the host",
+                    ) from None
                 continue
             stdout += out
             stderr += err

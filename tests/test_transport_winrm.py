@@ -1,0 +1,131 @@
+"""The WinRM transport against the lab: retries, quotas, timeouts, certificates, secrets."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from remediate.errors import (
+    AuthenticationError,
+    CertificateError,
+    ConnectError,
+    HostTimeoutError,
+)
+from remediate.lab.server import Lab
+from remediate.transport.winrm import WinRMSettings, WinRMTransport
+from tests.conftest import PASSWORD
+
+SLOW_SCRIPT = "# remediate-script: collect v1\n$RemediateArgs = 'e30='\n"
+
+
+def transport(lab: Lab, name: str, **overrides: object) -> WinRMTransport:
+    endpoint = lab.endpoint(name)
+    https = overrides.pop("https", False)
+    settings = {
+        "address": endpoint.address,
+        "port": (endpoint.https_port if https else endpoint.http_port) or 1,
+        "scheme": "https" if https else "http",
+        "auth": "ntlm",
+        "username": "LAB\\Administrator",
+        "password": PASSWORD,
+        "operation_timeout": 2,
+        "read_timeout": 12,
+        "retry_backoff": 0.05,
+    }
+    settings.update(overrides)
+    return WinRMTransport(WinRMSettings(**settings), host=name)  # type: ignore[arg-type]
+
+
+def test_runs_and_closes_its_one_shell(lab: Lab) -> None:
+    link = transport(lab, "ex2003.lab.local")
+    before = lab.counters("ex2003.lab.local")["shells_created"]
+    assert link.run_command("hostname").stdout == b"EX2003\r\n"
+    assert link.run("whoami\n").stdout == b"lab\\administrator\r\n"
+    link.close()
+    link.close()  # twice is fine
+    assert lab.counters("ex2003.lab.local")["shells_created"] == before + 1
+    assert lab.counters("ex2003.lab.local")["shells_open"] == 0
+
+
+def test_down_host_is_unreachable_after_the_retries(lab: Lab) -> None:
+    link = transport(lab, "down.lab.local", connect_retries=2)
+    started = time.monotonic()
+    with pytest.raises(ConnectError) as error:
+        link.run_command("hostname")
+    assert time.monotonic() - started >= 0.05 + 0.1  # two backoffs
+    assert error.value.reason == "unreachable"
+    assert error.value.host == "down.lab.local"
+
+
+def test_a_host_coming_back_from_reboot_is_reached_by_a_retry(lab: Lab) -> None:
+    lab.reboot("reboot.lab.local")
+    time.sleep(0.8)  # the lab takes the host down half a second after the restart
+    link = transport(lab, "reboot.lab.local", connect_retries=4, retry_backoff=0.3)
+    try:
+        assert link.run_command("hostname").stdout == b"REBOOT\r\n"
+    finally:
+        link.close()
+
+
+def test_operations_quota_reopens_the_shell_once(lab: Lab) -> None:
+    link = transport(lab, "ops.lab.local")
+    try:
+        outputs = [link.run_command("hostname").stdout for _ in range(5)]
+    finally:
+        link.close()
+    assert outputs == [b"OPS\r\n"] * 5
+    counters = lab.counters("ops.lab.local")
+    assert counters["shells_created"] == 3 and counters["shells_open"] == 0
+    assert counters["faults_sent"] >= 2
+
+
+def test_receive_retries_until_the_command_timeout(lab: Lab) -> None:
+    link = transport(lab, "slowprobe.lab.local", operation_timeout=1, command_timeout=0.5)
+    try:
+        with pytest.raises(HostTimeoutError, match=r"no result within 0\.5 s"):
+            link.run(SLOW_SCRIPT)
+    finally:
+        link.close()
+    assert lab.counters("slowprobe.lab.local")["shells_open"] == 0
+
+
+def test_wrong_password_is_an_authentication_error_without_the_secret(lab: Lab) -> None:
+    secret = "Not-The-Passw0rd"
+    link = transport(lab, "ex2003.lab.local", password=secret, connect_retries=0)
+    with pytest.raises(AuthenticationError) as error:
+        link.run_command("hostname")
+    assert secret not in str(error.value) and secret not in repr(error.value)
+
+
+def test_https_validates_the_certificate(lab: Lab) -> None:
+    trusted = transport(
+        lab,
+        "ex2003.lab.local",
+        https=True,
+        auth="basic",
+        username="Administrator",
+        ca_trust_path=str(lab.ca_path),
+    )
+    try:
+        assert trusted.run_command("hostname").stdout == b"EX2003\r\n"
+    finally:
+        trusted.close()
+    untrusted = transport(
+        lab,
+        "ex2003.lab.local",
+        https=True,
+        auth="basic",
+        username="Administrator",
+        connect_retries=0,
+    )
+    with pytest.raises(CertificateError):
+        untrusted.run_command("hostname")
+
+
+def test_a_shell_gone_from_the_host_is_not_an_error_on_close(lab: Lab) -> None:
+    link = transport(lab, "ex2003.lab.local")
+    link.run_command("hostname")
+    lab.restart_winrm_service("ex2003.lab.local")
+    link.close()
+    assert lab.counters("ex2003.lab.local")["shells_open"] == 0
