@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from remediate.yamlfile import YamlInputError, load_located
 
 
 class FleetError(Exception):
@@ -252,43 +253,13 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping, keyed by id of the dict."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    loader.lines[id(mapping)] = node.start_mark.line + 1  # type: ignore[attr-defined]
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _line_of(document: Any, lines: dict[int, int], loc: tuple[Any, ...]) -> int | None:
-    node, line = document, lines.get(id(document))
-    for part in loc:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-        line = lines.get(id(node), line)
-    return line
-
-
 def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
     """Validate fleet YAML text; errors name the source, the YAML path and the line."""
-    loader = _LineLoader(text)
-    loader.lines = {}  # type: ignore[attr-defined]
     try:
-        document = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise FleetError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    finally:
-        loader.dispose()
-    lines: dict[int, int] = loader.lines  # type: ignore[attr-defined]
+        located = load_located(text, source)
+    except YamlInputError as exc:
+        raise FleetError(str(exc)) from None
+    document = located.data
     if not isinstance(document, dict) or not isinstance(document.get("hosts"), list):
         raise FleetError(f"{source}: a fleet file is a mapping with a 'hosts' list")
     defaults = document.get("defaults") or {}
@@ -301,13 +272,7 @@ def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
     try:
         fleet = Fleet.model_validate(merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        line = _line_of(document, lines, loc)
-        path = ".".join(str(p) for p in loc) or "(top)"
-        where = f"{source}:{line}" if line else source
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise FleetError(f"{where}: {path}: {first['msg']}{more}") from None
+        raise FleetError(str(located.validation_error(exc))) from None
     fleet.assign_addresses()
     return fleet
 

@@ -1,0 +1,95 @@
+"""YAML that remembers where things are, so validation errors can name the file and line.
+
+Shared by every YAML input (playbooks, waivers, the lab's fleet files); it knows nothing of
+what the documents mean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+
+class YamlInputError(ValueError):
+    """YAML text that cannot be read or does not validate; the message says where and why."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records the line of every mapping and list it builds."""
+
+
+def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    loader.lines[id(mapping)] = node.start_mark.line + 1  # type: ignore[attr-defined]
+    return mapping
+
+
+def _sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list[Any]:
+    sequence = loader.construct_sequence(node, deep=True)
+    loader.lines[id(sequence)] = node.start_mark.line + 1  # type: ignore[attr-defined]
+    return sequence
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+class LocatedDocument:
+    """A parsed YAML document and the line of each of its mappings and lists."""
+
+    def __init__(self, data: Any, lines: dict[int, int], source: str) -> None:
+        self.data = data
+        self._lines = lines
+        self.source = source
+
+    def line_of(self, location: tuple[Any, ...]) -> int | None:
+        """The line of the deepest node of `location` that exists (a pydantic error `loc`)."""
+        node, line = self.data, self._lines.get(id(self.data))
+        for part in location:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            line = self._lines.get(id(node), line)
+        return line
+
+    def where(self, location: tuple[Any, ...] = ()) -> str:
+        line = self.line_of(location)
+        return f"{self.source}:{line}" if line else self.source
+
+    def validation_error(self, exc: ValidationError) -> YamlInputError:
+        """One clear message for the first problem pydantic found (and how many more)."""
+        first = exc.errors()[0]
+        location = tuple(first["loc"])
+        path = ".".join(str(p) for p in location) or "(top)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        message = first["msg"].removeprefix("Value error, ")
+        return YamlInputError(
+            f"{self.where(location)}: {path}: {message}{more}", self.line_of(location)
+        )
+
+
+def load_located(text: str, source: str) -> LocatedDocument:
+    """Parse YAML text, keeping lines; YamlInputError names the line of a syntax error."""
+    loader = _LineLoader(text)
+    loader.lines = {}  # type: ignore[attr-defined]
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlInputError(
+            f"{where}: not valid YAML: {problem}", mark.line + 1 if mark else None
+        ) from None
+    except (RecursionError, ValueError, TypeError) as exc:
+        raise YamlInputError(f"{source}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return LocatedDocument(data, loader.lines, source)  # type: ignore[attr-defined]
