@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from remediate.components import COMPONENTS
 from remediate.condition import Condition, ConditionError, parse_condition
 from remediate.errors import InputError
 from remediate.versions import FileVersion, VersionError
@@ -154,6 +155,15 @@ class ServiceSelection(_Model):
 class ComponentSelection(_Model):
     component: str = Field(description="logical component name, e.g. smtp")
     installed: bool = True
+
+    @field_validator("component")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in COMPONENTS:
+            raise ValueError(
+                f"unknown component {value!r} (known: {', '.join(sorted(COMPONENTS))})"
+            )
+        return value
 
 
 Selection = EventSelection | ServiceSelection | ComponentSelection

@@ -164,11 +164,11 @@ function Write-PendingReboot {
     try {
         $renames = Get-RegistryValue 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' 'PendingFileRenameOperations'
         if ($renames -ne $null) {
-            for ($i = 0; $i -lt $renames.Count; $i += 2) {
-                $source = [string]$renames[$i]
-                if ($source.Length -eq 0) { continue }
+            # Pairs of (new file, file it replaces); an empty target means a deletion.
+            for ($i = 0; $i + 1 -lt $renames.Count; $i += 2) {
                 $pending = $true
-                Write-Record 'pending_rename' @('path', $source.Replace('\??\', ''))
+                $target = ([string]$renames[$i + 1]).TrimStart('!').Replace('\??\', '')
+                if ($target.Length -gt 0) { Write-Record 'pending_rename' @('path', $target) }
             }
         }
         foreach ($key in @('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending', 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')) {
