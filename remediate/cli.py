@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 lab_app = typer.Typer(help="The lab: a simulated Exchange fleet on loopback addresses.")
 app.add_typer(lab_app, name="lab")
+playbook_app = typer.Typer(help="Check and read playbooks (one YAML file per KB article).")
+app.add_typer(playbook_app, name="playbook")
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -160,6 +162,53 @@ def demo(
         f"shells left open on the lab: {shells_left}"
     )
     raise typer.Exit(EXIT_HOST_ERRORS if failed or shells_left else EXIT_OK)
+
+
+@playbook_app.command("lint")
+def playbook_lint(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Playbook files or folders (default: playbooks/).")
+    ] = None,
+) -> None:
+    """Validate playbooks; every problem names the file, the line and the YAML path."""
+    from remediate.playbook import PlaybookError, load_playbook, playbook_files
+
+    try:
+        files = playbook_files(paths or [Path("playbooks")])
+    except PlaybookError as exc:
+        raise _fail(exc) from None
+    problems = 0
+    for path in files:
+        try:
+            playbook = load_playbook(path)
+        except PlaybookError as exc:
+            problems += 1
+            errors.print(f"[red]FAIL[/] {exc}", markup=True, soft_wrap=True)
+            continue
+        console.print(f"ok   {path} ({playbook.id})")
+    console.print(f"{len(files) - problems} of {len(files)} playbooks valid")
+    raise typer.Exit(EXIT_USAGE if problems else EXIT_OK)
+
+
+@playbook_app.command("show")
+def playbook_show(
+    playbook_id: Annotated[str, typer.Argument(help="Article id, e.g. KB840469 or Q232602.")],
+    playbooks: Annotated[Path, typer.Option(help="Playbook folder.")] = Path("playbooks"),
+) -> None:
+    """Print one playbook readably: applicability, symptoms, fix table, remediation."""
+    from remediate.playbook import PlaybookError, load_playbooks
+    from remediate.render_text import playbook_text
+
+    try:
+        found = {p.id.lower(): p for p in load_playbooks([playbooks])}
+    except PlaybookError as exc:
+        raise _fail(exc) from None
+    playbook = found.get(playbook_id.lower())
+    if playbook is None:
+        known = ", ".join(sorted(p.id for p in found.values()))
+        raise _fail(RemediateError(f"no playbook {playbook_id!r} in {playbooks} (known: {known})"))
+    for renderable in playbook_text(playbook):
+        console.print(renderable)
 
 
 def main() -> None:
