@@ -19,7 +19,7 @@ import h11
 
 from remediate.lab import wsman
 from remediate.lab.host import LabHost
-from remediate.lab.ntlm import AuthFailed, EncryptionError, NegotiateAcceptor
+from remediate.lab.ntlm import AuthFailed, EncryptionError, NegotiateAcceptor, initial_challenge
 from remediate.lab.winrs import FaultError, ShellService
 
 log = logging.getLogger(__name__)
@@ -188,11 +188,9 @@ class WinRMListener:
 
     def _challenge(self, scheme: str) -> _Response:
         endpoints = self.host.spec.endpoints
-        offers: list[str] = []
-        if endpoints.ntlm:
-            offers.append("Negotiate")
-        if endpoints.basic:
-            offers.append('Basic realm="WSMAN"')
+        offers = initial_challenge(
+            negotiate=endpoints.ntlm, kerberos=endpoints.ntlm, basic=endpoints.basic
+        )
         return _Response(401, content_type=None, www_authenticate=tuple(offers))
 
     def _basic_user(self, credentials: str) -> str | None:

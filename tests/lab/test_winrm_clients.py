@@ -99,7 +99,7 @@ def test_unauthenticated_request_gets_challenges_and_empty_body(lab: Lab) -> Non
     assert response.status_code == 401
     assert response.content == b""
     offers = response.raw.headers.getlist("WWW-Authenticate")
-    assert offers == ["Negotiate", 'Basic realm="WSMAN"']
+    assert offers == ["Negotiate", "Kerberos", 'Basic realm="WSMAN"']
 
 
 def test_basic_over_https_validates_against_the_lab_ca(lab: Lab) -> None:

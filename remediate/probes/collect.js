@@ -1,0 +1,933 @@
+// Collector, WSH dialect: the records of collect.ps1 for hosts without PowerShell (Windows NT
+// 4.0, 2000, 2003), run by cscript //E:JScript. JScript 5.x is ECMAScript 3: no JSON object, no
+// Array.prototype.forEach/map/filter/indexOf, no String.prototype.trim, no trailing commas.
+// Input: REMEDIATE_ARGS, one base64 JSON document set on the line before this code; the data is
+// decoded and parsed here, never evaluated, and never pasted into a WQL query.
+// Output: the framed records of remediate/probes/framing.py, and nothing else.
+// Every failure becomes an 'error' record; the end marker is always written.
+(function () {
+    var HKLM = "HKEY_LOCAL_MACHINE\\";
+    var EXCHANGE_SETUP = HKLM + "SOFTWARE\\Microsoft\\Exchange\\Setup\\";
+    var OC_MANAGER = HKLM + "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\\";
+    var REBOOT_KEYS = [
+        "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending",
+        "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"
+    ];
+    var EXCHANGE_SERVICES = ["msexchangeis", "msexchangesa", "msexchangemta"];
+    var BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    var LOG_NAME = /^[A-Za-z0-9 _-]+$/;
+    var WMI_FORWARD_ONLY = 48; // wbemFlagReturnImmediately | wbemFlagForwardOnly
+
+    var recordCount = 0;
+    var osMajor = 5;
+    var exchangeRoot = null;
+    var services = {}; // "s:" + lower-case name -> {name, state, startMode, pathName}
+    var shell = null;
+    var fso = null;
+    var wmiService = null;
+
+    // --- output: UTF-8, base64, records ---------------------------------------------------------
+    function utf8Bytes(value) {
+        var bytes = [];
+        var i, c, low;
+        for (i = 0; i < value.length; i++) {
+            c = value.charCodeAt(i);
+            if (c >= 0xD800 && c <= 0xDBFF && i + 1 < value.length) {
+                low = value.charCodeAt(i + 1);
+                if (low >= 0xDC00 && low <= 0xDFFF) {
+                    c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                    i++;
+                }
+            }
+            if (c >= 0xD800 && c <= 0xDFFF) {
+                c = 0xFFFD; // a lone surrogate is not UTF-8
+            }
+            if (c < 0x80) {
+                bytes.push(c);
+            } else if (c < 0x800) {
+                bytes.push(0xC0 | (c >> 6), 0x80 | (c & 0x3F));
+            } else if (c < 0x10000) {
+                bytes.push(0xE0 | (c >> 12), 0x80 | ((c >> 6) & 0x3F), 0x80 | (c & 0x3F));
+            } else {
+                bytes.push(0xF0 | (c >> 18), 0x80 | ((c >> 12) & 0x3F),
+                    0x80 | ((c >> 6) & 0x3F), 0x80 | (c & 0x3F));
+            }
+        }
+        return bytes;
+    }
+
+    function base64Text(bytes) {
+        var out = [];
+        var i, n;
+        for (i = 0; i + 2 < bytes.length; i += 3) {
+            n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+            out.push(BASE64.charAt(n >> 18) + BASE64.charAt((n >> 12) & 63) +
+                BASE64.charAt((n >> 6) & 63) + BASE64.charAt(n & 63));
+        }
+        if (bytes.length - i === 1) {
+            n = bytes[i] << 16;
+            out.push(BASE64.charAt(n >> 18) + BASE64.charAt((n >> 12) & 63) + "==");
+        } else if (bytes.length - i === 2) {
+            n = (bytes[i] << 16) | (bytes[i + 1] << 8);
+            out.push(BASE64.charAt(n >> 18) + BASE64.charAt((n >> 12) & 63) +
+                BASE64.charAt((n >> 6) & 63) + "=");
+        }
+        return out.join("");
+    }
+
+    function writeLine(line) {
+        WScript.StdOut.Write(line + "\r\n");
+    }
+
+    // pairs: [key, value, key, value, ...]; null and undefined values are left out.
+    function writeRecord(kind, pairs) {
+        var line = [kind];
+        var i;
+        for (i = 0; i + 1 < pairs.length; i += 2) {
+            if (pairs[i + 1] === null || pairs[i + 1] === undefined) {
+                continue;
+            }
+            line.push(pairs[i] + "=" + base64Text(utf8Bytes(String(pairs[i + 1]))));
+        }
+        writeLine(line.join("\t"));
+        recordCount++;
+    }
+
+    function errorText(failure) {
+        if (failure !== null && typeof failure === "object") {
+            if (failure.message) {
+                return String(failure.message);
+            }
+            if (failure.description) {
+                return String(failure.description);
+            }
+            if (typeof failure.number === "number") {
+                return "error 0x" + ((failure.number < 0 ? failure.number + 4294967296
+                    : failure.number).toString(16));
+            }
+        }
+        return String(failure);
+    }
+
+    function writeError(scope, item, failure) {
+        writeRecord("error", ["scope", scope, "item", text(item), "message", errorText(failure)]);
+    }
+
+    function writeFact(name, value) {
+        writeRecord("fact", ["name", name, "value", value]);
+    }
+
+    // --- arguments: base64, UTF-8 and a small JSON reader ---------------------------------------
+    function base64Bytes(encoded) {
+        var values = {};
+        var bytes = [];
+        var bits = 0;
+        var count = 0;
+        var padding = 0;
+        var i, c;
+        for (i = 0; i < BASE64.length; i++) {
+            values[BASE64.charAt(i)] = i;
+        }
+        if (encoded.length % 4 !== 0) {
+            throw new Error("arguments: not base64");
+        }
+        for (i = 0; i < encoded.length; i++) {
+            c = encoded.charAt(i);
+            if (c === "=" && i >= encoded.length - 2) {
+                padding++;
+                continue;
+            }
+            if (padding > 0 || !values.hasOwnProperty(c)) {
+                throw new Error("arguments: not base64");
+            }
+            bits = (bits << 6) | values[c];
+            count += 6;
+            if (count >= 8) {
+                count -= 8;
+                bytes.push((bits >> count) & 0xFF);
+                bits &= (1 << count) - 1;
+            }
+        }
+        return bytes;
+    }
+
+    function utf8Text(bytes) {
+        var out = [];
+        var i = 0;
+        var b, c, extra, k;
+        while (i < bytes.length) {
+            b = bytes[i++];
+            if (b < 0x80) {
+                out.push(String.fromCharCode(b));
+                continue;
+            }
+            if (b >= 0xF0 && b <= 0xF4) {
+                extra = 3;
+                c = b & 0x07;
+            } else if (b >= 0xE0) {
+                extra = 2;
+                c = b & 0x0F;
+            } else if (b >= 0xC2 && b < 0xE0) {
+                extra = 1;
+                c = b & 0x1F;
+            } else {
+                throw new Error("arguments: not UTF-8");
+            }
+            if (b > 0xF4 || i + extra > bytes.length) {
+                throw new Error("arguments: not UTF-8");
+            }
+            for (k = 0; k < extra; k++) {
+                b = bytes[i++];
+                if ((b & 0xC0) !== 0x80) {
+                    throw new Error("arguments: not UTF-8");
+                }
+                c = (c << 6) | (b & 0x3F);
+            }
+            if (c >= 0x10000) {
+                c -= 0x10000;
+                out.push(String.fromCharCode(0xD800 + (c >> 10), 0xDC00 + (c & 0x3FF)));
+            } else {
+                out.push(String.fromCharCode(c));
+            }
+        }
+        return out.join("");
+    }
+
+    // JSON objects keep their members under "@" + name, so no name can reach a prototype.
+    function JsonObject() {
+    }
+
+    function member(value, name) {
+        if (value instanceof JsonObject && value.hasOwnProperty("@" + name)) {
+            return value["@" + name];
+        }
+        return null;
+    }
+
+    function list(value) {
+        if (value === null || value === undefined) {
+            return [];
+        }
+        return value instanceof Array ? value : [value];
+    }
+
+    function text(value) {
+        return value === null || value === undefined ? "" : String(value);
+    }
+
+    function JsonReader(source) {
+        this.source = source;
+        this.at = 0;
+    }
+
+    JsonReader.prototype.fail = function (what) {
+        throw new Error("arguments: " + what + " at " + this.at);
+    };
+
+    JsonReader.prototype.skipSpace = function () {
+        var c;
+        while (this.at < this.source.length) {
+            c = this.source.charAt(this.at);
+            if (c !== " " && c !== "\t" && c !== "\r" && c !== "\n") {
+                break;
+            }
+            this.at++;
+        }
+    };
+
+    JsonReader.prototype.next = function () {
+        this.skipSpace();
+        if (this.at >= this.source.length) {
+            this.fail("unexpected end");
+        }
+        return this.source.charAt(this.at);
+    };
+
+    JsonReader.prototype.readString = function () {
+        var out = [];
+        var c, hex;
+        this.at++; // the opening quote
+        while (true) {
+            if (this.at >= this.source.length) {
+                this.fail("unterminated string");
+            }
+            c = this.source.charAt(this.at++);
+            if (c === "\"") {
+                return out.join("");
+            }
+            if (c !== "\\") {
+                out.push(c);
+                continue;
+            }
+            c = this.source.charAt(this.at++);
+            if (c === "n") {
+                out.push("\n");
+            } else if (c === "r") {
+                out.push("\r");
+            } else if (c === "t") {
+                out.push("\t");
+            } else if (c === "b") {
+                out.push("\b");
+            } else if (c === "f") {
+                out.push("\f");
+            } else if (c === "u") {
+                hex = this.source.substring(this.at, this.at + 4);
+                if (!/^[0-9A-Fa-f]{4}$/.test(hex)) {
+                    this.fail("bad \\u escape");
+                }
+                out.push(String.fromCharCode(parseInt(hex, 16)));
+                this.at += 4;
+            } else if (c === "\"" || c === "\\" || c === "/") {
+                out.push(c);
+            } else {
+                this.fail("bad escape");
+            }
+        }
+    };
+
+    JsonReader.prototype.readValue = function () {
+        var c = this.next();
+        var object, array, word, number;
+        if (c === "{") {
+            object = new JsonObject();
+            this.at++;
+            if (this.next() === "}") {
+                this.at++;
+                return object;
+            }
+            while (true) {
+                if (this.next() !== "\"") {
+                    this.fail("expected a name");
+                }
+                word = this.readString();
+                if (this.next() !== ":") {
+                    this.fail("expected a colon");
+                }
+                this.at++;
+                object["@" + word] = this.readValue();
+                c = this.next();
+                this.at++;
+                if (c === "}") {
+                    return object;
+                }
+                if (c !== ",") {
+                    this.fail("expected a comma in an object");
+                }
+            }
+        }
+        if (c === "[") {
+            array = [];
+            this.at++;
+            if (this.next() === "]") {
+                this.at++;
+                return array;
+            }
+            while (true) {
+                array.push(this.readValue());
+                c = this.next();
+                this.at++;
+                if (c === "]") {
+                    return array;
+                }
+                if (c !== ",") {
+                    this.fail("expected a comma in a list");
+                }
+            }
+        }
+        if (c === "\"") {
+            return this.readString();
+        }
+        word = /^(true|false|null)/.exec(this.source.substring(this.at, this.at + 5));
+        if (word) {
+            this.at += word[1].length;
+            return word[1] === "true" ? true : (word[1] === "false" ? false : null);
+        }
+        number = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(
+            this.source.substring(this.at, this.at + 64));
+        if (!number) {
+            this.fail("unexpected character");
+        }
+        this.at += number[0].length;
+        return parseFloat(number[0]);
+    };
+
+    function readArguments(encoded) {
+        var reader = new JsonReader(utf8Text(base64Bytes(encoded)));
+        var value = reader.readValue();
+        reader.skipSpace();
+        if (reader.at !== reader.source.length) {
+            reader.fail("text after the document");
+        }
+        if (!(value instanceof JsonObject)) {
+            throw new Error("arguments: the document is not an object");
+        }
+        return value;
+    }
+
+    // --- host access ------------------------------------------------------------------------------
+    function trimSpace(value) {
+        return value.replace(/^\s+/, "").replace(/\s+$/, "");
+    }
+
+    function envVar(name) {
+        var token = "%" + name + "%";
+        var value = String(shell.ExpandEnvironmentStrings(token));
+        return value === token ? "" : value;
+    }
+
+    // A registry value, or null when it cannot be read (missing, like Get-ItemProperty's null).
+    function regValue(path) {
+        try {
+            return shell.RegRead(path);
+        } catch (failure) {
+            return null;
+        }
+    }
+
+    // RegRead cannot tell a missing key from a key without a default value: ask StdRegProv.
+    function regKeyExists(subKey) {
+        var provider = GetObject("winmgmts:{impersonationLevel=impersonate}!\\\\.\\root\\default:StdRegProv");
+        var input = provider.Methods_.Item("EnumKey").InParameters.SpawnInstance_();
+        var output;
+        input.hDefKey = 0x80000002; // HKEY_LOCAL_MACHINE
+        input.sSubKeyName = subKey;
+        output = provider.ExecMethod_("EnumKey", input);
+        return Number(output.ReturnValue) === 0;
+    }
+
+    function wmi() {
+        if (wmiService === null) {
+            wmiService = GetObject(
+                "winmgmts:{impersonationLevel=impersonate,(Security)}!\\\\.\\root\\cimv2");
+        }
+        return wmiService;
+    }
+
+    // Every instance of a WMI class; the query text is ours, never the request's.
+    function wmiInstances(className) {
+        var found = [];
+        var items = new Enumerator(wmi().ExecQuery("SELECT * FROM " + className, "WQL",
+            WMI_FORWARD_ONLY));
+        for (; !items.atEnd(); items.moveNext()) {
+            found.push(items.item());
+        }
+        return found;
+    }
+
+    // A SAFEARRAY (REG_MULTI_SZ, uint8[]) as a JScript array; a lone string as a list of one.
+    function safeArray(value) {
+        if (value === null || value === undefined) {
+            return [];
+        }
+        if (typeof value === "string") {
+            return [value];
+        }
+        return new VBArray(value).toArray();
+    }
+
+    // --- times --------------------------------------------------------------------------------
+    function pad(number, width) {
+        var out = String(number);
+        while (out.length < width) {
+            out = "0" + out;
+        }
+        return out;
+    }
+
+    function utcText(milliseconds) {
+        var d = new Date(milliseconds);
+        return pad(d.getUTCFullYear(), 4) + "-" + pad(d.getUTCMonth() + 1, 2) + "-" +
+            pad(d.getUTCDate(), 2) + "T" + pad(d.getUTCHours(), 2) + ":" +
+            pad(d.getUTCMinutes(), 2) + ":" + pad(d.getUTCSeconds(), 2) + "Z";
+    }
+
+    function wmiTimeText(milliseconds) {
+        var d = new Date(milliseconds);
+        return pad(d.getUTCFullYear(), 4) + pad(d.getUTCMonth() + 1, 2) + pad(d.getUTCDate(), 2) +
+            pad(d.getUTCHours(), 2) + pad(d.getUTCMinutes(), 2) + pad(d.getUTCSeconds(), 2) +
+            ".000000+000";
+    }
+
+    // CIM datetime "yyyymmddHHMMSS.ffffff+UUU": local time and its offset from UTC in minutes.
+    function readWmiTime(value) {
+        var m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.(\d{6})([+-])(\d{3})$/.exec(
+            text(value));
+        var local, offset;
+        if (!m) {
+            throw new Error("unreadable WMI time: " + text(value));
+        }
+        local = Date.UTC(parseInt(m[1], 10), parseInt(m[2], 10) - 1, parseInt(m[3], 10),
+            parseInt(m[4], 10), parseInt(m[5], 10), parseInt(m[6], 10),
+            Math.floor(parseInt(m[7], 10) / 1000));
+        offset = parseInt(m[9], 10) * (m[8] === "-" ? -1 : 1);
+        return local - offset * 60000;
+    }
+
+    // The request's ISO time ("2004-01-01T00:00:00Z"); no offset means UTC.
+    function readIsoTime(value) {
+        var m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+            trimSpace(value));
+        var moment, zone;
+        if (!m) {
+            throw new Error("unreadable time: " + value);
+        }
+        moment = Date.UTC(parseInt(m[1], 10), parseInt(m[2], 10) - 1, parseInt(m[3], 10),
+            parseInt(m[4] || "0", 10), parseInt(m[5] || "0", 10), parseInt(m[6] || "0", 10),
+            m[7] ? Math.floor(parseFloat("0." + m[7]) * 1000) : 0);
+        zone = m[8] || "Z";
+        if (zone !== "Z") {
+            zone = zone.replace(":", "");
+            moment -= (zone.charAt(0) === "-" ? -1 : 1) *
+                (parseInt(zone.substring(1, 3), 10) * 60 + parseInt(zone.substring(3, 5), 10)) *
+                60000;
+        }
+        return moment;
+    }
+
+    // --- facts ----------------------------------------------------------------------------------
+    function architecture() {
+        var arch = envVar("PROCESSOR_ARCHITEW6432") || envVar("PROCESSOR_ARCHITECTURE");
+        arch = arch.toUpperCase();
+        if (arch === "AMD64") {
+            return "x64";
+        }
+        if (arch === "IA64") {
+            return "ia64";
+        }
+        if (arch === "ALPHA") {
+            return "alpha";
+        }
+        return "x86";
+    }
+
+    function hostName() {
+        try {
+            return String(new ActiveXObject("WScript.Network").ComputerName);
+        } catch (failure) {
+            return envVar("COMPUTERNAME");
+        }
+    }
+
+    function timeZoneName() {
+        var zones, name;
+        try {
+            zones = wmiInstances("Win32_TimeZone");
+            if (zones.length > 0) {
+                return text(zones[0].StandardName);
+            }
+        } catch (failure) {
+            name = regValue(HKLM + "SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation\\StandardName");
+            if (name === null) {
+                throw failure;
+            }
+            return text(name);
+        }
+        return "";
+    }
+
+    function powerShellVersion() {
+        var engines = ["3", "1"];
+        var i, value;
+        for (i = 0; i < engines.length; i++) {
+            value = regValue(HKLM + "SOFTWARE\\Microsoft\\PowerShell\\" + engines[i] +
+                "\\PowerShellEngine\\PowerShellVersion");
+            if (value !== null && text(value) !== "") {
+                return text(value);
+            }
+        }
+        return null;
+    }
+
+    function writeOsFacts() {
+        var os, version, psVersion;
+        writeFact("engine", "wsh");
+        writeFact("hostname", hostName());
+        psVersion = powerShellVersion();
+        if (psVersion !== null) {
+            writeFact("ps_version", psVersion);
+        }
+        writeFact("time_utc", utcText(new Date().getTime()));
+        try {
+            writeFact("timezone", timeZoneName());
+        } catch (failure) {
+            writeError("facts", "timezone", failure);
+        }
+        writeFact("os_arch", architecture());
+        try {
+            os = wmiInstances("Win32_OperatingSystem")[0];
+            if (!os) {
+                throw new Error("Win32_OperatingSystem has no instance");
+            }
+            writeFact("os_caption", trimSpace(text(os.Caption)));
+            writeFact("os_version", text(os.Version));
+            writeFact("os_build", os.BuildNumber);
+            writeFact("os_sp", os.ServicePackMajorVersion);
+            osMajor = parseInt(text(os.Version).split(".")[0], 10);
+        } catch (failure) {
+            writeError("facts", "os", failure);
+            version = regValue(HKLM + "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\CurrentVersion");
+            osMajor = parseInt(text(version).split(".")[0], 10);
+        }
+        if (isNaN(osMajor)) {
+            osMajor = 5;
+        }
+    }
+
+    function writePendingReboot() {
+        var pending = false;
+        var renames, target, i;
+        try {
+            renames = safeArray(regValue(HKLM +
+                "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\PendingFileRenameOperations"));
+            // Pairs of (new file, file it replaces); an empty target means a deletion.
+            for (i = 0; i + 1 < renames.length; i += 2) {
+                pending = true;
+                target = text(renames[i + 1]).replace(/^!+/, "").split("\\??\\").join("");
+                if (target.length > 0) {
+                    writeRecord("pending_rename", ["path", target]);
+                }
+            }
+            for (i = 0; i < REBOOT_KEYS.length; i++) {
+                if (regKeyExists(REBOOT_KEYS[i])) {
+                    pending = true;
+                }
+            }
+        } catch (failure) {
+            writeError("facts", "pending_reboot", failure);
+        }
+        writeFact("pending_reboot", pending ? "1" : "0");
+    }
+
+    // "6.5.7638.1" -> the four numeric parts, missing parts 0; null when it starts with no number.
+    function numericVersion(versionText) {
+        var m = /^\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?/.exec(versionText);
+        var parts = [];
+        var i;
+        if (!m) {
+            return null;
+        }
+        for (i = 1; i <= 4; i++) {
+            parts.push(String(parseInt(m[i] || "0", 10)));
+        }
+        return parts.join(".");
+    }
+
+    function joinPath(root, relative) {
+        return root.replace(/\\+$/, "") + "\\" + relative.replace(/^\\+/, "");
+    }
+
+    function findExchangeRoot() {
+        var root = regValue(EXCHANGE_SETUP + "Services");
+        var i, service, image, bin;
+        if (root !== null && text(root) !== "") {
+            return text(root).replace(/\\+$/, "");
+        }
+        for (i = 0; i < EXCHANGE_SERVICES.length; i++) {
+            service = services["s:" + EXCHANGE_SERVICES[i]];
+            if (service) {
+                image = service.pathName.replace(/^"+/, "").replace(/"+$/, "");
+                bin = String(image.toLowerCase()).lastIndexOf("\\bin\\");
+                if (bin > 0) {
+                    return image.substring(0, bin);
+                }
+            }
+        }
+        return null;
+    }
+
+    function writeExchangeFacts() {
+        var store, sp;
+        try {
+            exchangeRoot = findExchangeRoot();
+            if (exchangeRoot === null) {
+                return;
+            }
+            writeFact("exchange_root", exchangeRoot);
+            store = joinPath(exchangeRoot, "bin\\store.exe");
+            if (fso.FileExists(store)) {
+                writeFact("exchange_build", numericVersion(text(fso.GetFileVersion(store))));
+            }
+            sp = regValue(EXCHANGE_SETUP + "ServicePackNumber");
+            if (sp !== null) {
+                writeFact("exchange_sp", text(sp));
+            }
+        } catch (failure) {
+            writeError("facts", "exchange", failure);
+        }
+    }
+
+    // --- services and components ------------------------------------------------------------------
+    function readServices() {
+        var found, i;
+        try {
+            found = wmiInstances("Win32_Service");
+            for (i = 0; i < found.length; i++) {
+                services["s:" + text(found[i].Name).toLowerCase()] = {
+                    name: text(found[i].Name),
+                    state: text(found[i].State),
+                    startMode: text(found[i].StartMode),
+                    pathName: text(found[i].PathName)
+                };
+            }
+        } catch (failure) {
+            writeError("services", "*", failure);
+        }
+    }
+
+    function writeServices(names) {
+        var i, name, service;
+        for (i = 0; i < names.length; i++) {
+            name = text(names[i]);
+            service = services["s:" + name.toLowerCase()];
+            if (service) {
+                writeRecord("service", ["name", name, "found", "1", "state", service.state,
+                    "start_mode", service.startMode]);
+            } else {
+                writeRecord("service", ["name", name, "found", "0"]);
+            }
+        }
+    }
+
+    function writeComponents(components) {
+        var features = null;
+        var i, k, component, value, installed, found;
+        for (i = 0; i < components.length; i++) {
+            component = components[i];
+            if (!(component instanceof JsonObject)) {
+                continue;
+            }
+            try {
+                if (osMajor < 6) {
+                    value = regValue(OC_MANAGER + text(member(component, "oc")));
+                    installed = value !== null && Number(value) === 1 ? "1" : "0";
+                    writeRecord("component", ["name", member(component, "name"),
+                        "installed", installed, "mechanism", "oc_manager"]);
+                } else {
+                    if (features === null) {
+                        found = wmiInstances("Win32_ServerFeature");
+                        features = {};
+                        for (k = 0; k < found.length; k++) {
+                            features["f:" + text(found[k].Name).toLowerCase()] = true;
+                        }
+                    }
+                    installed = features["f:" + text(member(component, "feature")).toLowerCase()]
+                        ? "1" : "0";
+                    writeRecord("component", ["name", member(component, "name"),
+                        "installed", installed, "mechanism", "server_feature"]);
+                }
+            } catch (failure) {
+                writeError("component", member(component, "name"), failure);
+            }
+        }
+    }
+
+    // --- files ------------------------------------------------------------------------------------
+    function resolvePath(file) {
+        var root = text(member(file, "root"));
+        var path = text(member(file, "path"));
+        if (root === "exchange") {
+            if (exchangeRoot === null) {
+                throw new Error("the Exchange install folder was not found");
+            }
+            return joinPath(exchangeRoot, path);
+        }
+        if (root === "system32") {
+            return joinPath(String(fso.GetSpecialFolder(1).Path), path);
+        }
+        if (root === "windows") {
+            return joinPath(envVar("SystemRoot") || String(fso.GetSpecialFolder(0).Path), path);
+        }
+        return path;
+    }
+
+    function writeFiles(files) {
+        var i, file, path, item, versionText, numeric;
+        for (i = 0; i < files.length; i++) {
+            file = files[i];
+            if (!(file instanceof JsonObject)) {
+                continue;
+            }
+            try {
+                path = resolvePath(file);
+                if (!fso.FileExists(path)) {
+                    writeRecord("file", ["id", member(file, "id"), "path", path, "exists", "0"]);
+                    continue;
+                }
+                item = fso.GetFile(path);
+                // GetFileVersion: "" when the file has no version resource.
+                versionText = trimSpace(text(fso.GetFileVersion(path)));
+                numeric = versionText === "" ? null : numericVersion(versionText);
+                writeRecord("file", ["id", member(file, "id"), "path", path, "exists", "1",
+                    "version", numeric, "version_text", versionText === "" ? null : versionText,
+                    "size", item.Size,
+                    // DateLastModified is local time; the Date it makes is the true moment.
+                    "modified", utcText(new Date(item.DateLastModified).getTime())]);
+            } catch (failure) {
+                writeError("file", member(file, "id"), failure);
+            }
+        }
+    }
+
+    // --- events -----------------------------------------------------------------------------------
+    function hexText(data) {
+        var bytes = safeArray(data);
+        var out = [];
+        var i, b;
+        for (i = 0; i < bytes.length; i++) {
+            b = Number(bytes[i]) & 0xFF;
+            out.push((b < 16 ? "0" : "") + b.toString(16));
+        }
+        return out.join("");
+    }
+
+    function eventTypeName(type, eventType) {
+        var name = text(type).toLowerCase();
+        if (name === "error" || name === "warning" || name === "information") {
+            return name.charAt(0).toUpperCase() + name.substring(1);
+        }
+        if (/success/.test(name)) {
+            return "SuccessAudit";
+        }
+        if (/fail/.test(name)) {
+            return "FailureAudit";
+        }
+        // EventType: 1 error, 2 warning, 3 information, 4 audit success, 5 audit failure.
+        return ["Information", "Error", "Warning", "Information", "SuccessAudit",
+            "FailureAudit"][Number(eventType)] || "Information";
+    }
+
+    function contains(items, value) {
+        var i;
+        for (i = 0; i < items.length; i++) {
+            if (items[i] === value) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    function newerFirst(a, b) {
+        if (a.time !== b.time) {
+            return b.time - a.time;
+        }
+        return b.record - a.record;
+    }
+
+    function writeEvents(queries) {
+        var i, k, query, id, log, sinceText, since, sources, ids, limit, wql, items, entry;
+        var time, record, row, total, first, last, newest, summary;
+        for (i = 0; i < queries.length; i++) {
+            query = queries[i];
+            if (!(query instanceof JsonObject)) {
+                continue;
+            }
+            id = member(query, "id");
+            try {
+                log = text(member(query, "log"));
+                if (!LOG_NAME.test(log)) {
+                    throw new Error("event log name not allowed: " + log);
+                }
+                sinceText = text(member(query, "since"));
+                since = sinceText === "" ? null : readIsoTime(sinceText);
+                sources = list(member(query, "sources"));
+                for (k = 0; k < sources.length; k++) {
+                    sources[k] = text(sources[k]).toLowerCase();
+                }
+                ids = list(member(query, "ids"));
+                for (k = 0; k < ids.length; k++) {
+                    ids[k] = Number(ids[k]);
+                }
+                limit = member(query, "max") === null ? 20 : Math.floor(Number(member(query, "max")));
+                if (!(limit > 0)) {
+                    limit = 0;
+                }
+                // Only the checked log name and our own time text go into the query.
+                wql = "SELECT * FROM Win32_NTLogEvent WHERE Logfile = '" + log + "'";
+                if (since !== null) {
+                    wql += " AND TimeWritten >= '" + wmiTimeText(since) + "'";
+                }
+                total = 0;
+                first = null;
+                last = null;
+                newest = [];
+                items = new Enumerator(wmi().ExecQuery(wql, "WQL", WMI_FORWARD_ONLY));
+                for (; !items.atEnd(); items.moveNext()) {
+                    entry = items.item();
+                    if (sources.length > 0 &&
+                            !contains(sources, text(entry.SourceName).toLowerCase())) {
+                        continue;
+                    }
+                    if (ids.length > 0 && !contains(ids, Number(entry.EventCode))) {
+                        continue;
+                    }
+                    time = readWmiTime(entry.TimeGenerated);
+                    if (since !== null && time < since) {
+                        continue;
+                    }
+                    total++;
+                    if (first === null || time < first) {
+                        first = time;
+                    }
+                    if (last === null || time > last) {
+                        last = time;
+                    }
+                    record = Number(entry.RecordNumber);
+                    row = {time: time, record: record};
+                    // Keep only the newest `limit` samples; read their text only then.
+                    if (limit === 0 || (newest.length >= limit &&
+                            newerFirst(row, newest[newest.length - 1]) > 0)) {
+                        continue;
+                    }
+                    row.type = eventTypeName(entry.Type, entry.EventType);
+                    row.source = text(entry.SourceName);
+                    row.eventId = Number(entry.EventCode);
+                    row.message = text(entry.Message);
+                    row.data = hexText(entry.Data);
+                    for (k = newest.length; k > 0 && newerFirst(newest[k - 1], row) > 0; k--) {
+                        newest[k] = newest[k - 1];
+                    }
+                    newest[k] = row;
+                    if (newest.length > limit) {
+                        newest.length = limit;
+                    }
+                }
+                summary = ["id", id, "total", total];
+                if (first !== null) {
+                    summary.push("first", utcText(first), "last", utcText(last));
+                }
+                writeRecord("events", summary);
+                for (k = 0; k < newest.length; k++) {
+                    row = newest[k];
+                    writeRecord("event", ["filter", id, "time", utcText(row.time),
+                        "type", row.type, "source", row.source, "event_id", row.eventId,
+                        "message", row.message, "data", row.data, "record", row.record]);
+                }
+            } catch (failure) {
+                writeError("events", id, failure);
+            }
+        }
+    }
+
+    // --- main -------------------------------------------------------------------------------------
+    var request;
+    writeLine("REMEDIATE-OUTPUT 1 collect");
+    try {
+        if (typeof REMEDIATE_ARGS !== "string") {
+            throw new Error("arguments: REMEDIATE_ARGS is not set");
+        }
+        request = readArguments(REMEDIATE_ARGS);
+        shell = new ActiveXObject("WScript.Shell");
+        fso = new ActiveXObject("Scripting.FileSystemObject");
+        writeOsFacts();
+        writePendingReboot();
+        readServices();
+        writeExchangeFacts();
+        writeServices(list(member(request, "services")));
+        writeComponents(list(member(request, "components")));
+        writeFiles(list(member(request, "files")));
+        writeEvents(list(member(request, "events")));
+    } catch (failure) {
+        writeError("script", "collect", failure);
+    }
+    writeLine("REMEDIATE-END " + recordCount);
+})();
