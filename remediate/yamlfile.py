@@ -77,9 +77,10 @@ class LocatedDocument:
 
 def load_located(text: str, source: str) -> LocatedDocument:
     """Parse YAML text, keeping lines; YamlInputError names the line of a syntax error."""
-    loader = _LineLoader(text)
-    loader.lines = {}  # type: ignore[attr-defined]
+    loader: _LineLoader | None = None
     try:
+        loader = _LineLoader(text)
+        loader.lines = {}  # type: ignore[attr-defined]
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -91,5 +92,6 @@ def load_located(text: str, source: str) -> LocatedDocument:
     except (RecursionError, ValueError, TypeError) as exc:
         raise YamlInputError(f"{source}: not valid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return LocatedDocument(data, loader.lines, source)  # type: ignore[attr-defined]
