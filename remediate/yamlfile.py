@@ -27,6 +27,10 @@ class _LineLoader(yaml.SafeLoader):
 def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     loader.lines[id(mapping)] = node.start_mark.line + 1  # type: ignore[attr-defined]
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            key = (id(mapping), key_node.value)
+            loader.lines[key] = key_node.start_mark.line + 1  # type: ignore[attr-defined,index]
     return mapping
 
 
@@ -43,7 +47,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _se
 class LocatedDocument:
     """A parsed YAML document and the line of each of its mappings and lists."""
 
-    def __init__(self, data: Any, lines: dict[int, int], source: str) -> None:
+    def __init__(self, data: Any, lines: dict[Any, int], source: str) -> None:
         self.data = data
         self._lines = lines
         self.source = source
@@ -52,6 +56,8 @@ class LocatedDocument:
         """The line of the deepest node of `location` that exists (a pydantic error `loc`)."""
         node, line = self.data, self._lines.get(id(self.data))
         for part in location:
+            if isinstance(node, dict):
+                line = self._lines.get((id(node), str(part)), line)
             try:
                 node = node[part]
             except (KeyError, IndexError, TypeError):

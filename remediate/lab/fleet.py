@@ -7,14 +7,44 @@ field and reports errors with the file, the YAML path and the line, never a trac
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from remediate.yamlfile import YamlInputError, load_located
+
+
+def _assume_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+"""A time; one written without a zone is taken as UTC."""
+
+MAX_GENERATED = 10_000_000  # records per generator: beyond any real event log
+
+
+def _hex_bytes(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = value.replace(" ", "").replace("\n", "")
+    try:
+        bytes.fromhex(cleaned)
+    except ValueError as exc:
+        raise ValueError("data must be hex bytes such as '74 00 05 00'") from exc
+    return cleaned.lower()
 
 
 class FleetError(Exception):
@@ -63,7 +93,7 @@ class FileEntry(_Model):
     path: str
     version: str | None = None
     size: int = 0
-    modified: datetime = datetime(2004, 1, 1, tzinfo=UTC)
+    modified: UtcDatetime = datetime(2004, 1, 1, tzinfo=UTC)
     pending_version: str | None = Field(
         default=None, description="a replacement waiting in PendingFileRenameOperations"
     )
@@ -80,24 +110,31 @@ class Service(_Model):
 class EventRecord(_Model):
     log: str = "Application"
     source: str
-    event_id: int
+    event_id: int = Field(ge=0, le=65535)
     type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
-    time: datetime
+    time: UtcDatetime | None = None
+    ago: str | None = Field(
+        default=None, description="instead of time: 90s, 15m, 2h, 3d before now"
+    )
     message: str = ""
-    category: int = 0
+    category: int | str = 0
     data: str | None = Field(default=None, description="binary data as hex bytes")
 
-    @field_validator("data")
-    @classmethod
-    def _hex_only(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        cleaned = value.replace(" ", "").replace("\n", "")
-        try:
-            bytes.fromhex(cleaned)
-        except ValueError as exc:
-            raise ValueError("data must be hex bytes such as '74 00 05 00'") from exc
-        return cleaned.lower()
+    _check_data = field_validator("data")(_hex_bytes)
+
+    @model_validator(mode="after")
+    def _when(self) -> EventRecord:
+        if (self.time is None) == (self.ago is None):
+            raise ValueError("give an event record either time or ago")
+        if self.ago is not None:
+            self.time = datetime.now(UTC) - _duration(self.ago)
+            self.ago = None
+        return self
+
+    @property
+    def when(self) -> datetime:
+        assert self.time is not None
+        return self.time
 
 
 class EventGenerator(_Model):
@@ -105,25 +142,40 @@ class EventGenerator(_Model):
 
     log: str = "Application"
     source: str
-    event_id: int
+    event_id: int = Field(ge=0, le=65535)
     type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
     message: str = ""
+    category: int | str = 0
     data: str | None = None
-    count: int = Field(ge=0)
-    every_seconds: float = Field(gt=0, default=60.0)
-    end: datetime | None = None
+    count: int = Field(ge=0, le=MAX_GENERATED)
+    every_seconds: float = Field(gt=0, le=10 * 365 * 86400, default=60.0, allow_inf_nan=False)
+    end: UtcDatetime | None = None
+    end_ago: str | None = Field(default=None, description="instead of end: 2h, 3d before now")
+
+    _check_data = field_validator("data")(_hex_bytes)
+
+    @model_validator(mode="after")
+    def _end(self) -> EventGenerator:
+        if self.end is not None and self.end_ago is not None:
+            raise ValueError("give a generator end or end_ago, not both")
+        if self.end_ago is not None:
+            self.end = datetime.now(UTC) - _duration(self.end_ago)
+            self.end_ago = None
+        return self
 
     def record(self, index: int, now: datetime) -> EventRecord:
         """The index-th record (0 = oldest) without materialising the others."""
         end = self.end or now
         when = end - timedelta(seconds=self.every_seconds * (self.count - 1 - index))
-        return EventRecord(
+        return EventRecord.model_construct(
             log=self.log,
             source=self.source,
             event_id=self.event_id,
             type=self.type,
             time=when,
+            ago=None,
             message=self.message,
+            category=self.category,
             data=self.data,
         )
 
@@ -210,8 +262,8 @@ class HostSpec(_Model):
 
     @property
     def hostname(self) -> str:
-        """The NetBIOS-style computer name the host reports."""
-        return (self.os.hostname or self.name.split(".")[0]).upper()
+        """The NetBIOS computer name the host reports (15 characters at most, as Windows)."""
+        return (self.os.hostname or self.name.split(".")[0]).upper()[:15]
 
 
 class Fleet(_Model):
@@ -220,13 +272,22 @@ class Fleet(_Model):
     defaults: dict[str, Any] = {}
     hosts: list[HostSpec]
 
+    @field_validator("address_base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+        if not address.is_loopback or address.version != 4:
+            raise ValueError(f"{value} is not an IPv4 loopback address (127.0.0.0/8)")
+        return value
+
     @model_validator(mode="after")
-    def _unique(self) -> Fleet:
-        seen: set[str] = set()
-        for host in self.hosts:
-            if host.name in seen:
-                raise ValueError(f"host name {host.name!r} appears twice")
-            seen.add(host.name)
+    def _room(self) -> Fleet:
+        last = ipaddress.ip_address(self.address_base) + len(self.hosts)
+        if last not in ipaddress.ip_network("127.0.0.0/8"):
+            raise ValueError(f"address_base {self.address_base} leaves no room for the hosts")
         return self
 
     def assign_addresses(self) -> None:
@@ -241,6 +302,17 @@ class Fleet(_Model):
             host.address = str(candidate)
             taken.add(host.address)
             candidate += 1
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+def _duration(text: str) -> timedelta:
+    match = _DURATION.match(text.lower())
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration such as 90s, 15m, 2h or 3d")
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
+    return timedelta(seconds=float(match.group(1)) * unit)
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -265,6 +337,15 @@ def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise FleetError(f"{source}: 'defaults' must be a mapping")
+    seen: set[str] = set()
+    for index, host in enumerate(document["hosts"]):
+        name = host.get("name") if isinstance(host, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            where = located.where(("hosts", index, "name"))
+            raise FleetError(f"{where}: hosts.{index}.name: host name {name!r} appears twice")
+        seen.add(name)
     merged = dict(document)
     merged["hosts"] = [
         _deep_merge(defaults, h) if isinstance(h, dict) else h for h in document["hosts"]
