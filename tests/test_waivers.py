@@ -51,8 +51,8 @@ def test_waiver_applies_until_it_expires() -> None:
     [
         ("waivers:\n  - hosts: a\n    playbook: X\n    justification: ok then\n", "w.yml:2"),
         (
-            "waivers:\n  - hosts: a\n    playbook: X\n    justification: ok\n    expires: soon\n",
-            "w.yml:2",
+            "waivers:\n  - hosts: a\n    playbook: X\n    justification: retired\n    expires: soon\n",
+            "w.yml:5",
         ),
         ("waivers: [\n", "w.yml:2"),
         ("other: 1\n", "w.yml:1"),
