@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remediate.lab.commands import Execution
-from remediate.lab.fleet import EventGenerator, EventRecord, HostSpec
+from remediate.lab.fleet import EventGenerator, EventRecord, FileEntry, HostSpec
 from remediate.lab.host import LabHost
 from remediate.lab.scripts import handler
 from remediate.probes.framing import format_output
@@ -93,7 +93,9 @@ def _records(spec: HostSpec, request: dict[str, Any], engine: str, now: datetime
     exchange = spec.exchange
     if exchange is not None:
         records.append(("fact", {"name": "exchange_root", "value": exchange.install_root}))
-        records.append(("fact", {"name": "exchange_build", "value": exchange.build}))
+        store = _model_files(spec)[_norm(_join(exchange.install_root, "bin\\store.exe"))]
+        build = numeric_version(store.version) if store.version else exchange.build
+        records.append(("fact", {"name": "exchange_build", "value": build}))
         records.append(("fact", {"name": "exchange_sp", "value": exchange.service_pack}))
     records += _services(spec, request.get("services") or [])
     records += _components(spec, request.get("components") or [])
@@ -125,19 +127,21 @@ def _services(spec: HostSpec, names: list[Any]) -> Records:
 
 
 def _components(spec: HostSpec, components: list[Any]) -> Records:
-    modern = spec.os.family not in ("nt4", "w2k", "w2k3")
+    """OC Manager subcomponents below Windows 6.0, server features from 6.0 on."""
+    major = int(spec.os.version.split(".")[0]) if spec.os.version.split(".")[0].isdigit() else 5
+    modern = major >= 6
+    installed_names = {name.lower() for name, on in spec.components.items() if on}
     records: Records = []
     for component in components:
         if not isinstance(component, dict):
             continue
-        key = str(component.get("feature" if modern else "oc") or component.get("name"))
-        installed = spec.components.get(key, spec.components.get(str(component.get("name")), False))
+        key = str(component.get("feature" if modern else "oc") or "").lower()
         records.append(
             (
                 "component",
                 {
                     "name": component.get("name"),
-                    "installed": "1" if installed else "0",
+                    "installed": "1" if key and key in installed_names else "0",
                     "mechanism": "server_feature" if modern else "oc_manager",
                 },
             )
@@ -164,8 +168,17 @@ def _resolve(spec: HostSpec, query: dict[str, Any]) -> str | None:
     return path
 
 
+def _model_files(spec: HostSpec) -> dict[str, FileEntry]:
+    """The host's files by lower-case path; an Exchange host has its store.exe."""
+    files = {_norm(f.path): f for f in spec.files}
+    if spec.exchange is not None:
+        store = _join(spec.exchange.install_root, "bin\\store.exe")
+        files.setdefault(_norm(store), FileEntry(path=store, version=spec.exchange.build))
+    return files
+
+
 def _files(spec: HostSpec, queries: list[Any]) -> Records:
-    by_path = {_norm(f.path): f for f in spec.files}
+    by_path = _model_files(spec)
     records: Records = []
     for query in queries:
         if not isinstance(query, dict):

@@ -8,7 +8,8 @@
 (function () {
     var HKLM = "HKEY_LOCAL_MACHINE\\";
     var EXCHANGE_SETUP = HKLM + "SOFTWARE\\Microsoft\\Exchange\\Setup\\";
-    var OC_MANAGER = HKLM + "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\\";
+    var OC_MANAGER = HKLM +
+        "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\\";
     var REBOOT_KEYS = [
         "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending",
         "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"
@@ -26,7 +27,7 @@
     var fso = null;
     var wmiService = null;
 
-    // --- output: UTF-8, base64, records ---------------------------------------------------------
+    // --- output: UTF-8, base64, records ----------------------------------------------------------
     function utf8Bytes(value) {
         var bytes = [];
         var i, c, low;
@@ -117,7 +118,7 @@
         writeRecord("fact", ["name", name, "value", value]);
     }
 
-    // --- arguments: base64, UTF-8 and a small JSON reader ---------------------------------------
+    // --- arguments: base64, UTF-8 and a small JSON reader ----------------------------------------
     function base64Bytes(encoded) {
         var values = {};
         var bytes = [];
@@ -364,7 +365,7 @@
         return value;
     }
 
-    // --- host access ------------------------------------------------------------------------------
+    // --- host access -----------------------------------------------------------------------------
     function trimSpace(value) {
         return value.replace(/^\s+/, "").replace(/\s+$/, "");
     }
@@ -386,7 +387,8 @@
 
     // RegRead cannot tell a missing key from a key without a default value: ask StdRegProv.
     function regKeyExists(subKey) {
-        var provider = GetObject("winmgmts:{impersonationLevel=impersonate}!\\\\.\\root\\default:StdRegProv");
+        var provider = GetObject(
+            "winmgmts:{impersonationLevel=impersonate}!\\\\.\\root\\default:StdRegProv");
         var input = provider.Methods_.Item("EnumKey").InParameters.SpawnInstance_();
         var output;
         input.hDefKey = 0x80000002; // HKEY_LOCAL_MACHINE
@@ -425,7 +427,7 @@
         return new VBArray(value).toArray();
     }
 
-    // --- times --------------------------------------------------------------------------------
+    // --- times -----------------------------------------------------------------------------------
     function pad(number, width) {
         var out = String(number);
         while (out.length < width) {
@@ -465,7 +467,8 @@
 
     // The request's ISO time ("2004-01-01T00:00:00Z"); no offset means UTC.
     function readIsoTime(value) {
-        var m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+        var m = new RegExp("^(\\d{4})-(\\d{2})-(\\d{2})" +
+            "(?:[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d+))?)?)?(Z|[+-]\\d{2}:?\\d{2})?$").exec(
             trimSpace(value));
         var moment, zone;
         if (!m) {
@@ -484,7 +487,7 @@
         return moment;
     }
 
-    // --- facts ----------------------------------------------------------------------------------
+    // --- facts -----------------------------------------------------------------------------------
     function architecture() {
         var arch = envVar("PROCESSOR_ARCHITEW6432") || envVar("PROCESSOR_ARCHITECTURE");
         arch = arch.toUpperCase();
@@ -516,7 +519,8 @@
                 return text(zones[0].StandardName);
             }
         } catch (failure) {
-            name = regValue(HKLM + "SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation\\StandardName");
+            name = regValue(HKLM +
+                "SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation\\StandardName");
             if (name === null) {
                 throw failure;
             }
@@ -565,7 +569,8 @@
             osMajor = parseInt(text(os.Version).split(".")[0], 10);
         } catch (failure) {
             writeError("facts", "os", failure);
-            version = regValue(HKLM + "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\CurrentVersion");
+            version = regValue(HKLM +
+                "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\CurrentVersion");
             osMajor = parseInt(text(version).split(".")[0], 10);
         }
         if (isNaN(osMajor)) {
@@ -577,8 +582,8 @@
         var pending = false;
         var renames, target, i;
         try {
-            renames = safeArray(regValue(HKLM +
-                "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\PendingFileRenameOperations"));
+            renames = safeArray(regValue(HKLM + "SYSTEM\\CurrentControlSet\\Control\\" +
+                "Session Manager\\PendingFileRenameOperations"));
             // Pairs of (new file, file it replaces); an empty target means a deletion.
             for (i = 0; i + 1 < renames.length; i += 2) {
                 pending = true;
@@ -656,7 +661,7 @@
         }
     }
 
-    // --- services and components ------------------------------------------------------------------
+    // --- services and components -----------------------------------------------------------------
     function readServices() {
         var found, i;
         try {
@@ -721,7 +726,7 @@
         }
     }
 
-    // --- files ------------------------------------------------------------------------------------
+    // --- files -----------------------------------------------------------------------------------
     function resolvePath(file) {
         var root = text(member(file, "root"));
         var path = text(member(file, "path"));
@@ -768,7 +773,7 @@
         }
     }
 
-    // --- events -----------------------------------------------------------------------------------
+    // --- events ----------------------------------------------------------------------------------
     function hexText(data) {
         var bytes = safeArray(data);
         var out = [];
@@ -837,7 +842,8 @@
                 for (k = 0; k < ids.length; k++) {
                     ids[k] = Number(ids[k]);
                 }
-                limit = member(query, "max") === null ? 20 : Math.floor(Number(member(query, "max")));
+                limit = member(query, "max");
+                limit = limit === null ? 20 : Math.floor(Number(limit));
                 if (!(limit > 0)) {
                     limit = 0;
                 }
@@ -908,7 +914,7 @@
         }
     }
 
-    // --- main -------------------------------------------------------------------------------------
+    // --- main ------------------------------------------------------------------------------------
     var request;
     writeLine("REMEDIATE-OUTPUT 1 collect");
     try {

@@ -182,12 +182,12 @@ function Write-PendingReboot {
 function Get-ExchangeRoot {
     $root = Get-RegistryValue 'HKLM:\SOFTWARE\Microsoft\Exchange\Setup' 'Services'
     if ($root) { return ([string]$root).TrimEnd('\') }
-    foreach ($service in @($script:Services.Values)) {
-        if (@('msexchangeis', 'msexchangesa', 'msexchangemta') -contains $service.Name.ToLower()) {
-            $image = ([string]$service.PathName).Trim('"')
-            $bin = $image.ToLower().LastIndexOf('\bin\')
-            if ($bin -gt 0) { return $image.Substring(0, $bin) }
-        }
+    foreach ($name in @('msexchangeis', 'msexchangesa', 'msexchangemta')) {
+        $service = $script:Services[$name]
+        if ($service -eq $null) { continue }
+        $image = ([string]$service.PathName).Trim('"')
+        $bin = $image.ToLower().LastIndexOf('\bin\')
+        if ($bin -gt 0) { return $image.Substring(0, $bin) }
     }
     return $null
 }
@@ -202,7 +202,7 @@ function Write-ExchangeFacts {
         $script:ExchangeRoot = Get-ExchangeRoot
         if (-not $script:ExchangeRoot) { return }
         Write-Fact 'exchange_root' $script:ExchangeRoot
-        $store = [IO.Path]::Combine($script:ExchangeRoot, 'bin\store.exe')
+        $store = Join-WindowsPath $script:ExchangeRoot 'bin\store.exe'
         if (Test-Path -LiteralPath $store -PathType Leaf) {
             Write-Fact 'exchange_build' (Get-FileVersionText $store)[0]
         }
@@ -258,14 +258,17 @@ function Write-Components([object]$Components) {
     }
 }
 # --- files -----------------------------------------------------------------------------------
+function Join-WindowsPath([string]$Root, [string]$Relative) {
+    return $Root.TrimEnd('\') + '\' + $Relative.TrimStart('\')
+}
 function Resolve-TargetPath([object]$File) {
     switch ([string]$File['root']) {
         'exchange' {
             if (-not $script:ExchangeRoot) { throw 'the Exchange install folder was not found' }
-            return [IO.Path]::Combine($script:ExchangeRoot, $File['path'])
+            return Join-WindowsPath $script:ExchangeRoot $File['path']
         }
-        'system32' { return [IO.Path]::Combine([Environment]::SystemDirectory, $File['path']) }
-        'windows' { return [IO.Path]::Combine($env:SystemRoot, $File['path']) }
+        'system32' { return Join-WindowsPath ([Environment]::SystemDirectory) $File['path'] }
+        'windows' { return Join-WindowsPath $env:SystemRoot $File['path'] }
         default { return [string]$File['path'] }
     }
 }
@@ -364,7 +367,9 @@ function Write-Events([object]$Queries) {
             $summary = @('id', $query['id'], 'total', $found.Count)
             if ($first -ne $null) { $summary += @('first', (Format-UtcTime $first), 'last', (Format-UtcTime $last)) }
             Write-Record 'events' $summary
-            $newest = @($found | Sort-Object -Property Time -Descending | Select-Object -First ([int]$query['max']))
+            $max = 20
+            if ($query['max'] -ne $null) { $max = [int]$query['max'] }
+            $newest = @($found | Sort-Object -Property Time -Descending | Select-Object -First $max)
             foreach ($e in $newest) {
                 Write-Record 'event' @('filter', $query['id'], 'time', (Format-UtcTime $e.Time), 'type', $e.Type, 'source', $e.Source, 'event_id', $e.Id, 'message', $e.Message, 'data', $e.Data, 'record', $e.Record)
             }

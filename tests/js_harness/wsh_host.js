@@ -191,8 +191,10 @@ const fileSystem = {
 
 // --- WMI --------------------------------------------------------------------------------------
 const WQL_ALL = /^SELECT \* FROM (Win32_\w+)$/;
-const WQL_EVENTS =
-  /^SELECT \* FROM Win32_NTLogEvent WHERE Logfile = '([A-Za-z0-9 _-]+)'(?: AND TimeWritten >= '(\d{14}\.\d{6}[+-]\d{3})')?$/;
+const WQL_EVENTS = new RegExp(
+  "^SELECT \\* FROM Win32_NTLogEvent WHERE Logfile = '([A-Za-z0-9 _-]+)'" +
+    "(?: AND TimeWritten >= '(\\d{14}\\.\\d{6}[+-]\\d{3})')?$",
+);
 
 function wmiMoment(text) {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.(\d{6})([+-])(\d{3})$/.exec(text);
