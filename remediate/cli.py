@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -128,40 +129,31 @@ def lab_up(
 @app.command()
 def demo(
     fleet: Annotated[Path, typer.Option(help="Fleet YAML file.")] = Path("inventory/lab/demo.yml"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Report folder.")] = Path(
+        "reports"
+    ),
 ) -> None:
-    """Start the lab with the demo fleet and check that every host answers over its protocol."""
-    from remediate.demo import check_fleet, demo_lab
+    """Start the lab with the demo fleet and audit it with the shipped playbooks.
+
+    Exits 0 when the audit ran (its findings are the point of the demo), 2 on bad input.
+    """
+    from remediate.demo import run_demo
     from remediate.lab.fleet import FleetError
     from remediate.lab.server import LabError
 
     try:
-        with demo_lab(fleet) as lab:
-            console.print(f"lab started: {len(lab.hosts)} hosts on loopback addresses")
-            checks = check_fleet(lab)
-            shells_left = lab.open_shells()
+        outcome = run_demo(console, fleet, output)
     except (FleetError, LabError) as exc:
         raise _fail(exc) from None
-    table = Table(title="demo fleet: does every host answer as modelled?")
-    for column in ("host", "address", "protocol", "expected", "outcome", "detail", "ok"):
-        table.add_column(column, overflow="fold")
-    for check in checks:
-        mark = "[green]yes[/]" if check.ok else "[red]NO[/]"
-        table.add_row(
-            check.name,
-            check.address,
-            check.protocol,
-            check.expected,
-            check.outcome,
-            check.detail[:60],
-            mark,
-        )
-    console.print(table)
-    failed = [c for c in checks if not c.ok]
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    run = outcome.audit.run
     console.print(
-        f"{len(checks) - len(failed)} of {len(checks)} hosts as modelled; "
-        f"shells left open on the lab: {shells_left}"
+        f"demo: {outcome.hosts} hosts audited in "
+        f"{(run.finished - run.started).total_seconds():.1f} s; "  # type: ignore[operator]
+        f"the audit's exit code would be {run.exit_code()}"
     )
-    raise typer.Exit(EXIT_HOST_ERRORS if failed or shells_left else EXIT_OK)
+    raise typer.Exit(EXIT_HOST_ERRORS if outcome.shells_left else EXIT_OK)
 
 
 @playbook_app.command("lint")
@@ -209,6 +201,177 @@ def playbook_show(
         raise _fail(RemediateError(f"no playbook {playbook_id!r} in {playbooks} (known: {known})"))
     for renderable in playbook_text(playbook):
         console.print(renderable)
+
+
+def _since(text: str) -> timedelta:
+    from remediate.playbook import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise _fail(RemediateError(f"--since: {exc}")) from None
+
+
+@app.command()
+def audit(
+    inventory: Annotated[Path, typer.Argument(help="Ansible-style INI inventory (hosts.ini).")],
+    playbooks: Annotated[
+        list[Path] | None,
+        typer.Option("--playbooks", "-p", help="Playbook folder or files (repeatable)."),
+    ] = None,
+    limit: Annotated[
+        str | None,
+        typer.Option("--limit", "-l", help="Ansible host pattern: web*:&exch:!down, @retryfile."),
+    ] = None,
+    since: Annotated[str, typer.Option(help="Look at events this far back: 7d, 12h, 2w.")] = "7d",
+    forks: Annotated[int, typer.Option(min=1, max=1000, help="Hosts audited at once.")] = 50,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds one host may take, connection included.")
+    ] = 120.0,
+    report_format: Annotated[
+        str, typer.Option("--format", "-f", help="Report formats, comma separated: json.")
+    ] = "json",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Report folder.")] = Path(
+        "reports"
+    ),
+    waivers: Annotated[Path | None, typer.Option(help="Waivers YAML file.")] = None,
+    fail_percent: Annotated[
+        float | None,
+        typer.Option(min=0, max=100, help="Stop starting hosts once this % of hosts failed."),
+    ] = None,
+    ask_pass: Annotated[
+        bool, typer.Option("--ask-pass", "-k", help="Prompt once for the password.")
+    ] = False,
+    allow_insecure: Annotated[
+        bool, typer.Option(help="Allow Basic authentication over plain HTTP.")
+    ] = False,
+    accept_new_host_keys: Annotated[
+        bool, typer.Option(help="Trust and save unknown SSH host keys (changed keys still fail).")
+    ] = False,
+) -> None:
+    """Audit hosts against KB playbooks and write reports.
+
+    Exit codes: 0 every finding compliant, not applicable or waived; 1 at least one
+    missing_fix, affected, investigate or needs_reboot; 3 at least one host error or unknown
+    (and nothing for 1); 2 bad usage or input; 130 interrupted.
+    """
+    from remediate.run_audit_cli import AuditRequest, audit_and_report, parse_formats
+    from remediate.targets import ConnectOptions
+
+    try:
+        request = AuditRequest(
+            inventory=inventory,
+            playbooks=tuple(playbooks or [Path("playbooks")]),
+            limit=limit,
+            since=_since(since),
+            forks=forks,
+            timeout=timeout,
+            formats=parse_formats(report_format),
+            output=output,
+            waivers=waivers,
+            fail_percent=fail_percent,
+            connect=ConnectOptions(
+                allow_insecure=allow_insecure,
+                ask_pass=ask_pass,
+                accept_new_host_keys=accept_new_host_keys,
+            ),
+        )
+        outcome = audit_and_report(request, console)
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    if outcome.run.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(outcome.run.exit_code())
+
+
+@app.command()
+def inventory(
+    path: Annotated[Path, typer.Argument(help="Ansible-style INI inventory.")],
+    limit: Annotated[
+        str | None, typer.Option("--limit", "-l", help="Ansible host pattern.")
+    ] = None,
+    show_vars: Annotated[
+        bool, typer.Option("--vars", help="Show every variable and the connection settings.")
+    ] = False,
+    allow_insecure: Annotated[bool, typer.Option(help="As for audit.")] = False,
+) -> None:
+    """List the hosts of an inventory with their groups and connection settings."""
+    from remediate.inventory import connection_settings, describe, load_inventory, select_hosts
+    from remediate.render_text import safe
+
+    try:
+        loaded = load_inventory(path)
+        hosts = select_hosts(loaded, limit) if limit else list(loaded.hosts)
+        table = Table(title=f"{path}: {len(hosts)} host(s)")
+        for column in ("host", "groups", "connection"):
+            table.add_column(column, overflow="fold")
+        for host in hosts:
+            settings = connection_settings(host, allow_insecure=allow_insecure)
+            rows = describe(host, settings)
+            summary = ", ".join(f"{k}={v}" for k, v in rows[:4])
+            table.add_row(safe(host.name), safe(", ".join(host.groups)), safe(summary))
+            if show_vars:
+                for key, value in rows[4:]:
+                    table.add_row("", "", safe(f"{key}={value}"))
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    console.print(table)
+
+
+@app.command()
+def collect(
+    inventory: Annotated[Path, typer.Argument(help="Ansible-style INI inventory.")],
+    playbooks: Annotated[
+        list[Path] | None, typer.Option("--playbooks", "-p", help="Playbook folder or files.")
+    ] = None,
+    limit: Annotated[
+        str | None, typer.Option("--limit", "-l", help="Ansible host pattern.")
+    ] = None,
+    since: Annotated[str, typer.Option(help="Events this far back: 7d, 12h.")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON.")] = False,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds per host.")] = 120.0,
+    ask_pass: Annotated[bool, typer.Option("--ask-pass", "-k")] = False,
+    allow_insecure: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Collect and print each host's evidence (for writing and debugging playbooks)."""
+    import json
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+
+    from remediate.collector import collect as collect_host
+    from remediate.errors import TransportError
+    from remediate.evaluate import collect_request
+    from remediate.inventory import load_inventory, select_hosts
+    from remediate.playbook import load_playbooks
+    from remediate.targets import ConnectOptions, build_targets
+
+    try:
+        loaded = load_inventory(inventory)
+        hosts = select_hosts(loaded, limit) if limit else list(loaded.hosts)
+        request = collect_request(
+            load_playbooks(playbooks or [Path("playbooks")]), datetime.now(UTC) - _since(since)
+        )
+        targets, _ = build_targets(
+            hosts, ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
+        )
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    failures = 0
+    for target in targets:
+        transport = target.connect()
+        try:
+            evidence = collect_host(transport, target.name, request, target.shell).evidence
+            document = {"host": target.name, "evidence": asdict(evidence)}
+        except TransportError as exc:
+            failures += 1
+            document = {"host": target.name, "error": {"kind": exc.reason, "message": exc.message}}
+        finally:
+            transport.close()
+        if as_json:
+            console.out(json.dumps(document, default=str, ensure_ascii=False))
+        else:
+            console.print_json(json.dumps(document, default=str))
+    raise typer.Exit(EXIT_HOST_ERRORS if failures else EXIT_OK)
 
 
 def main() -> None:

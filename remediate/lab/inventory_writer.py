@@ -16,6 +16,11 @@ def _product_group(version: str | None) -> str | None:
     return _PRODUCT_GROUPS.get(version, "exchange_" + version.replace(".", "_"))
 
 
+def _quoted(value: str) -> str:
+    """A host-line value quoted for shlex, so backslashes, # and spaces survive."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
 def write_inventory(lab: Lab, path: Path, scheme: str = "http", source: str = "") -> Path:
     """Write hosts.ini for the lab's hosts and `known_hosts` beside it; returns hosts.ini."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,8 +40,8 @@ def write_inventory(lab: Lab, path: Path, scheme: str = "http", source: str = ""
         creds = spec.credentials
         if (creds.domain, creds.username, creds.password) != common:
             fields += [
-                f"ansible_user={creds.domain}\\{creds.username}",
-                f"ansible_password={creds.password}",
+                f"ansible_user={_quoted(creds.domain + chr(92) + creds.username)}",
+                f"ansible_password={_quoted(creds.password)}",
             ]
         winrm_port = endpoint.https_port if scheme == "https" else endpoint.http_port
         if winrm_port is not None:

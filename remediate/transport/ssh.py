@@ -10,7 +10,7 @@ import contextlib
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
@@ -37,7 +37,7 @@ class SshSettings:
     address: str
     port: int = 22
     username: str = ""
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     key_file: str | None = None
     known_hosts: tuple[str, ...] = ()
     accept_new_host_keys: bool = False

@@ -8,9 +8,10 @@ command-line limit. Receive is retried on operation timeouts (the server's way o
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import requests
@@ -51,7 +52,7 @@ class WinRMSettings:
     scheme: Literal["http", "https"] = "https"
     auth: str = "ntlm"
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     validate_certificate: bool = True
     ca_trust_path: str | None = None
     message_encryption: Literal["auto", "always", "never"] = "auto"
@@ -227,6 +228,14 @@ class WinRMTransport:
             raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    """The root cause in a few words (urllib3 buries it in nested reprs)."""
+    text = str(exc)
+    cause = _ERRNO.search(text)
+    if cause:
+        return cause.group(1).strip().rstrip(".").lower()
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
