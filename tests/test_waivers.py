@@ -51,7 +51,7 @@ def test_waiver_applies_until_it_expires() -> None:
     [
         ("waivers:\n  - hosts: a\n    playbook: X\n    justification: ok then\n", "w.yml:2"),
         (
-            "waivers:\n  - hosts: a\n    playbook: X\n    justification: retired\n    expires: soon\n",
+            "waivers:\n  - hosts: a\n    playbook: X\n    justification: gone\n    expires: soon\n",
             "w.yml:5",
         ),
         ("waivers: [\n", "w.yml:2"),
