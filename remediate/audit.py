@@ -243,7 +243,7 @@ def _expire(
             transport = open_transports.pop(target.name, None)
         if transport is not None:
             with contextlib.suppress(Exception):
-                transport.close()
+                transport.abort()
         error = HostTimeoutError(f"no answer within {limit:g} s", host=target.name)
         result = _failed(target, playbooks, error, now - began)
         run.results.append(result)
@@ -256,4 +256,4 @@ def _close_all(open_transports: dict[str, Transport], lock: threading.Lock) -> N
         open_transports.clear()
     for transport in transports:
         with contextlib.suppress(Exception):
-            transport.close()
+            transport.abort()

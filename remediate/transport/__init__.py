@@ -61,3 +61,7 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release the remote shell and the connection; never raises."""
         ...
+
+    def abort(self) -> None:
+        """Like close, but safe from another thread while a command runs; never raises."""
+        ...

@@ -165,6 +165,10 @@ class SshTransport:
             with contextlib.suppress(Exception):
                 client.close()
 
+    def abort(self) -> None:
+        """Close from another thread: dropping the connection ends the remote command."""
+        self.close()
+
 
 def _drain(receive, sink: bytearray) -> None:  # type: ignore[no-untyped-def]
     with contextlib.suppress(OSError, paramiko.SSHException):

@@ -74,7 +74,12 @@ class WinRMTransport:
     def __init__(self, settings: WinRMSettings, host: str | None = None) -> None:
         self.settings = settings
         self.host = host or settings.address
-        self._protocol = Protocol(
+        self._protocol = self._new_protocol()
+        self._shell_id: str | None = None
+
+    def _new_protocol(self) -> Protocol:
+        settings = self.settings
+        return Protocol(
             endpoint=settings.endpoint,
             transport=settings.auth,  # type: ignore[arg-type]
             username=settings.username,
@@ -85,7 +90,6 @@ class WinRMTransport:
             operation_timeout_sec=settings.operation_timeout,
             read_timeout_sec=settings.read_timeout,
         )
-        self._shell_id: str | None = None
 
     def _shell(self) -> str:
         """The host's shell, opened on first use; connection failures are retried with backoff.
@@ -182,6 +186,20 @@ class WinRMTransport:
             return
         with contextlib.suppress(TransportError):
             self._call(lambda: self._protocol.close_shell(shell_id))
+
+    def abort(self) -> None:
+        """Close the shell from another thread while a command may still be running.
+
+        The running thread holds the authenticated connection (NTLM binds the session to it),
+        so the Delete goes out on a fresh connection of its own; the shell belongs to the
+        user, not to the connection, and the other thread's next Receive fails at once.
+        """
+        shell_id, self._shell_id = self._shell_id, None
+        if shell_id is None:
+            return
+        protocol = self._new_protocol()
+        with contextlib.suppress(TransportError):
+            self._call(lambda: protocol.close_shell(shell_id))
 
     def _call(self, operation):  # type: ignore[no-untyped-def]
         """Run one protocol operation, turning library errors into ours (no secrets inside)."""
