@@ -27,7 +27,7 @@ import h11
 from remediate.lab.fleet import Fleet
 from remediate.lab.host import LabHost
 from remediate.lab.http import WinRMListener, _read_request
-from remediate.lab.ssh import SshServer, load_or_create_host_key
+from remediate.lab.sshd import SshServer, load_or_create_host_key
 from remediate.lab.tls import LabAuthority
 from remediate.lab.winrs import ShellService
 
