@@ -43,6 +43,8 @@ class SshSettings:
     accept_new_host_keys: bool = False
     connect_timeout: float = 15.0
     command_timeout: float = 120.0
+    connect_retries: int = 2
+    retry_backoff: float = 1.0
 
 
 class SshTransport:
@@ -54,8 +56,21 @@ class SshTransport:
         self._client: paramiko.SSHClient | None = None
 
     def _connect(self) -> paramiko.SSHClient:
+        """The connection, opened on first use; refused or timed-out connects are retried."""
         if self._client is not None:
             return self._client
+        attempt = 0
+        while True:
+            try:
+                self._client = self._open()
+                return self._client
+            except (ConnectError, HostTimeoutError):
+                if attempt >= self.settings.connect_retries:
+                    raise
+                time.sleep(self.settings.retry_backoff * (2**attempt))
+                attempt += 1
+
+    def _open(self) -> paramiko.SSHClient:
         settings = self.settings
         client = paramiko.SSHClient()
         client.load_system_host_keys()
@@ -114,7 +129,6 @@ class SshTransport:
         if settings.accept_new_host_keys and settings.known_hosts:
             with contextlib.suppress(OSError):
                 client.save_host_keys(settings.known_hosts[0])
-        self._client = client
         return client
 
     def run(self, script: str, dialect: str = "powershell") -> Result:
