@@ -30,7 +30,8 @@ app.add_typer(lab_app, name="lab")
 playbook_app = typer.Typer(help="Check and read playbooks (one YAML file per KB article).")
 app.add_typer(playbook_app, name="playbook")
 
-console = Console(highlight=False)
+# Piped output (cron, CI logs) gets a wide fixed width so host names are not cut.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True, highlight=False)
 
 EXIT_OK = 0

@@ -238,7 +238,7 @@ def _handle_channel_request(channel: paramiko.Channel, message: paramiko.Message
 
 
 _HANDLERS = getattr(paramiko.Transport, "_channel_handler_table", None)
-_DEFERRED_START = isinstance(_HANDLERS, dict) and MSG_CHANNEL_REQUEST in _HANDLERS
+_DEFERRED_START = False
 
 
 class _LabTransport(paramiko.Transport):
