@@ -96,6 +96,8 @@ class Finding:
     waiver: str | None = None
     waived_status: Status | None = None
     notes: tuple[str, ...] = field(default=())
+    drift: str | None = None  # new | resolved | unchanged, against the previous run
+    noncompliant_since: datetime | None = None
 
     @property
     def symptoms_seen(self) -> bool:

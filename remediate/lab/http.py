@@ -220,9 +220,8 @@ class WinRMListener:
             os = self.host.spec.os
             version = f"OS: {os.version} SP: {os.service_pack}.0 Stack: 2.0"
             return _Response(200, wsman.identify_response(version))
-        owner = user if "\\" in user else f"{self.host.spec.credentials.domain}\\{user}"
         try:
-            payload = await self.service.handle(request, owner, client_ip, address)
+            payload = await self.service.handle(request, user, client_ip, address)
         except FaultError as exc:
             self.host.count("faults_sent")
             return _Response(500, exc.fault.render(request.message_id, machine))

@@ -36,6 +36,16 @@ from remediate.lab import commands
 from remediate.lab.host import LabHost
 
 log = logging.getLogger(__name__)
+TRANSPORT_LOG = f"{__name__}.paramiko"  # the transports' own log, demoted to debug
+
+
+def _demote(record: logging.LogRecord) -> bool:
+    """paramiko logs a client's misbehaviour as an error; for the lab it is debug detail."""
+    record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+    return logging.getLogger(TRANSPORT_LOG).isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger(TRANSPORT_LOG).addFilter(_demote)
 
 SERVER_VERSION = "SSH-2.0-OpenSSH_for_Windows_8.1"
 MAX_STDIN_BYTES = 256 * 1024 * 1024  # a client streaming without end is cut off here
@@ -238,7 +248,7 @@ def _handle_channel_request(channel: paramiko.Channel, message: paramiko.Message
 
 
 _HANDLERS = getattr(paramiko.Transport, "_channel_handler_table", None)
-_DEFERRED_START = False
+_DEFERRED_START = isinstance(_HANDLERS, dict) and MSG_CHANNEL_REQUEST in _HANDLERS
 
 
 class _LabTransport(paramiko.Transport):
@@ -449,6 +459,7 @@ class SshServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = _LabTransport(sock)
         transport.local_version = SERVER_VERSION
+        transport.set_log_channel(TRANSPORT_LOG)
         transport.add_server_key(listener.host_key)
         interface = _HostInterface(self, host, transport)
         with self._lock:

@@ -160,15 +160,7 @@ class ShellService:
     def _command_of(self, shell: Shell, command_id: str | None) -> Command:
         command = shell.commands.get((command_id or "").upper())
         if command is None:
-            raise FaultError(
-                wsman.Fault(
-                    2150858843,
-                    "InvalidSelectors",
-                    f"The request for the Windows Remote Shell command {command_id} failed "
-                    "because the command was not found in the shell. ",
-                    sender=True,
-                )
-            )
+            raise FaultError(wsman.command_not_found())
         return command
 
     def _send(self, request: Request, shell: Shell) -> bytes:

@@ -245,15 +245,19 @@ class Fault:
     sender: bool = False
     action: str = ACTION_FAULT
     subcode_ns: str = NS_WSMAN
+    reason: str | None = None  # s:Reason when Windows words it apart from f:Message
+    detail: str | None = None  # w:FaultDetail URI, before f:WSManFault
 
     def render(self, relates_to: str, machine: str) -> bytes:
         value = "s:Sender" if self.sender else "s:Receiver"
         prefix = "w" if self.subcode_ns == NS_WSMAN else "a"
+        detail = f"<w:FaultDetail>{self.detail}</w:FaultDetail>" if self.detail else ""
         body = (
             f"<s:Fault><s:Code><s:Value>{value}</s:Value>"
             f"<s:Subcode><s:Value>{prefix}:{self.subcode}</s:Value></s:Subcode></s:Code>"
-            f'<s:Reason><s:Text xml:lang="en-US">{escape(self.message)}</s:Text></s:Reason>'
-            f'<s:Detail><f:WSManFault xmlns:f="{NS_FAULT}" Code="{self.code}"'
+            f'<s:Reason><s:Text xml:lang="en-US">{escape(self.reason or self.message)}'
+            "</s:Text></s:Reason>"
+            f'<s:Detail>{detail}<f:WSManFault xmlns:f="{NS_FAULT}" Code="{self.code}"'
             f" Machine={quoteattr(machine)}>"
             f"<f:Message>{escape(self.message)}</f:Message></f:WSManFault></s:Detail></s:Fault>"
         )
@@ -269,6 +273,13 @@ def timed_out() -> Fault:
     )
 
 
+INVALID_SELECTORS_REASON = (
+    "The WS-Management service cannot process the request because the request contained "
+    "invalid selectors for the resource. "
+)
+UNEXPECTED_SELECTORS = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors"
+
+
 def shell_not_found(shell_id: str) -> Fault:
     return Fault(
         2150858843,
@@ -278,6 +289,21 @@ def shell_not_found(shell_id: str) -> Fault:
         "incorrect or the shell no longer exists on the server. Provide the correct ShellId or "
         "create a new shell and retry the operation. ",
         sender=True,
+        reason=INVALID_SELECTORS_REASON,
+        detail=UNEXPECTED_SELECTORS,
+    )
+
+
+def command_not_found() -> Fault:
+    return Fault(
+        2150858843,
+        "InvalidSelectors",
+        "The Windows Remote Shell received a request to perform an operation on a command "
+        "identifier that does not exist. Either the command has completed execution or the "
+        "client specified an invalid command identifier. ",
+        sender=True,
+        reason=INVALID_SELECTORS_REASON,
+        detail=UNEXPECTED_SELECTORS,
     )
 
 
@@ -289,6 +315,9 @@ def shell_quota(limit: int) -> Fault:
         f"number of {limit} concurrent shells, which has been exceeded. Close existing shells or "
         "raise the quota for this user. ",
         sender=True,
+        reason="The WS-Management service cannot process the request. The maximum number of "
+        "concurrent shells for this user has been exceeded. Close existing shells or raise the "
+        "quota for this user. ",
     )
 
 

@@ -133,6 +133,7 @@ class ResponseFacts:
 # s:Envelope carries xml:lang="en-US" (every recorded response, pypsrp test_winrs_*.yml).
 ENVELOPE_ATTRS: dict[str, str] = {"xml:lang": "en-US"}
 
+
 # s:Header children, in this order: a:Action, a:MessageID, [p:ActivityId], a:To, a:RelatesTo.
 # a:To is always the anonymous role; a:RelatesTo echoes the request's wsa:MessageID.
 # p:ActivityId (a GUID) appears only on some hosts (pypsrp test_winrs_bad_cmd_id.yml has it on
