@@ -204,6 +204,114 @@ def playbook_show(
         console.print(renderable)
 
 
+def _who() -> str:
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+history_app = typer.Typer(
+    help="Past runs: list them, prune them.", invoke_without_command=True, no_args_is_help=False
+)
+app.add_typer(history_app, name="history")
+
+
+@history_app.callback()
+def history_list(
+    context: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
+    database: Annotated[Path, typer.Option("--history", help="History database.")] = Path(
+        "reports/history.sqlite"
+    ),
+) -> None:
+    """List recorded runs, newest first."""
+    if context.invoked_subcommand is not None:
+        return
+    from remediate.history import History
+
+    if not database.exists():
+        raise _fail(RemediateError(f"{database}: no history yet", hint="run `remediate audit`"))
+    try:
+        with History(database) as store:
+            rows = store.runs(limit)
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    table = Table(title=f"runs in {database}")
+    for column in ("run id", "started", "inventory", "hosts", "exit", "summary"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        summary = ", ".join(f"{k} {v}" for k, v in row.summary.items() if v)
+        flag = " (interrupted)" if row.interrupted else ""
+        table.add_row(
+            row.run_id,
+            f"{row.started:%Y-%m-%d %H:%M}",
+            row.inventory,
+            str(row.hosts),
+            f"{row.exit_code}{flag}",
+            summary,
+        )
+    console.print(table)
+
+
+@history_app.command("prune")
+def history_prune(
+    keep: Annotated[str, typer.Option(help="Keep runs this recent: 90d, 12w.")] = "90d",
+    database: Annotated[Path, typer.Option("--history", help="History database.")] = Path(
+        "reports/history.sqlite"
+    ),
+) -> None:
+    """Forget runs older than --keep."""
+    from datetime import UTC, datetime
+
+    from remediate.history import History
+
+    try:
+        with History(database) as store:
+            gone = store.prune(_since(keep), datetime.now(UTC))
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    console.print(f"pruned {gone} run(s) older than {keep} from {database}")
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="Run id (or its unique beginning).")],
+    report_format: Annotated[
+        str, typer.Option("--format", "-f", help="html,json,junit,csv")
+    ] = "html,json",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Report folder.")] = Path(
+        "reports"
+    ),
+    database: Annotated[Path, typer.Option("--history", help="History database.")] = Path(
+        "reports/history.sqlite"
+    ),
+    playbooks: Annotated[
+        list[Path] | None, typer.Option("--playbooks", "-p", help="Playbooks (for titles, steps).")
+    ] = None,
+) -> None:
+    """Render a past run again from the history database."""
+    from remediate.history import History
+    from remediate.playbook import load_playbooks
+    from remediate.report.json_report import run_from_document
+    from remediate.run_audit_cli import parse_formats, write_reports
+
+    try:
+        formats = parse_formats(report_format)
+        with History(database) as store:
+            document = store.document(run_id)
+        run = run_from_document(document, load_playbooks(playbooks or [Path("playbooks")]))
+        paths = write_reports(run, formats, output, "(from history)", _who())
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    for path in paths:
+        console.print(f"report: {path}")
+
+
 def _since(text: str) -> timedelta:
     from remediate.playbook import parse_duration
 
@@ -230,8 +338,11 @@ def audit(
         float, typer.Option(min=1, help="Seconds one host may take, connection included.")
     ] = 120.0,
     report_format: Annotated[
-        str, typer.Option("--format", "-f", help="Report formats, comma separated: json.")
-    ] = "json",
+        str,
+        typer.Option(
+            "--format", "-f", help="Report formats, comma separated: html,json,junit,csv."
+        ),
+    ] = "html,json",
     output: Annotated[Path, typer.Option("--output", "-o", help="Report folder.")] = Path(
         "reports"
     ),
@@ -249,6 +360,10 @@ def audit(
     accept_new_host_keys: Annotated[
         bool, typer.Option(help="Trust and save unknown SSH host keys (changed keys still fail).")
     ] = False,
+    history: Annotated[
+        Path, typer.Option(help="Run history database (drift against the previous run).")
+    ] = Path("reports/history.sqlite"),
+    no_history: Annotated[bool, typer.Option(help="Do not record this run.")] = False,
 ) -> None:
     """Audit hosts against KB playbooks and write reports.
 
@@ -276,6 +391,8 @@ def audit(
                 ask_pass=ask_pass,
                 accept_new_host_keys=accept_new_host_keys,
             ),
+            history=None if no_history else history,
+            generated_by=_who(),
         )
         outcome = audit_and_report(request, console)
     except RemediateError as exc:

@@ -46,6 +46,8 @@ def run_demo(
             output=output,
             timeout=30.0,
             connect=ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
+            history=output / "history.sqlite",
+            formats=("html", "json", "junit", "csv"),
         )
         outcome = audit_and_report(request, console)
         shells = lab.open_shells()

@@ -21,14 +21,17 @@ from remediate.audit import AuditOptions, AuditRun, HostResult, run_audit
 from remediate.credentials import redact
 from remediate.errors import InputError
 from remediate.findings import Status
+from remediate.history import History, scope_key
 from remediate.inventory import load_inventory, select_hosts
 from remediate.playbook import load_playbooks
 from remediate.render_text import safe
+from remediate.report.csv_report import write_csv
 from remediate.report.json_report import write_json
+from remediate.report.junit import write_junit
 from remediate.targets import ConnectOptions, build_targets
 from remediate.waivers import apply_waivers, load_waivers
 
-FORMATS = ("json",)
+FORMATS = ("html", "json", "junit", "csv")
 STATUS_STYLE = {
     Status.COMPLIANT: "green",
     Status.NOT_APPLICABLE: "dim",
@@ -55,6 +58,8 @@ class AuditRequest:
     waivers: Path | None = None
     fail_percent: float | None = None
     connect: ConnectOptions = field(default_factory=ConnectOptions)
+    history: Path | None = None
+    generated_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,14 @@ def audit_and_report(request: AuditRequest, console: Console) -> AuditOutcome:
         run.results[index] = replace(
             result, findings=tuple(apply_waivers(list(result.findings), waivers, today))
         )
-    reports = _write_reports(run, request)
+    if request.history is not None:
+        with History(request.history) as history:
+            scope = scope_key(str(request.inventory), [p.id for p in playbooks])
+            run = history.with_drift(run, scope)
+            history.record(run, str(request.inventory), scope)
+    reports = write_reports(
+        run, request.formats, request.output, str(request.inventory), request.generated_by
+    )
     retry = _write_retry(run, request.output)
     _summary(run, console, secrets)
     for path in reports:
@@ -196,12 +208,25 @@ def _summary(run: AuditRun, console: Console, secrets: list) -> None:
         console.print(Text(f"aborted: {run.aborted}", style="bold red"))
 
 
-def _write_reports(run: AuditRun, request: AuditRequest) -> tuple[Path, ...]:
+def write_reports(
+    run: AuditRun, formats: tuple[str, ...], output: Path, inventory: str, generated_by: str
+) -> tuple[Path, ...]:
+    """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it."""
     written = []
-    if "json" in request.formats:
-        path = write_json(run, request.output / f"audit-{run.run_id}.json")
-        latest = request.output / "latest.json"
-        latest.write_bytes(path.read_bytes())
+    for name in formats:
+        extension = {"junit": "xml"}.get(name, name)
+        path = output / f"audit-{run.run_id}.{extension}"
+        if name == "json":
+            write_json(run, path)
+        elif name == "junit":
+            write_junit(run, path)
+        elif name == "csv":
+            write_csv(run, path)
+        else:
+            from remediate.report.html import write_html
+
+            write_html(run, path, inventory=inventory, generated_by=generated_by)
+        (output / f"latest.{extension}").write_bytes(path.read_bytes())
         written.append(path)
     return tuple(written)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from remediate.lab.fleet import Fleet, parse_fleet
+from remediate.lab.fleet import Fleet, load_fleet, parse_fleet
+from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
 
 PASSWORD = "Lab-Passw0rd!"
@@ -58,3 +60,19 @@ def small_fleet() -> Fleet:
 def lab() -> Iterator[Lab]:
     with Lab(small_fleet(), port_mode="ephemeral") as running:
         yield running
+
+
+DEMO_FLEET = Path(__file__).resolve().parents[1] / "inventory" / "lab" / "demo.yml"
+
+
+@pytest.fixture(scope="module")
+def demo_lab() -> Iterator[Lab]:
+    """The demo fleet, served on loopback addresses for the tests of one module."""
+    with Lab(load_fleet(DEMO_FLEET), port_mode="ephemeral") as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def demo_inventory(demo_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Ansible inventory (and known_hosts) for the running demo lab."""
+    return write_inventory(demo_lab, tmp_path_factory.mktemp("demo") / "hosts.ini")

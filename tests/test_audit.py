@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from remediate.lab.fleet import load_fleet, parse_fleet
+from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
 from remediate.run_audit_cli import AuditRequest, audit_and_report
@@ -22,20 +21,8 @@ from remediate.targets import ConnectOptions
 from tests.lab.test_fleet import EXPECTED_STATUS
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "inventory" / "lab" / "demo.yml"
 PLAYBOOKS = ROOT / "playbooks"
 REMEDIATE = [sys.executable, "-m", "remediate"]
-
-
-@pytest.fixture(scope="module")
-def demo_lab() -> Iterator[Lab]:
-    with Lab(load_fleet(DEMO), port_mode="ephemeral") as lab:
-        yield lab
-
-
-@pytest.fixture(scope="module")
-def demo_inventory(demo_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_inventory(demo_lab, tmp_path_factory.mktemp("demo") / "hosts.ini")
 
 
 def audit(inventory: Path, output: Path, **options: object):

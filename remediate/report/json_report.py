@@ -27,6 +27,10 @@ from typing import Any
 
 from remediate import __version__
 from remediate.audit import AuditRun, HostResult
+from remediate.errors import TransportError
+from remediate.evidence import EventSample, Evidence, ExchangeFacts, OsFacts
+from remediate.findings import FileVerdict, Finding, RequirementResult, Status, SymptomResult
+from remediate.playbook import Playbook
 
 SCHEMA_VERSION = "remediate.audit/1"
 
@@ -105,3 +109,125 @@ def write_json(run: AuditRun, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(run_document(run), indent=2, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+# -- reading a run back (history re-renders reports from the stored document alone) ----------
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _finding(host: str, data: dict[str, Any]) -> Finding:
+    samples = lambda items: tuple(  # noqa: E731
+        EventSample(
+            _time(s["time"]),
+            s["type"],
+            s["source"],
+            s["event_id"],
+            s["message"],  # type: ignore[arg-type]
+            s.get("data_hex", ""),
+            s.get("record"),
+        )
+        for s in items
+    )
+    return Finding(
+        host=host,
+        playbook=data["playbook"],
+        status=Status(data["status"]),
+        reason=data["reason"],
+        facts=tuple((k, v) for k, v in (data.get("facts") or {}).items()),
+        files=tuple(
+            FileVerdict(
+                f["file"],
+                f["path"],
+                f["required"],
+                f["found"],
+                f["verdict"],
+                _time(f.get("modified")),
+                f.get("note", ""),
+            )
+            for f in data.get("files", [])
+        ),
+        symptoms=tuple(
+            SymptomResult(
+                s["name"],
+                s["kind"],
+                s["matched"],
+                s["description"],
+                s["count"],
+                _time(s.get("first")),
+                _time(s.get("last")),
+                samples(s.get("samples", [])),
+                s.get("known", True),
+            )
+            for s in data.get("symptoms", [])
+        ),
+        requirements=tuple(
+            RequirementResult(r["description"], r["satisfied"])
+            for r in data.get("requirements", [])
+        ),
+        error_kind=data.get("error_kind"),
+        hint=data.get("hint"),
+        waiver=data.get("waiver"),
+        waived_status=Status(data["waived_status"]) if data.get("waived_status") else None,
+        notes=tuple(data.get("notes", [])),
+        drift=data.get("drift"),
+        noncompliant_since=_time(data.get("noncompliant_since")),
+    )
+
+
+def _evidence(host: str, facts: dict[str, Any] | None) -> Evidence | None:
+    if not facts:
+        return None
+    os_data = dict(facts["os"])
+    os_data["time_utc"] = _time(os_data.get("time_utc"))
+    exchange = ExchangeFacts(**facts["exchange"]) if facts.get("exchange") else None
+    return Evidence(
+        host=host,
+        engine=facts.get("engine", ""),
+        os=OsFacts(**os_data),
+        exchange=exchange,
+        pending_reboot=facts.get("pending_reboot", False),
+        pending_renames=tuple(facts.get("pending_renames", [])),
+    )
+
+
+class _StoredError(TransportError):
+    """A host error read back from a stored run."""
+
+
+def run_from_document(document: dict[str, Any], playbooks: list[Playbook]) -> AuditRun:
+    """The AuditRun a stored JSON document describes (playbooks matched by id)."""
+    by_id = {p.id: p for p in playbooks}
+    stored = [by_id[p["id"]] for p in document["playbooks"] if p["id"] in by_id]
+    run = AuditRun(
+        run_id=document["run_id"],
+        started=_time(document["started"]),  # type: ignore[arg-type]
+        playbooks=tuple(stored),
+        since=_time(document["since"]),  # type: ignore[arg-type]
+        finished=_time(document.get("finished")),
+        interrupted=document.get("interrupted", False),
+        aborted=document.get("aborted"),
+    )
+    for host in document["hosts"]:
+        error = None
+        if host.get("error"):
+            error = _StoredError(
+                host["error"]["message"], hint=host["error"].get("hint"), host=host["name"]
+            )
+            error.reason = host["error"]["kind"]
+        run.results.append(
+            HostResult(
+                host=host["name"],
+                findings=tuple(_finding(host["name"], f) for f in host["findings"]),
+                evidence=_evidence(host["name"], host.get("facts")),
+                error=error,
+                dialect=host.get("dialect"),
+                transport=host.get("transport", ""),
+                address=host.get("address", ""),
+                elapsed=host.get("elapsed", 0.0),
+                round_trips=host.get("round_trips", 0),
+            )
+        )
+    return run

@@ -1,0 +1,236 @@
+"""Run history in SQLite: every run and finding, drift between runs, re-rendering, pruning.
+
+The database is created and migrated by the tool (`PRAGMA user_version` is the schema
+version). A run is recorded in one transaction, so a crash never leaves half a run. Drift
+compares a run with the previous run of the same inventory and playbooks: a finding is `new`
+when it needs attention now and did not before, `resolved` when it needed attention and no
+longer does, `unchanged` otherwise; `noncompliant_since` says since when it has needed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from remediate.audit import AuditRun
+from remediate.errors import InputError
+from remediate.findings import NON_COMPLIANT, UNDETERMINED, Status
+from remediate.report.json_report import run_document
+
+SCHEMA_VERSION = 1
+_ATTENTION = NON_COMPLIANT | UNDETERMINED
+
+_MIGRATIONS = {
+    1: """
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            started TEXT NOT NULL,
+            finished TEXT,
+            inventory TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            hosts INTEGER NOT NULL,
+            exit_code INTEGER NOT NULL,
+            interrupted INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX runs_scope ON runs (scope, started);
+        CREATE TABLE findings (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            host TEXT NOT NULL,
+            playbook TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            drift TEXT,
+            noncompliant_since TEXT,
+            PRIMARY KEY (run_id, host, playbook)
+        );
+    """,
+}
+
+
+class HistoryError(InputError):
+    """A history database that cannot be used (not SQLite, from a newer version...)."""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str
+    started: datetime
+    inventory: str
+    hosts: int
+    exit_code: int
+    interrupted: bool
+    summary: dict[str, int]
+
+
+def scope_key(inventory: str, playbooks: list[str]) -> str:
+    """Runs are compared with runs of the same inventory and the same playbooks."""
+    text = json.dumps([str(Path(inventory).resolve()), sorted(playbooks)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Autocommit mode: transactions are ours, explicit BEGIN ... COMMIT.
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"{path}: not a usable history database: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{self.path}: written by a newer remediate (schema {version}); upgrade remediate"
+            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction() as db:
+                for statement in _MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {step}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN")
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def previous_statuses(
+        self, scope: str, before: datetime
+    ) -> tuple[str | None, dict[tuple[str, str], tuple[Status, datetime | None]]]:
+        row = self._db.execute(
+            "SELECT run_id FROM runs WHERE scope = ? AND started < ? AND interrupted = 0 "
+            "ORDER BY started DESC LIMIT 1",
+            (scope, before.isoformat()),
+        ).fetchone()
+        if row is None:
+            return None, {}
+        found = {}
+        for host, playbook, status, since in self._db.execute(
+            "SELECT host, playbook, status, noncompliant_since FROM findings WHERE run_id = ?",
+            (row[0],),
+        ):
+            found[(host, playbook)] = (Status(status), _time(since))
+        return row[0], found
+
+    def with_drift(self, run: AuditRun, scope: str) -> AuditRun:
+        """The run with each finding marked new/resolved/unchanged against the previous one."""
+        previous_id, previous = self.previous_statuses(scope, run.started)
+        for index, result in enumerate(run.results):
+            findings = []
+            for finding in result.findings:
+                before = previous.get((finding.host, finding.playbook))
+                needs = finding.status in _ATTENTION
+                needed = before is not None and before[0] in _ATTENTION
+                drift = None
+                if previous_id is not None:
+                    drift = (
+                        "new"
+                        if needs and not needed
+                        else "resolved"
+                        if needed and not needs
+                        else "unchanged"
+                    )
+                since = (
+                    (before[1] if needed and before and before[1] else run.started)
+                    if needs
+                    else None
+                )
+                findings.append(replace(finding, drift=drift, noncompliant_since=since))
+            run.results[index] = replace(result, findings=tuple(findings))
+        return run
+
+    def record(self, run: AuditRun, inventory: str, scope: str) -> None:
+        """Store the run and its findings in one transaction."""
+        document = run_document(run)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.run_id,
+                    run.started.isoformat(),
+                    run.finished.isoformat() if run.finished else None,
+                    inventory,
+                    scope,
+                    len(run.results),
+                    run.exit_code(),
+                    int(run.interrupted),
+                    json.dumps(document["summary"]),
+                    json.dumps(document),
+                ),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run.run_id,
+                        f.host,
+                        f.playbook,
+                        f.status.value,
+                        f.reason,
+                        f.drift,
+                        f.noncompliant_since.isoformat() if f.noncompliant_since else None,
+                    )
+                    for f in run.findings
+                ],
+            )
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        rows = self._db.execute(
+            "SELECT run_id, started, inventory, hosts, exit_code, interrupted, summary FROM runs "
+            "ORDER BY started DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            RunRow(r[0], _time(r[1]), r[2], r[3], r[4], bool(r[5]), json.loads(r[6]))  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    def document(self, run_id: str) -> dict:
+        row = self._db.execute(
+            "SELECT document FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY started DESC",
+            (run_id, f"{run_id}%"),
+        ).fetchall()
+        if not row:
+            raise HistoryError(f"{self.path}: no run {run_id!r}", hint="see `remediate history`")
+        if len(row) > 1:
+            raise HistoryError(f"{self.path}: {run_id!r} names {len(row)} runs; give more of it")
+        return json.loads(row[0][0])
+
+    def prune(self, keep: timedelta, now: datetime) -> int:
+        """Forget runs older than `keep`; returns how many went."""
+        cutoff = (now - keep).isoformat()
+        with self._transaction() as db:
+            gone = db.execute("DELETE FROM runs WHERE started < ?", (cutoff,)).rowcount
+        with closing(self._db.cursor()) as cursor:
+            cursor.execute("VACUUM")
+        return gone
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
