@@ -27,7 +27,7 @@ import h11
 from remediate.lab.fleet import Fleet
 from remediate.lab.host import LabHost
 from remediate.lab.http import WinRMListener, _read_request
-from remediate.lab.sshd import SshServer, load_or_create_host_key
+from remediate.lab.ssh import SshServer, load_or_create_host_key
 from remediate.lab.tls import LabAuthority
 from remediate.lab.winrs import ShellService
 
@@ -225,6 +225,7 @@ class Lab:
     async def _go_down(self, name: str) -> None:
         runtime = self._runtime[name]
         await self._close_winrm(runtime)
+        self._ssh.disconnect(name)
         delay = max(0.0, runtime.host.offline_until - time.monotonic())
         self._loop.call_later(delay, lambda: asyncio.ensure_future(self._come_back(name)))
 

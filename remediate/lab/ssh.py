@@ -90,7 +90,6 @@ def _write_private(path: Path, data: bytes) -> Path:
     try:
         os.fchmod(descriptor, 0o600)
         os.write(descriptor, data)
-        os.fsync(descriptor)
     finally:
         os.close(descriptor)
     return temporary
@@ -104,7 +103,7 @@ def load_or_create_host_key(directory: Path, host_name: str) -> paramiko.PKey:
     if path.exists():
         try:
             return _load_key(path)
-        except (paramiko.SSHException, OSError, ValueError) as exc:
+        except Exception as exc:  # empty, truncated or foreign: any parse error
             log.warning("%s: unusable SSH host key %s (%s); replacing it", host_name, path, exc)
             temporary = _write_private(path, _new_private_key_text())
             os.replace(temporary, path)
@@ -502,7 +501,13 @@ class SshServer:
                 _close_channel(channel)
                 return
             self._workers.add(worker)
-        worker.start()
+        try:
+            worker.start()
+        except RuntimeError as exc:  # out of threads: refuse this program, keep serving
+            log.debug("%s: cannot start ssh exec: %s", interface.host.name, exc)
+            with self._lock:
+                self._workers.discard(worker)
+            _close_channel(channel)
 
     def _exec(self, interface: _HostInterface, channel: paramiko.Channel, text: str) -> None:
         host = interface.host
@@ -530,7 +535,12 @@ class SshServer:
             if received is None:
                 return
             stdin = received
-        execution = commands.run(host, command, arguments, stdin, transport="ssh")
+        try:
+            execution = commands.run(host, command, arguments, stdin, transport="ssh")
+        except Exception as exc:  # a lab bug: show it to the client instead of hanging up
+            log.exception("%s: the lab failed to answer %r", host.name, text[:80])
+            message = f"lab error: {type(exc).__name__}: {exc}\r\n".encode(errors="replace")
+            execution = commands.Execution(stderr=message, exit_code=1)
         wait = execution.delay_seconds + host.spec.faults.latency_ms / 1000
         if wait > 0 and self._stopping.wait(wait):
             return

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -171,6 +170,8 @@ def _finding(finding: Finding, anchor: str, playbook: Playbook | None) -> dict[s
         "status": finding.status.value,
         "status_class": _status_class(finding.status),
         "reason": capped(finding.reason),
+        "drift": finding.drift,
+        "since": _when(finding.noncompliant_since) if finding.noncompliant_since else None,
         "facts": [(capped(k, 200), capped(v)) for k, v in finding.facts],
         "files": [_file(row) for row in finding.files],
         "symptoms": [
@@ -190,7 +191,11 @@ def _finding(finding: Finding, anchor: str, playbook: Playbook | None) -> dict[s
         "requirements": [
             {
                 "description": capped(r.description),
-                "state": "not checked" if r.satisfied is None else "met" if r.satisfied else "not met",
+                "state": "not checked"
+                if r.satisfied is None
+                else "met"
+                if r.satisfied
+                else "not met",
             }
             for r in finding.requirements
         ],
@@ -349,7 +354,6 @@ def render_html(
     """The whole report as one HTML document (UTF-8 text)."""
     now = now or datetime.now(UTC)
     script = _asset("report.js")
-    used = {f.playbook for f in run.findings}
     context = {
         "run_id": run.run_id,
         "started": _when(run.started),
@@ -364,14 +368,14 @@ def render_html(
         "interrupted": run.interrupted,
         "aborted": capped(run.aborted) if run.aborted else None,
         "playbooks": [_playbook(p) for p in run.playbooks],
-        "used": used,
         "summary": _summary(run),
         "total": len(run.findings),
         "hosts": _hosts(run),
         "exit_code": run.exit_code(),
         "csp": content_security_policy(script),
-        "style": Markup(_asset("report.css")),  # our own constant stylesheet, never data
-        "script": Markup(script),  # our own constant script, hashed into the CSP
+        # our own constant stylesheet and script (hashed into the CSP), never data
+        "style": Markup(_asset("report.css")),  # noqa: S704
+        "script": Markup(script),  # noqa: S704
     }
     return _environment().get_template("report.html.j2").render(context)
 
@@ -381,9 +385,3 @@ def write_html(run: AuditRun, path: Path, **kw: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(run, **kw), encoding="utf-8")
     return path
-
-
-def statuses(values: Iterable[str]) -> list[Status]:
-    """Status names in report order (for callers filtering by status)."""
-    wanted = set(values)
-    return [s for s in STATUS_ORDER if s.value in wanted]

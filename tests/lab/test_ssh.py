@@ -42,22 +42,35 @@ def _connect(
     username: str = "Administrator",
     pkey: paramiko.PKey | None = None,
     client: paramiko.SSHClient | None = None,
+    nodelay: bool = True,
 ) -> paramiko.SSHClient:
+    """Log on; with `nodelay`, over a TCP_NODELAY socket (else each exec waits on delayed ACKs)."""
+    sock = None
+    if nodelay:
+        sock = socket.create_connection((address, port), timeout=10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if client is None:
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # noqa: S507 - lab hosts
-    client.connect(
-        address,
-        port=port,
-        username=username,
-        password=password,
-        pkey=pkey,
-        look_for_keys=False,
-        allow_agent=False,
-        timeout=10,
-        banner_timeout=10,
-        auth_timeout=10,
-    )
+    try:
+        client.connect(
+            address,
+            port=port,
+            username=username,
+            password=password,
+            pkey=pkey,
+            look_for_keys=False,
+            allow_agent=False,
+            timeout=10,
+            banner_timeout=10,
+            auth_timeout=10,
+            sock=sock,
+        )
+    except BaseException:
+        client.close()
+        if sock is not None:
+            sock.close()
+        raise
     return client
 
 
@@ -104,6 +117,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Fleet]:
         HostSpec(name="nops", address="127.20.9.2", os=OperatingSystem(powershell=None)),
         HostSpec(name="slow", address="127.20.9.3", faults=Faults(latency_ms=300)),
         HostSpec(name="rebooting", address="127.20.9.4"),
+        HostSpec(name="hole", address="127.20.9.5", faults=Faults(blackhole=True)),
+        HostSpec(name="flappy", address="127.20.9.6", faults=Faults(flapping=1.0)),
     ]
     hosts = {spec.name: LabHost(spec) for spec in specs}
     hosts["rebooting"].offline_until = time.monotonic() + 3600
@@ -120,7 +135,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Fleet]:
 def test_password_logon_runs_hostname(fleet: _Fleet) -> None:
     host = fleet.hosts["ex01"]
     before = host.counters.as_dict()
-    with fleet.connect("ex01") as client:
+    with fleet.connect("ex01", nodelay=False) as client:
         assert client.get_transport().remote_version.startswith("SSH-2.0-OpenSSH_for_Windows")
         assert _run(client, "hostname") == (b"EX01\r\n", b"", 0)
         assert _run(client, "whoami") == (b"lab\\administrator\r\n", b"", 0)
@@ -177,6 +192,17 @@ def test_powershell_script_on_stdin(fleet: _Fleet) -> None:
     assert (out, err, code) == (b"EX01\r\nEX01\r\n", b"", 0)
 
 
+def test_many_quick_execs_on_one_connection(fleet: _Fleet) -> None:
+    # A program that ends at once must not close its channel before the exec reply is sent.
+    with fleet.connect("ex01") as client:
+        transport = client.get_transport()
+        for _ in range(200):
+            channel = transport.open_session(timeout=10)
+            channel.exec_command("hostname")
+            assert channel.recv_exit_status() == 0
+            channel.close()
+
+
 def test_megabytes_of_stdin_and_output(fleet: _Fleet) -> None:
     lines = [f"echo line{index:06d}-{'x' * 90}" for index in range(30_000)]
     script = ("\r\n".join(lines) + "\r\n").encode()
@@ -226,6 +252,27 @@ def test_rebooting_host_closes_connections(fleet: _Fleet) -> None:
     with fleet.connect("rebooting") as client:
         assert _run(client, "hostname") == (b"REBOOTING\r\n", b"", 0)
     assert host.counters.connections == 1
+
+
+def test_blackholed_host_never_answers(fleet: _Fleet) -> None:
+    host = fleet.hosts["hole"]
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    with pytest.raises(paramiko.SSHException, match="banner"):
+        client.connect(
+            host.address, fleet.ports["hole"], "Administrator", PASSWORD, banner_timeout=0.5
+        )
+    client.close()
+    assert host.counters.connections == 1
+
+
+def test_flapping_host_drops_the_connection(fleet: _Fleet) -> None:
+    host = fleet.hosts["flappy"]
+    with fleet.connect("flappy") as client:
+        out, _err, code = _run(client, "hostname")
+        assert (out, code) == (b"", -1)
+        assert not client.get_transport().is_active()
+    assert host.counters.faults_sent == 1
 
 
 def test_misbehaving_clients_do_not_stop_the_server(fleet: _Fleet) -> None:

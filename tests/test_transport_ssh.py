@@ -1,4 +1,4 @@
-"""The lab's SSH endpoint with paramiko as the client, over real sockets."""
+"""The SSH transport against the lab: logons, host keys, stdin, reboots."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from remediate.errors import AuthenticationError, HostKeyError, TransportError
 from remediate.lab.server import Lab
-from remediate.lab.sshd import load_or_create_host_key
+from remediate.lab.ssh import load_or_create_host_key
 from remediate.transport.ssh import SshSettings, SshTransport
 from tests.conftest import PASSWORD
 
