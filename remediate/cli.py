@@ -32,7 +32,7 @@ app.add_typer(playbook_app, name="playbook")
 
 # Piped output (cron, CI logs) gets a wide fixed width so host names are not cut.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-errors = Console(stderr=True, highlight=False)
+errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -213,6 +213,67 @@ def _who() -> str:
     except (KeyError, OSError):
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+kb_app = typer.Typer(help="Knowledge Base articles: turn them into draft playbooks.")
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("import")
+def kb_import(
+    articles: Annotated[
+        list[Path], typer.Argument(help="Article files: text, markdown or saved HTML.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for draft playbooks.")
+    ] = Path("playbooks"),
+    output_format: Annotated[
+        str, typer.Option("--format", help="yaml: write draft playbooks; json: print the facts.")
+    ] = "yaml",
+    article_id: Annotated[
+        str | None, typer.Option("--id", help="Article number when the text does not name itself.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing playbook file.")] = False,
+) -> None:
+    """Read KB articles and write draft playbooks marked `review: required`.
+
+    What was found and what was unsure goes to stderr; with --format json one JSON object per
+    article goes to stdout (article, title, products, events, fix_files, fixed_in).
+    """
+    import json
+
+    from remediate.kb import draft_playbook, extract, facts_json, playbook_yaml, read_article
+
+    if output_format not in ("yaml", "json"):
+        raise _fail(RemediateError(f"--format must be yaml or json, not {output_format!r}"))
+    failures = 0
+    for path in articles:
+        try:
+            facts = extract(read_article(path), str(path))
+            if output_format == "json":
+                console.out(json.dumps(facts_json(facts), ensure_ascii=False))
+            else:
+                draft = draft_playbook(facts, article_id if len(articles) == 1 else None)
+                target = output / f"{draft['id']}.yml"
+                if target.exists() and not force:
+                    raise RemediateError(
+                        f"{target} exists", file=str(path), hint="use --force or another --output"
+                    )
+                output.mkdir(parents=True, exist_ok=True)
+                target.write_text(playbook_yaml(draft), encoding="utf-8")
+                errors.print(f"{path}: draft written to {target}", markup=False)
+            events = ", ".join(str(e.event_id) for e in facts.events) or "none"
+            errors.print(
+                f"{path}: {len(facts.events)} event(s) ({events}), "
+                f"{len(facts.fix_files)} fix file(s), fixed in {facts.fixed_in or '-'}",
+                markup=False,
+            )
+            for warning in facts.warnings:
+                errors.print(f"{path}: unsure: {warning}", markup=False)
+        except RemediateError as exc:
+            failures += 1
+            errors.print(f"error: {exc}", markup=False)
+    raise typer.Exit(EXIT_USAGE if failures else EXIT_OK)
 
 
 history_app = typer.Typer(
