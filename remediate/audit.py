@@ -102,6 +102,10 @@ class _NotAudited(TransportError):
     reason = "not_audited"
 
 
+class _Unexpected(TransportError):
+    reason = "internal"
+
+
 def new_run_id(moment: datetime) -> str:
     return f"{moment:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
@@ -120,6 +124,9 @@ def _audit_host(
     try:
         collection = collect(transport, target.name, request, target.shell)
     except TransportError as error:
+        return _failed(target, playbooks, error, time.monotonic() - started)
+    except Exception as exc:  # noqa: BLE001 - one host's surprise must not stop the others
+        error = _Unexpected(f"unexpected {type(exc).__name__}: {exc}"[:300], host=target.name)
         return _failed(target, playbooks, error, time.monotonic() - started)
     finally:
         transport.close()
@@ -165,7 +172,7 @@ def run_audit(
     lock = threading.Lock()
     pending: dict[Future[HostResult], tuple[HostTarget, float]] = {}
     queue = list(targets)
-    grace = 15.0
+    grace = 5.0
     executor = ThreadPoolExecutor(max_workers=max(1, options.forks), thread_name_prefix="audit")
     try:
         while queue or pending:

@@ -36,7 +36,14 @@ def settings_for(
         known_hosts=options.known_hosts,
     )
     if isinstance(settings, WinRMSettings):
-        settings = replace(settings, command_timeout=options.timeout)
+        # No single request may outlast the host's timeout: a host that accepts and never
+        # answers is given up on within it.
+        read = min(settings.read_timeout, max(2, int(options.timeout)))
+        operation = min(settings.operation_timeout, max(1, read - 1))
+        settings = replace(
+            settings, command_timeout=options.timeout, read_timeout=read,
+            operation_timeout=operation,
+        )
     else:
         settings = replace(
             settings,

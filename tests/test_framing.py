@@ -54,3 +54,11 @@ def test_truncating_valid_output_is_always_detected(text: str, cut: int) -> None
         return
     with pytest.raises(OutputFormatError):
         parse_output(truncated, "collect")
+
+
+def test_invalid_utf8_in_a_field_is_kept_and_marked() -> None:
+    import base64
+
+    field = base64.b64encode(b"caf\xe9 \xff ok").decode()
+    data = f"REMEDIATE-OUTPUT 1 collect\r\nfact\tvalue={field}\r\nREMEDIATE-END 1\r\n".encode()
+    assert parse_output(data, "collect")[0].fields["value"] == "caf\ufffd \ufffd ok"

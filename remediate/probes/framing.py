@@ -125,7 +125,10 @@ def _parse_record(line: str, number: int) -> Record:
         if not sep or not _KEY.match(key):
             raise OutputFormatError(f"line {number}: bad field {_describe(part)}")
         try:
-            fields[key] = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise OutputFormatError(f"line {number}: field {key!r} is not base64 UTF-8") from None
+            raw = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise OutputFormatError(f"line {number}: field {key!r} is not base64") from None
+        # Text from a host may hold bytes that are not UTF-8 (a legacy code page in an event
+        # message): keep the record, mark the bytes with U+FFFD.
+        fields[key] = raw.decode("utf-8", errors="replace")
     return Record(kind, fields)

@@ -65,7 +65,7 @@ class SshTransport:
             try:
                 self._client = self._open()
                 return self._client
-            except (ConnectError, HostTimeoutError):
+            except ConnectError:
                 if attempt >= self.settings.connect_retries:
                     raise
                 time.sleep(self.settings.retry_backoff * (2**attempt))

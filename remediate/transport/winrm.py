@@ -103,7 +103,7 @@ class WinRMTransport:
                 try:
                     self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
                     break
-                except (ConnectError, HostTimeoutError):
+                except ConnectError:
                     if attempt >= self.settings.connect_retries:
                         raise
                     time.sleep(self.settings.retry_backoff * (2**attempt))
@@ -244,6 +244,12 @@ class WinRMTransport:
             ) from None
         except WinRMError as exc:
             raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
+        except Exception as exc:  # noqa: BLE001 - a broken answer (cut headers, bad tokens)
+            raise ProtocolError(
+                f"unusable answer from {self.settings.endpoint}: "
+                f"{type(exc).__name__}: {_first_line(exc)}",
+                host=self.host,
+            ) from None
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
