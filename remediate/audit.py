@@ -125,7 +125,7 @@ def _audit_host(
         collection = collect(transport, target.name, request, target.shell)
     except TransportError as error:
         return _failed(target, playbooks, error, time.monotonic() - started)
-    except Exception as exc:
+    except Exception as exc:  # one host's surprise must not stop the others
         error = _Unexpected(f"unexpected {type(exc).__name__}: {exc}"[:300], host=target.name)
         return _failed(target, playbooks, error, time.monotonic() - started)
     finally:

@@ -244,7 +244,7 @@ class WinRMTransport:
             ) from None
         except WinRMError as exc:
             raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
-        except Exception as exc:
+        except Exception as exc:  # a broken answer: cut headers, bad tokens
             raise ProtocolError(
                 f"unusable answer from {self.settings.endpoint}: "
                 f"{type(exc).__name__}: {_first_line(exc)}",
