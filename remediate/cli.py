@@ -422,8 +422,9 @@ def audit(
         bool, typer.Option(help="Trust and save unknown SSH host keys (changed keys still fail).")
     ] = False,
     history: Annotated[
-        Path, typer.Option(help="Run history database (drift against the previous run).")
-    ] = Path("reports/history.sqlite"),
+        Path | None,
+        typer.Option(help="Run history database (default: history.sqlite in the report folder)."),
+    ] = None,
     no_history: Annotated[bool, typer.Option(help="Do not record this run.")] = False,
 ) -> None:
     """Audit hosts against KB playbooks and write reports.
@@ -452,7 +453,7 @@ def audit(
                 ask_pass=ask_pass,
                 accept_new_host_keys=accept_new_host_keys,
             ),
-            history=None if no_history else history,
+            history=None if no_history else (history or output / "history.sqlite"),
             generated_by=_who(),
         )
         outcome = audit_and_report(request, console)

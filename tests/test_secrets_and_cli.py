@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from remediate.collector import collect
 from remediate.evaluate import collect_request
@@ -174,3 +176,59 @@ def test_unknown_event_query_fields_do_not_break_the_collector(lab: Lab) -> None
     finally:
         link.close()
     assert evidence.event_matches("x") is not None
+
+
+def test_basic_over_plain_http_is_refused_unless_asked(tmp_path: Path) -> None:
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        "[exchange]\nex1 ansible_host=127.0.0.1 ansible_port=5985\n\n"
+        "[exchange:vars]\nansible_winrm_transport=basic\nansible_password=x\n"
+    )
+    refused = cli("audit", str(inventory), "-o", str(tmp_path))
+    assert refused.returncode == 2
+    assert "hosts.ini" in refused.stderr and "--allow-insecure" in refused.stderr
+    listed = cli("inventory", str(inventory), "--allow-insecure")
+    assert listed.returncode == 0
+
+
+def test_terminal_output_is_stripped_of_escape_sequences() -> None:
+    from remediate.render_text import safe
+
+    hostile = "ok\x1b[31mRED\x1b[0m\x1b]0;title\x07\x00 end" + "x" * 20_000
+    cleaned = safe(hostile)
+    assert "\x1b" not in cleaned and "\x00" not in cleaned and "\x07" not in cleaned
+    assert cleaned.startswith("okRED") and len(cleaned) <= 500
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_is_a_playbook_or_our_error(text: str) -> None:
+    from remediate.playbook import PlaybookError, parse_playbook
+
+    try:
+        parse_playbook(text, "fuzz.yml")
+    except PlaybookError as exc:
+        assert str(exc).startswith("fuzz.yml")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "title", "applies_to", "symptoms", "fix", "remediation", "x"]),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+            ),
+            max_leaves=10,
+        ),
+    )
+)
+def test_playbook_shaped_documents_load_or_fail_cleanly(document: dict) -> None:
+    from remediate.playbook import PlaybookError, parse_playbook
+
+    try:
+        parse_playbook(json.dumps(document), "fuzz.yml")
+    except PlaybookError:
+        pass
