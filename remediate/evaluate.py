@@ -31,6 +31,7 @@ from remediate.playbook import (
 )
 from remediate.probes.collect import CollectRequest, ComponentQuery, EventQuery, FileQuery
 from remediate.versions import FileVersion, VersionError
+from remediate.windows import os_family
 
 SAMPLES = 20
 SAMPLES_FILTERED = 200  # selections that filter on message, codes or data need more to look at
@@ -139,24 +140,12 @@ def _os_applies(playbook: Playbook, evidence: Evidence) -> bool:
     if condition is None:
         return True
     os = evidence.os
-    family = _os_family(os.version)
+    family = os_family(os.version)
     if condition.families and family not in condition.families:
         return False
     if condition.min_sp is not None and (os.service_pack or 0) < condition.min_sp:
         return False
     return not condition.architectures or os.architecture in condition.architectures
-
-
-def _os_family(version: str) -> str:
-    return {
-        "4.0": "nt4",
-        "5.0": "w2k",
-        "5.2": "w2k3",
-        "6.0": "w2k8",
-        "6.1": "w2k8r2",
-        "6.2": "w2012",
-        "6.3": "w2012r2",
-    }.get(".".join(version.split(".")[:2]), "w2016")
 
 
 # -- the fix ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from remediate.components import COMPONENTS
 from remediate.condition import Condition, ConditionError, parse_condition
 from remediate.errors import InputError
 from remediate.versions import FileVersion, VersionError
-from remediate.yamlfile import YamlInputError, load_located
+from remediate.yamlfile import YamlInputError, load_located, read_utf8
 
 Severity = Literal["informational", "low", "medium", "high", "critical"]
 ServiceStateName = Literal["running", "stopped", "start_pending", "stop_pending", "paused"]
@@ -324,11 +324,9 @@ def parse_playbook(text: str, source: str) -> Playbook:
 
 def load_playbook(path: Path) -> Playbook:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlaybookError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise PlaybookError(f"{path}: not UTF-8 text") from None
+        text = read_utf8(path)
+    except YamlInputError as exc:
+        raise PlaybookError(str(exc)) from None
     return parse_playbook(text, str(path))
 
 

@@ -41,7 +41,9 @@ def settings_for(
         read = min(settings.read_timeout, max(2, int(options.timeout)))
         operation = min(settings.operation_timeout, max(1, read - 1))
         settings = replace(
-            settings, command_timeout=options.timeout, read_timeout=read,
+            settings,
+            command_timeout=options.timeout,
+            read_timeout=read,
             operation_timeout=operation,
         )
     else:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from remediate.errors import InputError
 from remediate.findings import Finding, Status
-from remediate.yamlfile import YamlInputError, load_located
+from remediate.yamlfile import YamlInputError, load_located, read_utf8
 
 _NOT_WAIVABLE = {Status.NOT_APPLICABLE, Status.COMPLIANT}
 
@@ -73,11 +73,9 @@ def parse_waivers(text: str, source: str) -> list[Waiver]:
 
 def load_waivers(path: Path) -> list[Waiver]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WaiverError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise WaiverError(f"{path}: not UTF-8 text") from None
+        text = read_utf8(path)
+    except YamlInputError as exc:
+        raise WaiverError(str(exc)) from None
     return parse_waivers(text, str(path))
 
 

@@ -6,6 +6,7 @@ what the documents mean.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -79,6 +80,16 @@ class LocatedDocument:
         return YamlInputError(
             f"{self.where(location)}: {path}: {message}{more}", self.line_of(location)
         )
+
+
+def read_utf8(path: Path) -> str:
+    """A YAML file's text; YamlInputError names the file when it cannot be read as UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise YamlInputError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise YamlInputError(f"{path}: not UTF-8 text") from None
 
 
 def load_located(text: str, source: str) -> LocatedDocument:

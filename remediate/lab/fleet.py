@@ -23,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from remediate.yamlfile import YamlInputError, load_located
+from remediate.windows import os_family
+from remediate.yamlfile import YamlInputError, load_located, read_utf8
 
 
 def _assume_utc(moment: datetime) -> datetime:
@@ -69,16 +70,7 @@ class OperatingSystem(_Model):
     @property
     def family(self) -> str:
         """Short OS family used to pick remediation mechanisms (nt4, w2k, w2k3, w2k8, ...)."""
-        major_minor = ".".join(self.version.split(".")[:2])
-        return {
-            "4.0": "nt4",
-            "5.0": "w2k",
-            "5.2": "w2k3",
-            "6.0": "w2k8",
-            "6.1": "w2k8r2",
-            "6.2": "w2012",
-            "6.3": "w2012r2",
-        }.get(major_minor, "w2016")
+        return os_family(self.version)
 
 
 class Exchange(_Model):
@@ -362,9 +354,7 @@ def load_fleet(path: str | Path) -> Fleet:
     """Read and validate a fleet file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FleetError(f"{path}: cannot read fleet file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise FleetError(f"{path}: not UTF-8 text") from None
+        text = read_utf8(path)
+    except YamlInputError as exc:
+        raise FleetError(str(exc)) from None
     return parse_fleet(text, str(path))
