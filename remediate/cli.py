@@ -373,6 +373,176 @@ def report(
         console.print(f"report: {path}")
 
 
+@app.command()
+def plan(
+    inventory: Annotated[Path, typer.Argument(help="Ansible-style INI inventory.")],
+    playbook_id: Annotated[str, typer.Option("--playbook", help="Article id, e.g. KB840469.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Plan file to write.")] = Path(
+        "plan.json"
+    ),
+    limit: Annotated[
+        str | None, typer.Option("--limit", "-l", help="Ansible host pattern.")
+    ] = None,
+    playbooks: Annotated[Path, typer.Option(help="Playbook folder.")] = Path("playbooks"),
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds per host for the audit.")] = 120.0,
+    ask_pass: Annotated[bool, typer.Option("--ask-pass", "-k")] = False,
+    allow_insecure: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Audit the hosts for one article and write the plan of steps for those that need it."""
+    from datetime import UTC, datetime
+
+    from remediate.playbook import load_playbooks
+    from remediate.remediation.apply import make_plan
+    from remediate.remediation.plan import save_plan
+    from remediate.targets import ConnectOptions
+
+    try:
+        found = {p.id.lower(): p for p in load_playbooks([playbooks])}
+        playbook = found.get(playbook_id.lower())
+        if playbook is None:
+            raise RemediateError(f"no playbook {playbook_id!r} in {playbooks}")
+        connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
+        made = make_plan(inventory, playbook, limit, _who(), connect, datetime.now(UTC))
+        save_plan(made, output)
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    for host_plan in made.hosts:
+        console.print(f"[bold]{host_plan.host}[/] ({host_plan.status_before}: {host_plan.reason})")
+        for step in host_plan.steps:
+            console.print(
+                f"  {step.index}. [{step.kind}] {step.name}: {step.display}", markup=False
+            )
+    console.print(
+        f"{len(made.hosts)} host(s) to remediate; plan {output} (sha256 {made.hash[:16]}...)"
+    )
+    console.print(f"next: remediate approve {output} --by <a second operator>")
+
+
+@app.command()
+def approve(
+    plan_file: Annotated[Path, typer.Argument(help="Plan file from `remediate plan`.")],
+    by: Annotated[str, typer.Option(help="Who approves (not the planner: four eyes).")],
+    comment: Annotated[str | None, typer.Option(help="Change ticket, remarks.")] = None,
+    valid_hours: Annotated[
+        float, typer.Option(min=0.1, help="Hours the approval stays valid.")
+    ] = 24.0,
+    allow_self_approval: Annotated[bool, typer.Option(help="Policy: planner may approve.")] = False,
+) -> None:
+    """Record an approval (who, when, which hash, until when) in the plan file."""
+    from datetime import UTC, datetime
+
+    from remediate.remediation.plan import approve as approve_plan
+    from remediate.remediation.plan import load_plan, save_plan
+
+    try:
+        approved = approve_plan(
+            load_plan(plan_file),
+            by,
+            datetime.now(UTC),
+            comment,
+            timedelta(hours=valid_hours),
+            allow_self_approval,
+        )
+        save_plan(approved, plan_file)
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    assert approved.approval is not None
+    console.print(
+        f"approved by {approved.approval.by} until {approved.approval.expires:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+@app.command()
+def apply(
+    plan_file: Annotated[Path, typer.Argument(help="Approved plan file.")],
+    forks: Annotated[int, typer.Option(min=1, help="Hosts changed at once.")] = 1,
+    check: Annotated[
+        bool, typer.Option(help="Print every command that would run; change nothing.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue after a crash; finished steps are not rerun.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before each host.")] = False,
+    confirm_manual: Annotated[
+        bool, typer.Option(help="The operator confirms every manual step was done.")
+    ] = False,
+    playbooks: Annotated[Path, typer.Option(help="Playbook folder.")] = Path("playbooks"),
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds per host for audits.")] = 120.0,
+    reboot_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds a reboot may take.")
+    ] = 600.0,
+    ask_pass: Annotated[bool, typer.Option("--ask-pass", "-k")] = False,
+    allow_insecure: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Apply an approved plan; every step is journalled beside the plan.
+
+    Exit codes: 0 every host done or no longer needing it; 1 a host failed or waits for an
+    operator; 2 the plan may not run (unapproved, expired, tampered, self-approved).
+    """
+    from remediate.playbook import load_playbooks
+    from remediate.remediation.apply import ApplyOptions, apply_plan
+    from remediate.remediation.plan import load_plan
+    from remediate.targets import ConnectOptions
+
+    interactive = sys.stdin.isatty() and not yes
+
+    def ask(question: str) -> bool:
+        return typer.confirm(question, default=False)
+
+    try:
+        loaded = load_plan(plan_file)
+        found = {p.id: p for p in load_playbooks([playbooks])}
+        if loaded.playbook not in found:
+            raise RemediateError(f"the plan's playbook {loaded.playbook} is not in {playbooks}")
+        options = ApplyOptions(
+            forks=forks,
+            check=check,
+            resume=resume,
+            confirm_manual=confirm_manual,
+            operator=_who(),
+            reboot_timeout=reboot_timeout,
+        )
+        connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
+        outcomes = apply_plan(
+            plan_file,
+            loaded,
+            found[loaded.playbook],
+            options,
+            connect,
+            say=lambda text: console.print(text, markup=False),
+            ask=ask if interactive else None,
+        )
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    for outcome in outcomes:
+        console.print(f"{outcome.host}: {outcome.status}: {outcome.message}", markup=False)
+    bad = [o for o in outcomes if o.status in ("failed", "waiting_for_operator")]
+    raise typer.Exit(1 if bad else EXIT_OK)
+
+
+@app.command()
+def journal(plan_file: Annotated[Path, typer.Argument(help="Plan file.")]) -> None:
+    """Show the journal of a plan's applies."""
+    from remediate.remediation.journal import Journal, journal_path
+
+    try:
+        entries = Journal(journal_path(plan_file)).entries()
+    except RemediateError as exc:
+        raise _fail(exc) from None
+    if not entries:
+        console.print(f"no journal for {plan_file} yet")
+        return
+    table = Table(title=f"journal of {plan_file}")
+    for column in ("time", "event", "host", "step", "details"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        details = ", ".join(f"{k}={v}" for k, v in (entry.data or {}).items())
+        table.add_row(
+            entry.time[:19], entry.event, entry.host or "", str(entry.step or ""), details
+        )
+    console.print(table)
+
+
 def _since(text: str) -> timedelta:
     from remediate.playbook import parse_duration
 

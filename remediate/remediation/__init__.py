@@ -1,0 +1,1 @@
+"""Remediation: plans, operator approval, applying steps with a journal, verification."""

@@ -1,0 +1,323 @@
+"""Make and apply remediation plans.
+
+`make_plan` audits the hosts for one article and, for each that needs it, resolves the
+playbook's steps for that host. `apply_plan` refuses unapproved, expired or tampered plans,
+re-audits each host first (skipping those that no longer need it), takes a per-host lock,
+runs the steps in order with every one journalled, stops a host at its first failure while
+the others go on, and resumes after a crash without repeating a finished step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from remediate.audit import AuditOptions, HostTarget, run_audit
+from remediate.collector import collect
+from remediate.errors import InputError, TransportError
+from remediate.evaluate import collect_request, evaluate
+from remediate.findings import NON_COMPLIANT, Status
+from remediate.inventory import Host, load_inventory, select_hosts
+from remediate.playbook import Playbook
+from remediate.remediation.journal import Journal, digest, journal_path
+from remediate.remediation.plan import HostPlan, Plan, PlannedStep, check_approved
+from remediate.remediation.scripts import build_step_script, parse_step_result
+from remediate.remediation.steps import plan_steps
+from remediate.targets import ConnectOptions, build_targets
+
+NEEDS_FIX = NON_COMPLIANT - {Status.INVESTIGATE}
+FIXED = {Status.COMPLIANT, Status.NOT_APPLICABLE, Status.WAIVED}
+
+
+def make_plan(
+    inventory_path: Path,
+    playbook: Playbook,
+    limit: str | None,
+    planned_by: str,
+    connect: ConnectOptions,
+    now: datetime,
+    since: timedelta = timedelta(days=7),
+) -> Plan:
+    """Audit the hosts for one article and plan the steps for each that needs them."""
+    inventory = load_inventory(inventory_path)
+    hosts = select_hosts(inventory, limit) if limit else list(inventory.hosts)
+    targets, _ = build_targets(hosts, connect)
+    run = run_audit(targets, [playbook], AuditOptions(timeout=connect.timeout, since=since))
+    by_name = {h.name: h for h in hosts}
+    planned: list[HostPlan] = []
+    for result in sorted(run.results, key=lambda r: r.host):
+        finding = result.findings[0]
+        if finding.status not in NEEDS_FIX or result.evidence is None:
+            continue
+        evidence = result.evidence
+        exchange = evidence.exchange
+        planned.append(
+            HostPlan(
+                host=result.host,
+                status_before=finding.status.value,
+                reason=finding.reason,
+                os=f"{evidence.os.caption} SP{evidence.os.service_pack or 0}",
+                exchange=f"{exchange.product} SP{exchange.service_pack}" if exchange else "-",
+                steps=plan_steps(playbook, evidence, dict(by_name[result.host].vars)),
+            )
+        )
+    plan = Plan(
+        playbook=playbook.id,
+        title=playbook.title,
+        inventory=str(inventory_path),
+        playbooks=[playbook.source or ""],
+        created=now,
+        planned_by=planned_by,
+        hosts=planned,
+    )
+    return plan.sealed()
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    forks: int = 1
+    check: bool = False
+    resume: bool = False
+    confirm_manual: bool = False
+    operator: str = ""
+    reboot_timeout: float = 600.0
+    allow_self_approval: bool = False
+
+
+@dataclass(frozen=True)
+class HostOutcome:
+    host: str
+    status: str  # done | no_longer_needed | failed | waiting_for_operator | checked
+    message: str
+    steps_run: int = 0
+
+
+class _Lock:
+    """One apply per host at a time, across processes: an exclusive lock file."""
+
+    def __init__(self, folder: Path, host: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{host}.lock"
+
+    def __enter__(self) -> _Lock:
+        for _ in range(2):
+            try:
+                descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                if self._stale():
+                    self.path.unlink(missing_ok=True)
+                    continue
+                raise InputError(
+                    f"{self.path.stem}: another apply holds this host ({self.path})",
+                    hint="wait for it, or remove the lock file if that apply is gone",
+                ) from None
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(str(os.getpid()))
+            return self
+        raise InputError(f"{self.path}: cannot take the lock")
+
+    def _stale(self) -> bool:
+        try:
+            pid = int(self.path.read_text().strip() or "0")
+        except (OSError, ValueError):
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class _HostRun:
+    """Applies one host's steps."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        host_plan: HostPlan,
+        target: HostTarget,
+        playbook: Playbook,
+        journal: Journal,
+        options: ApplyOptions,
+        say: Callable[[str], None],
+        ask: Callable[[str], bool] | None,
+    ) -> None:
+        self.plan, self.host_plan, self.target = plan, host_plan, target
+        self.playbook, self.journal, self.options = playbook, journal, options
+        self.say, self.ask = say, ask
+        self.name = host_plan.host
+
+    def status_now(self) -> tuple[Status, str]:
+        """Audit this article on this host again; returns the status and the dialect."""
+        transport = self.target.connect()
+        try:
+            request = collect_request([self.playbook], datetime.now(UTC) - timedelta(days=7))
+            collection = collect(transport, self.name, request, self.target.shell)
+        finally:
+            transport.close()
+        return evaluate(self.playbook, collection.evidence).status, collection.dialect
+
+    def run(self) -> HostOutcome:
+        if self.options.check:
+            for step in self.host_plan.steps:
+                self.say(f"{self.name}: would run step {step.index} [{step.kind}] {step.display}")
+            return HostOutcome(self.name, "checked", "nothing changed (--check)")
+        finished = self.journal.finished_steps() if self.options.resume else set()
+        status, dialect = self.status_now()
+        pending = [s for s in self.host_plan.steps if (self.name, s.index) not in finished]
+        if status in FIXED and not any(
+            (self.name, s.index) in finished for s in self.host_plan.steps
+        ):
+            self.journal.write("skip", self.name, reason=f"status is now {status.value}")
+            return HostOutcome(self.name, "no_longer_needed", f"status is now {status.value}")
+        self.journal.write("host_start", self.name, status=status.value, resume=bool(finished))
+        ran = 0
+        for step in pending:
+            self.say(f"{self.name}: step {step.index} [{step.kind}] {step.name}")
+            outcome = self._step(step, dialect)
+            if outcome is not None:
+                self.journal.write("host_end", self.name, status=outcome.status)
+                return HostOutcome(self.name, outcome.status, outcome.message, ran)
+            ran += 1
+        self.journal.write("host_end", self.name, status="done")
+        return HostOutcome(self.name, "done", "every step done and verified", ran)
+
+    def _step(self, step: PlannedStep, dialect: str) -> HostOutcome | None:
+        """Run one step; a HostOutcome stops the host, None goes on."""
+        if step.kind == "manual":
+            confirmed = self.options.confirm_manual or (
+                self.ask is not None and self.ask(f"{self.name}: {step.instruction} Done?")
+            )
+            if not confirmed:
+                self.journal.write("wait", self.name, step.index, instruction=step.instruction)
+                return HostOutcome(
+                    self.name, "waiting_for_operator", f"step {step.index}: {step.instruction}"
+                )
+            self.journal.write("confirm", self.name, step.index, by=self.options.operator)
+            return None
+        self.journal.write(
+            "step_start", self.name, step.index, kind=step.kind, display=step.display
+        )
+        started = time.monotonic()
+        if step.kind == "verify":
+            status, _ = self.status_now()
+            good = status not in (Status.MISSING_FIX, Status.AFFECTED)
+            self.journal.write(
+                "step_end",
+                self.name,
+                step.index,
+                status="ok" if good else "failed",
+                audit=status.value,
+                seconds=round(time.monotonic() - started, 1),
+            )
+            return (
+                None if good else HostOutcome(self.name, "failed", f"verify: still {status.value}")
+            )
+        transport = self.target.connect()
+        try:
+            result = transport.run(build_step_script(step.arguments or {}, dialect), dialect)
+        finally:
+            transport.close()
+        outcome = parse_step_result(result.stdout)
+        self.journal.write(
+            "step_end",
+            self.name,
+            step.index,
+            status=outcome.status,
+            exit_code=outcome.exit_code,
+            changed=outcome.changed,
+            command=outcome.command,
+            message=outcome.message,
+            output=digest(result.stdout + result.stderr),
+            seconds=round(time.monotonic() - started, 1),
+        )
+        if outcome.status != "ok":
+            return HostOutcome(self.name, "failed", f"step {step.index}: {outcome.message}")
+        if step.kind == "reboot":
+            return self._wait_for_reboot(step)
+        return None
+
+    def _answers(self) -> bool:
+        transport = self.target.connect()
+        try:
+            transport.run_command("hostname")
+            return True
+        except TransportError:
+            return False
+        finally:
+            transport.close()
+
+    def _wait_for_reboot(self, step: PlannedStep) -> HostOutcome | None:
+        deadline = time.monotonic() + self.options.reboot_timeout
+        while time.monotonic() < deadline and self._answers():
+            time.sleep(0.5)
+        while time.monotonic() < deadline:
+            if self._answers():
+                self.journal.write("rebooted", self.name, step.index)
+                return None
+            time.sleep(1.0)
+        return HostOutcome(
+            self.name,
+            "failed",
+            f"step {step.index}: the host did not come back within "
+            f"{self.options.reboot_timeout:g} s",
+        )
+
+
+def apply_plan(
+    plan_path: Path,
+    plan: Plan,
+    playbook: Playbook,
+    options: ApplyOptions,
+    connect: ConnectOptions,
+    say: Callable[[str], None] = lambda text: None,
+    ask: Callable[[str], bool] | None = None,
+    now: datetime | None = None,
+) -> list[HostOutcome]:
+    """Apply an approved plan; PlanError before anything runs when it may not."""
+    if not options.check:
+        check_approved(plan, now or datetime.now(UTC), options.allow_self_approval)
+    inventory = load_inventory(Path(plan.inventory))
+    hosts: list[Host] = [h for h in inventory.hosts if h.name in {p.host for p in plan.hosts}]
+    targets = {t.name: t for t in build_targets(hosts, connect)[0]}
+    journal = Journal(journal_path(plan_path))
+    if not options.check:
+        journal.write(
+            "apply",
+            plan=plan.hash,
+            approved_by=plan.approval.by if plan.approval else None,
+            operator=options.operator,
+            resume=options.resume,
+        )
+    locks = plan_path.with_name(plan_path.name + ".locks")
+
+    def one(host_plan: HostPlan) -> HostOutcome:
+        target = targets.get(host_plan.host)
+        if target is None:
+            return HostOutcome(host_plan.host, "failed", "the host is no longer in the inventory")
+        try:
+            with contextlib.ExitStack() as stack:
+                if not options.check:
+                    stack.enter_context(_Lock(locks, host_plan.host))
+                return _HostRun(plan, host_plan, target, playbook, journal, options, say, ask).run()
+        except TransportError as exc:
+            journal.write(
+                "host_end", host_plan.host, status="failed", error=exc.reason, message=exc.message
+            )
+            return HostOutcome(host_plan.host, "failed", f"{exc.reason}: {exc.message}")
+        except InputError as exc:
+            return HostOutcome(host_plan.host, "failed", str(exc))
+
+    with ThreadPoolExecutor(max_workers=max(1, options.forks)) as pool:
+        return list(pool.map(one, plan.hosts))

@@ -1,0 +1,102 @@
+"""The apply journal: one JSON line per event, appended and fsynced, beside the plan.
+
+Every step's start and end (exit code, output digest, status), every skip, operator
+confirmation and host outcome is recorded. `--resume` reads it back: a step whose `end` says
+`ok` is never run again. Secrets never enter it: only digests of what steps printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from remediate.errors import InputError
+
+
+class JournalError(InputError):
+    """A journal that cannot be read or written."""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    time: str
+    event: str  # plan | host_start | step_start | step_end | skip | confirm | host_end
+    host: str | None = None
+    step: int | None = None
+    data: dict[str, Any] | None = None
+
+
+def journal_path(plan_path: Path) -> Path:
+    return plan_path.with_name(plan_path.name + ".journal.jsonl")
+
+
+def digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class Journal:
+    """Appends entries durably; safe to share between the threads of one apply."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def write(
+        self, event: str, host: str | None = None, step: int | None = None, **data: Any
+    ) -> None:
+        entry = {"time": datetime.now(UTC).isoformat(), "event": event}
+        if host is not None:
+            entry["host"] = host
+        if step is not None:
+            entry["step"] = step
+        if data:
+            entry["data"] = data
+        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        with self._lock:
+            try:
+                with open(self.path, "a", encoding="utf-8") as handle:
+                    handle.write(line)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise JournalError(
+                    f"{self.path}: cannot write the journal: {exc.strerror}"
+                ) from None
+
+    def entries(self) -> list[JournalEntry]:
+        if not self.path.exists():
+            return []
+        found = []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                found.append(
+                    JournalEntry(
+                        raw["time"], raw["event"], raw.get("host"), raw.get("step"), raw.get("data")
+                    )
+                )
+            except (json.JSONDecodeError, KeyError, TypeError):
+                if number == len(lines):
+                    continue  # the last line cut by a crash while writing: ignore it
+                raise JournalError(f"{self.path}:{number}: not a journal line") from None
+        return found
+
+    def finished_steps(self) -> set[tuple[str, int]]:
+        """(host, step) pairs that ended ok or were confirmed by the operator."""
+        done = set()
+        for entry in self.entries():
+            if entry.host is None or entry.step is None:
+                continue
+            ok = entry.event == "step_end" and (entry.data or {}).get("status") == "ok"
+            if ok or entry.event == "confirm":
+                done.add((entry.host, entry.step))
+        return done

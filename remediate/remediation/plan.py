@@ -1,0 +1,149 @@
+"""Remediation plans: what will run on which host, sealed by a hash, approved by a second person.
+
+A plan is JSON. Its content (everything but `hash` and `approval`) is hashed canonically
+(sorted keys, no spaces, UTF-8); an approval records who approved which hash, when, and until
+when. `apply` refuses a plan whose content no longer matches its hash, one without an
+approval, one whose approval is for another hash or has expired, and one approved by the
+person who planned it unless the policy allows it (four eyes by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from remediate.errors import InputError
+
+PLAN_FORMAT = "remediate.plan/1"
+DEFAULT_APPROVAL_TTL = timedelta(hours=24)
+StepKind = Literal["windows_component", "service", "reboot", "run", "manual", "verify"]
+
+
+class PlanError(InputError):
+    """A plan that may not be approved or applied; the message says why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlannedStep(_Model):
+    index: int
+    kind: StepKind
+    name: str
+    display: str = Field(description="what will run, as an operator reads it")
+    arguments: dict[str, Any] | None = Field(default=None, description="the step script's input")
+    instruction: str | None = None
+
+
+class HostPlan(_Model):
+    host: str
+    status_before: str
+    reason: str
+    os: str
+    exchange: str
+    steps: list[PlannedStep]
+
+
+class Approval(_Model):
+    by: str
+    at: datetime
+    expires: datetime
+    hash: str
+    comment: str | None = None
+
+
+class Plan(_Model):
+    format: Literal["remediate.plan/1"] = PLAN_FORMAT
+    playbook: str
+    title: str
+    inventory: str
+    playbooks: list[str]
+    created: datetime
+    planned_by: str
+    hosts: list[HostPlan]
+    hash: str = ""
+    approval: Approval | None = None
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical content (without hash and approval)."""
+        content = self.model_dump(mode="json", exclude={"hash", "approval"})
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def sealed(self) -> Plan:
+        return self.model_copy(update={"hash": self.content_hash()})
+
+
+def save_plan(plan: Plan, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_plan(path: Path) -> Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanError(f"{path}: not a plan file (not JSON: {exc})") from None
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PlanError(f"{path}: not a valid plan: {where}: {first['msg']}") from None
+
+
+def approve(
+    plan: Plan,
+    by: str,
+    now: datetime,
+    comment: str | None = None,
+    ttl: timedelta = DEFAULT_APPROVAL_TTL,
+    allow_self_approval: bool = False,
+) -> Plan:
+    """The plan with an approval; refuses a tampered plan and, by default, self-approval."""
+    if not by.strip():
+        raise PlanError("an approval needs the approver's name (--by)")
+    verify_integrity(plan)
+    if by.strip().lower() == plan.planned_by.strip().lower() and not allow_self_approval:
+        raise PlanError(
+            f"{by} planned this change and cannot approve it too (four-eyes policy)",
+            hint="ask a second operator, or allow self-approval by policy",
+        )
+    approval = Approval(by=by.strip(), at=now, expires=now + ttl, hash=plan.hash, comment=comment)
+    return plan.model_copy(update={"approval": approval})
+
+
+def verify_integrity(plan: Plan) -> None:
+    if plan.hash != plan.content_hash():
+        raise PlanError(
+            "the plan's content does not match its hash: it was changed after it was made",
+            hint="make a new plan with `remediate plan`",
+        )
+
+
+def check_approved(plan: Plan, now: datetime, allow_self_approval: bool = False) -> Approval:
+    """The approval that lets this plan run, or PlanError saying why it may not."""
+    verify_integrity(plan)
+    approval = plan.approval
+    if approval is None:
+        raise PlanError("the plan is not approved", hint="`remediate approve PLAN --by NAME`")
+    if approval.hash != plan.hash:
+        raise PlanError("the approval is for another version of this plan")
+    if approval.expires.astimezone(UTC) < now.astimezone(UTC):
+        raise PlanError(
+            f"the approval by {approval.by} expired at {approval.expires:%Y-%m-%d %H:%M} UTC",
+            hint="approve it again",
+        )
+    same = approval.by.strip().lower() == plan.planned_by.strip().lower()
+    if same and not allow_self_approval:
+        raise PlanError(f"{approval.by} planned and approved this change (four-eyes policy)")
+    return approval

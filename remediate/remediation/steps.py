@@ -1,0 +1,226 @@
+"""From a playbook's remediation steps to the concrete steps for one host (no I/O).
+
+A logical component becomes the mechanism of the host's OS: sysocmgr with a generated
+`[Components]` unattend file on Windows 2000/2003, `ocsetup` on Vista/2008, ServerManager on
+2008 R2 and later. `{{ name }}` in a step takes a host variable from the inventory or a fact
+(`exchange_root`); a `run` step whose variable is missing becomes the `manual` step it names
+in `otherwise`, or is an error. `when` keeps a step to hosts whose facts match.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from remediate.components import component_names
+from remediate.errors import InputError
+from remediate.evidence import Evidence
+from remediate.playbook import Playbook, Step
+from remediate.remediation.plan import PlannedStep
+from remediate.windows import os_family
+
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+OC_MANAGER_FAMILIES = ("nt4", "w2k", "xp", "w2k3")
+DEFAULT_REBOOT_DELAY = 5
+
+
+class StepError(InputError):
+    """A playbook step that cannot be made concrete for a host."""
+
+
+def mechanism_for(family: str) -> str:
+    """How optional components are installed on an OS family."""
+    if family in OC_MANAGER_FAMILIES:
+        return "sysocmgr"
+    if family == "w2k8":
+        return "ocsetup"
+    return "servermanager"
+
+
+def unattend(oc_name: str, on: bool) -> str:
+    """The sysocmgr answer file that turns one OC Manager subcomponent on or off."""
+    return f"[Components]\r\n{oc_name} = {'on' if on else 'off'}\r\n"
+
+
+def facts_of(evidence: Evidence) -> dict[str, str]:
+    exchange = evidence.exchange
+    return {
+        "exchange_version": exchange.version if exchange else "",
+        "exchange_root": exchange.install_root if exchange else "",
+        "os_family": os_family(evidence.os.version),
+        "hostname": evidence.os.hostname,
+    }
+
+
+def _applies(step: Step, facts: dict[str, str]) -> bool:
+    if not step.when:
+        return True
+    return all(str(facts.get(key, "")) == str(value) for key, value in step.when.items())
+
+
+def _fill(text: str, values: dict[str, Any]) -> tuple[str, list[str]]:
+    missing: list[str] = []
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values or values[name] in (None, ""):
+            missing.append(name)
+            return match.group(0)
+        return str(values[name])
+
+    return _VARIABLE.sub(value, text), missing
+
+
+def plan_steps(
+    playbook: Playbook, evidence: Evidence, host_vars: dict[str, Any]
+) -> list[PlannedStep]:
+    """The playbook's steps for this host, in order, with what each will run."""
+    facts = facts_of(evidence)
+    values = {**facts, **host_vars}
+    steps: list[PlannedStep] = []
+    for step in playbook.remediation:
+        if not _applies(step, facts):
+            continue
+        extra = step.model_extra or {}
+        label = step.name or step.step
+        index = len(steps) + 1
+        if step.step == "windows_component":
+            steps.append(_component(index, label, extra, facts["os_family"]))
+        elif step.step == "service":
+            name, action = str(extra.get("service", "")), str(extra.get("action", "start"))
+            if not name:
+                raise StepError(f"{playbook.id}: step {label!r} names no service")
+            arguments = {
+                "action": "service",
+                "op": action,
+                "name": name,
+                "mode": extra.get("mode"),
+                "timeout": extra.get("timeout", 120),
+            }
+            steps.append(
+                PlannedStep(
+                    index=index,
+                    kind="service",
+                    name=label,
+                    display=f"{action} service {name}",
+                    arguments=arguments,
+                )
+            )
+        elif step.step == "reboot":
+            delay = int(extra.get("delay", DEFAULT_REBOOT_DELAY))
+            steps.append(
+                PlannedStep(
+                    index=index,
+                    kind="reboot",
+                    name=label,
+                    display=f'shutdown.exe /r /t {delay} /c "remediate", then wait for the host',
+                    arguments={"action": "reboot", "delay": delay},
+                )
+            )
+        elif step.step == "run":
+            steps.append(_run(index, label, extra, values, playbook.id))
+        elif step.step == "manual":
+            instruction, _ = _fill(str(extra.get("instruction", label)), values)
+            steps.append(
+                PlannedStep(
+                    index=index,
+                    kind="manual",
+                    name=label,
+                    display=f"operator: {instruction}",
+                    instruction=instruction,
+                )
+            )
+        else:
+            steps.append(
+                PlannedStep(
+                    index=index,
+                    kind="verify",
+                    name=label,
+                    display=f"audit {playbook.id} again on this host",
+                )
+            )
+    return steps
+
+
+def _component(index: int, label: str, extra: dict[str, Any], family: str) -> PlannedStep:
+    logical = str(extra.get("component", ""))
+    action = str(extra.get("action", "install"))
+    if action not in ("install", "remove"):
+        raise StepError(f"step {label!r}: action must be install or remove, not {action!r}")
+    try:
+        names = component_names(logical)
+    except KeyError as exc:
+        raise StepError(f"step {label!r}: {exc.args[0]}") from None
+    mechanism = mechanism_for(family)
+    on = action == "install"
+    if mechanism == "sysocmgr":
+        answer = unattend(names.oc_manager, on)
+        arguments = {
+            "action": "component",
+            "op": action,
+            "mechanism": mechanism,
+            "name": names.oc_manager,
+            "unattend": answer,
+        }
+        display = (
+            f"sysocmgr.exe /i:%windir%\\inf\\sysoc.inf /u:<answer file> /q /r  "
+            f"with answer file: {answer.strip()!r}"
+        )
+    elif mechanism == "ocsetup":
+        arguments = {
+            "action": "component",
+            "op": action,
+            "mechanism": mechanism,
+            "name": names.ocsetup,
+        }
+        display = f"start /w ocsetup {names.ocsetup}{'' if on else ' /uninstall'}"
+    else:
+        arguments = {
+            "action": "component",
+            "op": action,
+            "mechanism": mechanism,
+            "name": names.server_manager,
+        }
+        verb = "Add-WindowsFeature" if on else "Remove-WindowsFeature"
+        display = f"Import-Module ServerManager; {verb} {names.server_manager}"
+    return PlannedStep(
+        index=index, kind="windows_component", name=label, display=display, arguments=arguments
+    )
+
+
+def _run(
+    index: int, label: str, extra: dict[str, Any], values: dict[str, Any], article: str
+) -> PlannedStep:
+    program, missing = _fill(str(extra.get("program", "")), values)
+    arguments = [_fill(str(a), values)[0] for a in extra.get("arguments", [])]
+    if missing:
+        if extra.get("otherwise") == "manual":
+            instruction = str(extra.get("instruction", label))
+            note = f" (set {', '.join(sorted(set(missing)))} in the inventory to run it for you)"
+            return PlannedStep(
+                index=index,
+                kind="manual",
+                name=label,
+                display=f"operator: {instruction}{note}",
+                instruction=instruction + note,
+            )
+        raise StepError(
+            f"{article}: step {label!r} needs the inventory variable(s) "
+            f"{', '.join(sorted(set(missing)))}",
+            hint="add them to the host or group vars",
+        )
+    codes = [int(c) for c in extra.get("allowed_exit_codes", [0])]
+    display = " ".join([program, *arguments]) + f"  (allowed exit codes {codes})"
+    return PlannedStep(
+        index=index,
+        kind="run",
+        name=label,
+        display=display,
+        arguments={
+            "action": "run",
+            "program": program,
+            "arguments": arguments,
+            "allowed_exit_codes": codes,
+            "timeout": int(extra.get("timeout", 3600)),
+        },
+    )
