@@ -1,0 +1,316 @@
+"""Audit benchmark: `remediate audit` against a lab fleet, measured, with its round-trip bound.
+
+    python bench/audit.py --hosts 1000 --latency-ms 50 --events 1000 --forks 100 --auth basic \
+        [--baseline] [--baseline-hosts K] [--profile]
+
+The lab runs in a child process (its CPU and memory are its own) with N hosts carrying the
+five seed playbooks' files, E event records each and L ms added to every request. The audit
+runs as `python -m remediate audit` in its own process; its CPU time and peak RSS come from
+`os.wait4` on that process alone. Requests per host come from the lab's counters (admin
+endpoint `/totals`, before and after). The bound is `ceil(N/F) x requests_per_host x L`.
+With `--baseline`, bench/naive_baseline.py (pywinrm `run_ps`, one call per query) runs on
+the same fleet. Results go to bench/results/audit-<params>.json; one summary line to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+
+INSTALL_ROOT = "C:\\exchsrvr"
+USER, PASSWORD = "LAB\\Administrator", "Lab-Passw0rd!"
+
+
+def seed_files() -> list[tuple[str, str | None]]:
+    """Every file the seed playbooks ask about, as (absolute path, installed version)."""
+    from remediate.playbook import load_playbooks
+
+    files: dict[str, str | None] = {}
+    for playbook in load_playbooks([ROOT / "playbooks"]):
+        for row in playbook.fix.files if playbook.fix else ():
+            root, relative = row.location()
+            path = f"{INSTALL_ROOT}\\{relative}" if root == "exchange" else relative
+            # SP2-era builds: older than every fixed version, so the audit has work to report
+            files.setdefault(path.lower(), "5.5.2448.0" if row.version else None)
+    return sorted(files.items())
+
+
+def fleet_yaml(hosts: int, events: int, latency_ms: int, symptom_share: float = 0.01) -> str:
+    """N Exchange 5.5 SP2 hosts; E events each, `symptom_share` of them playbook symptoms.
+
+    The symptoms (MTA 4284 and 4287) come every 30 s, so every host is `affected` and returns
+    event samples (up to each filter's cap); the rest is MSExchangeIS noise every 10 s.
+    """
+    symptom = round(events * symptom_share)
+    lines = [
+        "name: bench",
+        "address_base: 127.40.0.1",
+        "defaults:",
+        "  exchange: {version: '5.5', build: 5.5.2448.0, service_pack: 2,",
+        f"             install_root: '{INSTALL_ROOT}'}}",
+        "  endpoints: {https: false, ssh: false}",
+        f"  faults: {{latency_ms: {latency_ms}}}",
+        "  files:",
+    ]
+    for path, version in seed_files():
+        shown = f", version: {version}" if version else ""
+        lines.append(f"    - {{path: '{path}'{shown}}}")
+    lines += [
+        "  event_logs:",
+        "    generators:",
+        f"      - {{source: MSExchangeMTA, event_id: 4284, count: {symptom // 2},",
+        "          every_seconds: 30, message: 'Connection error. Error code=8511'}",
+        f"      - {{source: MSExchangeMTA, event_id: 4287, count: {symptom - symptom // 2},",
+        "          every_seconds: 30, message: 'Internal MTA error. Error code=8640'}",
+        "      - {source: MSExchangeIS, event_id: 1221, type: information,",
+        f"          count: {events - symptom}, every_seconds: 10}}",
+        "hosts:",
+    ]
+    lines += [f"  - name: bench{i:05d}.lab.local" for i in range(hosts)]
+    return "\n".join(lines) + "\n"
+
+
+def serve(fleet_text: str, work: str, ready: Any, stop: Any) -> None:
+    """Child process: run the lab, write hosts.ini and the naive host list, wait for stop."""
+    from remediate.lab.fleet import parse_fleet
+    from remediate.lab.inventory_writer import write_inventory
+    from remediate.lab.server import Lab
+
+    started = time.monotonic()
+    with Lab(parse_fleet(fleet_text, "bench.yml"), port_mode="ephemeral") as lab:
+        write_inventory(lab, Path(work) / "hosts.ini")
+        targets = [f"{e.address}:{e.http_port}" for e in lab.endpoints()]
+        (Path(work) / "targets.txt").write_text("\n".join(targets) + "\n")
+        ready.put({"admin_url": lab.admin_url, "start_seconds": time.monotonic() - started})
+        stop.wait()
+        ready.put({"shells_open": lab.open_shells()})
+
+
+def totals(admin_url: str) -> dict[str, int]:
+    """The lab's counters summed over every host."""
+    with urllib.request.urlopen(f"{admin_url}/totals", timeout=60) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def set_transport(inventory: Path, auth: str) -> None:
+    """Point the lab inventory at `auth` (basic or ntlm) over HTTP."""
+    text = inventory.read_text()
+    text = re.sub(r"(?m)^ansible_winrm_transport=.*$", f"ansible_winrm_transport={auth}", text)
+    inventory.write_text(text)
+
+
+def run_measured(command: list[str], log: Path) -> dict[str, Any]:
+    """Run a process to completion; its own wall time, CPU seconds and peak RSS (wait4)."""
+    began = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "wall_seconds": time.monotonic() - began,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "user_seconds": usage.ru_utime,
+        "system_seconds": usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "exit_code": process.returncode,
+    }
+
+
+def audit_command(args: argparse.Namespace, work: Path) -> list[str]:
+    prefix = [sys.executable]
+    if args.profile:
+        prefix += ["-m", "pyinstrument", "-r", "text", "-o", str(work / "profile.txt"), "-m"]
+    else:
+        prefix += ["-m"]
+    command = [
+        *prefix,
+        "remediate",
+        "audit",
+        str(work / "hosts.ini"),
+        "-o",
+        str(work / "out"),
+        "--forks",
+        str(args.forks),
+        "--timeout",
+        "600",
+        "--no-history",
+        "--format",
+        "json",
+    ]
+    return command + (["--allow-insecure"] if args.auth == "basic" else [])
+
+
+def result_name(args: argparse.Namespace) -> str:
+    return f"audit-n{args.hosts}-l{args.latency_ms}-e{args.events}-f{args.forks}-{args.auth}"
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--forks", type=int, default=100)
+    parser.add_argument("--auth", choices=["basic", "ntlm"], default="basic")
+    parser.add_argument("--baseline", action="store_true", help="also run the naive script")
+    parser.add_argument(
+        "--baseline-hosts", type=int, default=0, help="naive script on the first K hosts only"
+    )
+    parser.add_argument(
+        "--symptom-share", type=float, default=0.01, help="share of events that are symptoms"
+    )
+    parser.add_argument("--profile", action="store_true", help="run the audit under pyinstrument")
+    parser.add_argument("--quiet", action="store_true", help="no summary line")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
+    context = multiprocessing.get_context("fork")
+    ready = context.Queue()
+    stop = context.Event()
+    fleet = fleet_yaml(args.hosts, args.events, args.latency_ms, args.symptom_share)
+    lab = context.Process(target=serve, args=(fleet, str(work), ready, stop), daemon=True)
+    lab.start()
+    result: dict[str, Any] = {
+        "hosts": args.hosts,
+        "latency_ms": args.latency_ms,
+        "events_per_host": args.events,
+        "forks": args.forks,
+        "auth": args.auth,
+        "symptom_share": args.symptom_share,
+    }
+    try:
+        started = ready.get(timeout=1800)
+        result["lab_start_seconds"] = round(started["start_seconds"], 2)
+        admin = started["admin_url"]
+        set_transport(work / "hosts.ini", args.auth)
+        lab_process = psutil.Process(lab.pid)
+        before, lab_cpu = totals(admin), sum(lab_process.cpu_times()[:2])
+        audit = run_measured(audit_command(args, work), work / "audit.log")
+        after, lab_cpu = totals(admin), sum(lab_process.cpu_times()[:2]) - lab_cpu
+        result.update(summarise(args, audit, before, after, lab_cpu, work))
+        if args.profile:
+            result["profile"] = str(work / "profile.txt")
+        if args.baseline:
+            result["baseline"] = baseline(args, work)
+            # throughput ratio: equals the wall ratio when the baseline runs on all N hosts
+            result["baseline_ratio"] = round(
+                result["hosts_per_second"] / result["baseline"]["hosts_per_second"], 1
+            )
+        stop.set()
+        result.update(ready.get(timeout=120))
+    finally:
+        stop.set()
+        lab.join(timeout=60)
+        if lab.is_alive():
+            lab.terminate()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{result_name(args)}.json").write_text(json.dumps(result, indent=2) + "\n")
+    if not args.quiet:
+        print(summary_line(result))
+    return result
+
+
+def summarise(
+    args: argparse.Namespace,
+    audit: dict[str, Any],
+    before: dict[str, int],
+    after: dict[str, int],
+    lab_cpu: float,
+    work: Path,
+) -> dict[str, Any]:
+    """The audit's numbers against the round-trip bound."""
+    hosts, wall = args.hosts, audit["wall_seconds"]
+    per_host = (after["requests"] - before["requests"]) / hosts
+    bound = math.ceil(hosts / args.forks) * per_host * args.latency_ms / 1000
+    errors = None
+    latest = work / "out" / "latest.json"
+    if latest.exists():
+        errors = sum(1 for h in json.loads(latest.read_text())["hosts"] if h["error"])
+    return {
+        "wall_seconds": round(wall, 3),
+        "hosts_per_second": round(hosts / wall, 1),
+        "cpu_seconds": round(audit["cpu_seconds"], 2),
+        "cpu_ms_per_host": round(1000 * audit["cpu_seconds"] / hosts, 2),
+        "user_seconds": round(audit["user_seconds"], 2),
+        "system_seconds": round(audit["system_seconds"], 2),
+        "peak_rss_mb": round(audit["peak_rss_mb"], 1),
+        "requests_per_host": round(per_host, 2),
+        "connections_per_host": round((after["connections"] - before["connections"]) / hosts, 2),
+        "bound_seconds": round(bound, 3),
+        "wall_over_bound": round(wall / bound, 2) if bound else None,
+        "lab_cpu_seconds": round(lab_cpu, 2),
+        "audit_exit_code": audit["exit_code"],
+        "host_errors": errors,
+        "shells_left_open_after_audit": after["shells_open"],
+    }
+
+
+def baseline(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The naive pywinrm script on the same fleet (or its first K hosts)."""
+    targets = work / "targets.txt"
+    if args.baseline_hosts:
+        lines = targets.read_text().splitlines()[: args.baseline_hosts]
+        targets = work / "targets-baseline.txt"
+        targets.write_text("\n".join(lines) + "\n")
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "naive_baseline.py"),
+        str(targets),
+        "--user",
+        USER,
+        "--password",
+        PASSWORD,
+        "--transport",
+        args.auth,
+        "--forks",
+        str(args.forks),
+        "--json",
+    ]
+    log = work / "baseline.log"
+    measured = run_measured(command, log)
+    report = json.loads(log.read_text().strip().splitlines()[-1])
+    report["cpu_seconds"] = round(measured["cpu_seconds"], 2)
+    report["peak_rss_mb"] = round(measured["peak_rss_mb"], 1)
+    return report
+
+
+def summary_line(result: dict[str, Any]) -> str:
+    line = (
+        f"audit N={result['hosts']} L={result['latency_ms']}ms E={result['events_per_host']} "
+        f"F={result['forks']} {result['auth']}: wall {result['wall_seconds']:.2f}s "
+        f"({result['hosts_per_second']} hosts/s), bound {result['bound_seconds']:.2f}s "
+        f"(x{result['wall_over_bound']}), CPU {result['cpu_ms_per_host']} ms/host, "
+        f"RSS {result['peak_rss_mb']} MB, {result['requests_per_host']} req/host, "
+        f"errors {result['host_errors']}"
+    )
+    if "baseline" in result:
+        line += (
+            f", naive {result['baseline']['wall_seconds']:.1f}s "
+            f"on {result['baseline']['hosts']} hosts (x{result['baseline_ratio']})"
+        )
+    return line
+
+
+if __name__ == "__main__":
+    main()
