@@ -230,22 +230,25 @@ class _HostRun:
         finally:
             transport.close()
         outcome = parse_step_result(result.stdout)
+        status, message = outcome.status, outcome.message
+        if status == "ok" and step.kind == "reboot":
+            # A reboot is finished only once the host answers again: a resumed apply that
+            # finds this step unfinished restarts it rather than run the next step too early.
+            status, message = self._wait_for_reboot()
         self.journal.write(
             "step_end",
             self.name,
             step.index,
-            status=outcome.status,
+            status=status,
             exit_code=outcome.exit_code,
             changed=outcome.changed,
             command=outcome.command,
-            message=outcome.message,
+            message=message,
             output=digest(result.stdout + result.stderr),
             seconds=round(time.monotonic() - started, 1),
         )
-        if outcome.status != "ok":
-            return HostOutcome(self.name, "failed", f"step {step.index}: {outcome.message}")
-        if step.kind == "reboot":
-            return self._wait_for_reboot(step)
+        if status != "ok":
+            return HostOutcome(self.name, "failed", f"step {step.index}: {message}")
         return None
 
     def _answers(self) -> bool:
@@ -258,21 +261,16 @@ class _HostRun:
         finally:
             transport.close()
 
-    def _wait_for_reboot(self, step: PlannedStep) -> HostOutcome | None:
+    def _wait_for_reboot(self) -> tuple[str, str]:
+        """Wait for the host to go away and answer again; (status, message)."""
         deadline = time.monotonic() + self.options.reboot_timeout
         while time.monotonic() < deadline and self._answers():
             time.sleep(0.5)
         while time.monotonic() < deadline:
             if self._answers():
-                self.journal.write("rebooted", self.name, step.index)
-                return None
+                return "ok", "the host restarted and answers again"
             time.sleep(1.0)
-        return HostOutcome(
-            self.name,
-            "failed",
-            f"step {step.index}: the host did not come back within "
-            f"{self.options.reboot_timeout:g} s",
-        )
+        return "failed", f"the host did not come back within {self.options.reboot_timeout:g} s"
 
 
 def apply_plan(
