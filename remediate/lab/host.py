@@ -48,6 +48,7 @@ class LabHost:
     lock: threading.RLock = field(default_factory=threading.RLock)
     on_reboot: Callable[[], None] | None = None
     temp_files: dict[str, bytes] = field(default_factory=dict)
+    booted_at: float = field(default_factory=lambda: time.time() - 86400.0)
 
     @property
     def name(self) -> str:
@@ -66,6 +67,7 @@ class LabHost:
         """Go offline for the configured time; pending file replacements land now."""
         with self.lock:
             self.offline_until = time.monotonic() + self.spec.faults.reboot_seconds
+            self.booted_at = time.time() + self.spec.faults.reboot_seconds
             for entry in self.spec.files:
                 if entry.pending_version is not None:
                     entry.version = entry.pending_version

@@ -73,4 +73,4 @@ def _with_faults(host: LabHost, execution: Execution) -> Execution:
 
 
 # Handlers register themselves on import; this module is their registry.
-from remediate.lab import collect_answer  # noqa: E402, F401
+from remediate.lab import collect_answer, step_answer  # noqa: E402, F401

@@ -1,0 +1,402 @@
+# Remediation step: one action (component, service, reboot, run, boot_time) on this host, PowerShell 2.0.
+# Input: $RemediateArgs, one base64 JSON document {"v":1,"action":...} set before this code.
+# Output: the framed records of remediate/probes/framing.py: one 'result' record (status,
+# changed, exit_code, command, message), and nothing else; the end marker is always written.
+# Data from the arguments is passed as values (process arguments, WMI method parameters), never
+# pasted into code, a WQL query or a cmd.exe line.
+$ErrorActionPreference = 'Stop'
+$script:RecordCount = 0
+$script:Stdout = [Console]::Out
+function ConvertTo-Base64Text([object]$Value) {
+    if ($Value -eq $null) { $Value = '' }
+    return [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$Value))
+}
+function Write-Record([string]$Kind, [object[]]$Pairs) {
+    $line = New-Object System.Text.StringBuilder
+    [void]$line.Append($Kind)
+    for ($i = 0; $i -lt $Pairs.Count; $i += 2) {
+        if ($Pairs[$i + 1] -eq $null) { continue }
+        [void]$line.Append("`t").Append($Pairs[$i]).Append('=').Append((ConvertTo-Base64Text $Pairs[$i + 1]))
+    }
+    $script:Stdout.Write($line.ToString() + "`r`n")
+    $script:RecordCount++
+}
+# --- a small JSON reader: PowerShell 2.0 has no ConvertFrom-Json ---------------------------
+function Skip-JsonSpace {
+    while ($script:JsonAt -lt $script:JsonText.Length -and [char]::IsWhiteSpace($script:JsonText[$script:JsonAt])) {
+        $script:JsonAt++
+    }
+}
+function Read-JsonString {
+    $script:JsonAt++
+    $text = New-Object System.Text.StringBuilder
+    while ($true) {
+        if ($script:JsonAt -ge $script:JsonText.Length) { throw 'arguments: unterminated string' }
+        $c = $script:JsonText[$script:JsonAt]
+        $script:JsonAt++
+        if ($c -eq [char]'"') { return $text.ToString() }
+        if ($c -ne [char]'\') { [void]$text.Append($c); continue }
+        $e = $script:JsonText[$script:JsonAt]
+        $script:JsonAt++
+        switch -CaseSensitive ([string]$e) {
+            'n' { [void]$text.Append("`n") }
+            'r' { [void]$text.Append("`r") }
+            't' { [void]$text.Append("`t") }
+            'b' { [void]$text.Append([char]8) }
+            'f' { [void]$text.Append([char]12) }
+            'u' {
+                $hex = $script:JsonText.Substring($script:JsonAt, 4)
+                [void]$text.Append([char][Convert]::ToInt32($hex, 16))
+                $script:JsonAt += 4
+            }
+            default { [void]$text.Append($e) }
+        }
+    }
+}
+function Read-JsonValue {
+    Skip-JsonSpace
+    if ($script:JsonAt -ge $script:JsonText.Length) { throw 'arguments: unexpected end' }
+    $c = $script:JsonText[$script:JsonAt]
+    if ($c -eq [char]'{') {
+        $table = @{}
+        $script:JsonAt++
+        Skip-JsonSpace
+        if ($script:JsonText[$script:JsonAt] -eq [char]'}') { $script:JsonAt++; return $table }
+        while ($true) {
+            Skip-JsonSpace
+            $key = Read-JsonString
+            Skip-JsonSpace
+            if ($script:JsonText[$script:JsonAt] -ne [char]':') { throw 'arguments: expected a colon' }
+            $script:JsonAt++
+            $table[$key] = Read-JsonValue
+            Skip-JsonSpace
+            $next = $script:JsonText[$script:JsonAt]
+            $script:JsonAt++
+            if ($next -eq [char]'}') { return $table }
+            if ($next -ne [char]',') { throw 'arguments: expected a comma in an object' }
+        }
+    }
+    if ($c -eq [char]'[') {
+        $list = New-Object System.Collections.ArrayList
+        $script:JsonAt++
+        Skip-JsonSpace
+        if ($script:JsonText[$script:JsonAt] -eq [char]']') { $script:JsonAt++; return ,$list }
+        while ($true) {
+            [void]$list.Add((Read-JsonValue))
+            Skip-JsonSpace
+            $next = $script:JsonText[$script:JsonAt]
+            $script:JsonAt++
+            if ($next -eq [char]']') { return ,$list }
+            if ($next -ne [char]',') { throw 'arguments: expected a comma in a list' }
+        }
+    }
+    if ($c -eq [char]'"') { return Read-JsonString }
+    foreach ($word in @('true', 'false', 'null')) {
+        if ($script:JsonText.Length -ge $script:JsonAt + $word.Length -and $script:JsonText.Substring($script:JsonAt, $word.Length) -ceq $word) {
+            $script:JsonAt += $word.Length
+            if ($word -eq 'true') { return $true }
+            if ($word -eq 'false') { return $false }
+            return $null
+        }
+    }
+    $start = $script:JsonAt
+    while ($script:JsonAt -lt $script:JsonText.Length -and '0123456789+-.eE'.IndexOf($script:JsonText[$script:JsonAt]) -ge 0) {
+        $script:JsonAt++
+    }
+    if ($script:JsonAt -eq $start) { throw "arguments: unexpected character at $start" }
+    return [double]::Parse($script:JsonText.Substring($start, $script:JsonAt - $start), [Globalization.CultureInfo]::InvariantCulture)
+}
+function ConvertFrom-ArgumentText([string]$Encoded) {
+    $script:JsonText = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Encoded))
+    $script:JsonAt = 0
+    $value = Read-JsonValue
+    Skip-JsonSpace
+    if ($script:JsonAt -ne $script:JsonText.Length) { throw 'arguments: text after the document' }
+    return $value
+}
+# --- results ---------------------------------------------------------------------------------
+function New-Result([string]$Status, [bool]$Changed, [object]$ExitCode, [string]$Command, [string]$Message) {
+    return @{ Status = $Status; Changed = $Changed; ExitCode = $ExitCode; Command = $Command; Message = $Message }
+}
+function Get-FailureText([object]$ErrorRecord) {
+    $failure = $ErrorRecord
+    if ($ErrorRecord.Exception) {
+        $failure = $ErrorRecord.Exception
+        while ($failure.InnerException -ne $null) { $failure = $failure.InnerException }
+        $failure = $failure.Message
+    }
+    $text = ([string]$failure).Trim()
+    if ($text.Length -gt 0 -and -not $text.EndsWith('.')) { $text += '.' }
+    return $text
+}
+# --- programs --------------------------------------------------------------------------------
+# One argument as CommandLineToArgvW reads it back: quoted when empty or holding blanks or quotes.
+function ConvertTo-ArgumentText([string]$Value) {
+    if ($Value.Length -gt 0 -and $Value -notmatch '[ \t\r\n"]') { return $Value }
+    $out = New-Object System.Text.StringBuilder
+    [void]$out.Append('"')
+    $slashes = 0
+    foreach ($c in $Value.ToCharArray()) {
+        if ($c -eq [char]92) { $slashes++; continue }
+        if ($c -eq [char]34) { [void]$out.Append([char]92, 2 * $slashes + 1) } else { [void]$out.Append([char]92, $slashes) }
+        [void]$out.Append($c)
+        $slashes = 0
+    }
+    [void]$out.Append([char]92, 2 * $slashes).Append('"')
+    return $out.ToString()
+}
+# Start a program (no shell: a hidden window of its own, so its output never mixes with ours),
+# wait for it up to the timeout, and judge its exit code.
+function Invoke-Program([string]$Program, [string]$ArgumentText, [int]$Timeout, [object[]]$Allowed) {
+    $command = ConvertTo-ArgumentText $Program
+    if ($ArgumentText) { $command += ' ' + $ArgumentText }
+    $info = New-Object System.Diagnostics.ProcessStartInfo
+    $info.FileName = $Program
+    $info.Arguments = $ArgumentText
+    $info.UseShellExecute = $true
+    $info.WindowStyle = [Diagnostics.ProcessWindowStyle]::Hidden
+    try {
+        $process = [Diagnostics.Process]::Start($info)
+    } catch {
+        $code = ''
+        $failure = $_.Exception
+        while ($failure.InnerException -ne $null) { $failure = $failure.InnerException }
+        if ($failure -is [ComponentModel.Win32Exception]) { $code = $failure.NativeErrorCode }
+        return New-Result 'failed' $false $code $command (Get-FailureText $_)
+    }
+    if ($process -eq $null) { return New-Result 'failed' $false '' $command 'No process was started.' }
+    $milliseconds = [int][Math]::Min([double]$Timeout * 1000, [double][int]::MaxValue)
+    if (-not $process.WaitForExit($milliseconds)) {
+        try { $process.Kill() } catch { }
+        return New-Result 'failed' $false '' $command "The program did not finish within $Timeout s and was stopped."
+    }
+    $code = $process.ExitCode
+    foreach ($allowed in $Allowed) {
+        if ([int]$allowed -eq $code) { return New-Result 'ok' $true $code $command "exit code $code" }
+    }
+    return New-Result 'failed' $false $code $command ("exit code $code is not allowed (" + ($Allowed -join ', ') + ')')
+}
+function Join-WindowsPath([string]$Root, [string]$Relative) {
+    return $Root.TrimEnd('\') + '\' + $Relative.TrimStart('\')
+}
+function Get-System32 { return Join-WindowsPath $env:windir 'system32' }
+function Read-Timeout([object]$Value, [int]$Default) {
+    if ($Value -eq $null) { return $Default }
+    return [int][Math]::Max(0, [double]$Value)
+}
+# --- components ------------------------------------------------------------------------------
+$script:OcKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\OC Manager\Subcomponents'
+$script:NoServerManager = "The specified module 'ServerManager' was not loaded because no valid module file was found in any module directory."
+function Get-OsNumber {
+    $version = [Environment]::OSVersion.Version
+    return $version.Major * 10 + $version.Minor
+}
+function Get-OcState([string]$Name) {
+    $item = Get-ItemProperty -LiteralPath $script:OcKey -Name $Name -ErrorAction SilentlyContinue
+    if ($item -eq $null) { return $false }
+    return $item.$Name -eq 1
+}
+function Test-MechanismFits([string]$Mechanism, [string]$Command) {
+    $os = Get-OsNumber
+    $fits = 'servermanager'
+    if ($os -lt 60) { $fits = 'sysocmgr' } elseif ($os -eq 60) { $fits = 'ocsetup' }
+    if ($Mechanism -eq $fits) { return $null }
+    if ($Mechanism -eq 'servermanager') { return New-Result 'failed' $false 1 $Command $script:NoServerManager }
+    if ($Mechanism -eq 'ocsetup' -and $os -gt 60) { return New-Result 'failed' $false 1 $Command 'ocsetup does not install features on Windows 6.1 and later: use servermanager.' }
+    return New-Result 'failed' $false 2 $Command 'The system cannot find the file specified.'
+}
+function Invoke-Component([object]$Action) {
+    $op = [string]$Action['op']
+    $mechanism = [string]$Action['mechanism']
+    $name = [string]$Action['name']
+    if ($op -ne 'install' -and $op -ne 'remove') { return New-Result 'failed' $false '' '' "unknown component operation '$op'." }
+    if ($name -cnotmatch '^[A-Za-z0-9][A-Za-z0-9._-]*$') { return New-Result 'failed' $false '' '' 'invalid component name.' }
+    $system32 = Get-System32
+    if ($mechanism -eq 'sysocmgr') {
+        $unattend = [string]$Action['unattend']
+        if (-not $unattend) { return New-Result 'failed' $false '' '' 'sysocmgr needs the unattend text.' }
+        $file = Join-WindowsPath ([IO.Path]::GetTempPath()) ('remediate-' + [Guid]::NewGuid().ToString('N') + '.inf')
+        $arguments = '/i:' + (Join-WindowsPath $env:windir 'inf\sysoc.inf') + ' /u:"' + $file + '" /q /r'
+        $program = Join-WindowsPath $system32 'sysocmgr.exe'
+        $unfit = Test-MechanismFits $mechanism ((ConvertTo-ArgumentText $program) + ' ' + $arguments)
+        if ($unfit -ne $null) { return $unfit }
+        $before = Get-OcState $name
+        [IO.File]::WriteAllText($file, $unattend, [Text.Encoding]::Default)
+        try {
+            $result = Invoke-Program $program $arguments 3600 @(0)
+        } finally {
+            Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+        }
+        if ($result.Status -eq 'ok') { $result.Changed = (Get-OcState $name) -ne $before }
+        return $result
+    }
+    if ($mechanism -eq 'ocsetup') {
+        $program = Join-WindowsPath $system32 'ocsetup.exe'
+        $arguments = ConvertTo-ArgumentText $name
+        if ($op -eq 'remove') { $arguments += ' /uninstall' }
+        $arguments += ' /quiet /norestart'
+        $unfit = Test-MechanismFits $mechanism ((ConvertTo-ArgumentText $program) + ' ' + $arguments)
+        if ($unfit -ne $null) { return $unfit }
+        return Invoke-Program $program $arguments 3600 @(0, 3010)
+    }
+    if ($mechanism -eq 'servermanager') {
+        $verb = 'Add-WindowsFeature'
+        if ($op -eq 'remove') { $verb = 'Remove-WindowsFeature' }
+        $command = "Import-Module ServerManager; $verb $name"
+        $unfit = Test-MechanismFits $mechanism $command
+        if ($unfit -ne $null) { return $unfit }
+        try {
+            Import-Module ServerManager
+            if ($op -eq 'install') {
+                $outcome = Add-WindowsFeature -Name $name -WarningAction SilentlyContinue
+            } else {
+                $outcome = Remove-WindowsFeature -Name $name -WarningAction SilentlyContinue
+            }
+        } catch {
+            return New-Result 'failed' $false 1 $command (Get-FailureText $_)
+        }
+        $code = [string]$outcome.ExitCode
+        if (-not $outcome.Success) { return New-Result 'failed' $false 1 $command "$verb failed: $code" }
+        return New-Result 'ok' ($code -ne 'NoChangeNeeded') 0 $command $code
+    }
+    return New-Result 'failed' $false '' '' "unknown component mechanism '$mechanism'."
+}
+# --- services --------------------------------------------------------------------------------
+# Win32_Service method return values -> the Windows error (code, message) they stand for.
+$script:ServiceErrors = @{
+    1 = @(50, 'The request is not supported.')
+    2 = @(5, 'Access is denied.')
+    3 = @(1051, 'A stop control has been sent to a service that other running services are dependent on.')
+    4 = @(1052, 'The requested control is not valid for this service.')
+    5 = @(1061, 'The service cannot accept control messages at this time.')
+    6 = @(1062, 'The service has not been started.')
+    7 = @(1053, 'The service did not respond to the start or control request in a timely fashion.')
+    9 = @(3, 'The system cannot find the path specified.')
+    11 = @(1055, 'The service database is locked.')
+    12 = @(1068, 'The dependency service or group failed to start.')
+    13 = @(1075, 'The dependency service does not exist or has been marked for deletion.')
+    14 = @(1058, 'The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.')
+    15 = @(1069, 'The service did not start due to a logon failure.')
+    16 = @(1072, 'The specified service has been marked for deletion.')
+    21 = @(87, 'The parameter is incorrect.')
+}
+$script:StartModes = @{ auto = 'Automatic'; manual = 'Manual'; disabled = 'Disabled' }
+$script:ReadModes = @{ auto = 'Auto'; manual = 'Manual'; disabled = 'Disabled' }
+function New-ServiceFailure([int]$ReturnValue, [string]$Command) {
+    $known = $script:ServiceErrors[$ReturnValue]
+    if ($known -eq $null) { return New-Result 'failed' $false $ReturnValue $Command "Win32_Service returned $ReturnValue." }
+    return New-Result 'failed' $false $known[0] $Command $known[1]
+}
+function Find-Service([string]$Name) {
+    foreach ($service in @(Get-WmiObject -Class Win32_Service)) {
+        if ($service.Name -eq $Name) { return $service }
+    }
+    return $null
+}
+# Poll until the state is reached or the timeout passes; a start that falls back to Stopped
+# after two seconds has failed. Returns the last state seen.
+function Wait-ServiceState([object]$Service, [string]$State, [int]$Timeout) {
+    $started = [DateTime]::UtcNow
+    while ($true) {
+        $Service.Get()
+        $now = [string]$Service.State
+        $waited = ([DateTime]::UtcNow - $started).TotalSeconds
+        if ($now -eq $State -or $waited -ge $Timeout) { return $now }
+        if ($State -eq 'Running' -and $now -eq 'Stopped' -and $waited -ge 2) { return $now }
+        Start-Sleep -Milliseconds 500
+    }
+}
+function Start-WmiService([object]$Service, [string]$Command, [int]$Timeout) {
+    if ($Service.State -eq 'Running') { return New-Result 'ok' $false 0 $Command 'the service is already running' }
+    $code = [int]$Service.StartService().ReturnValue
+    if ($code -eq 10) { return New-Result 'ok' $false 0 $Command 'the service is already running' }
+    if ($code -ne 0) { return New-ServiceFailure $code $Command }
+    $state = Wait-ServiceState $Service 'Running' $Timeout
+    if ($state -eq 'Running') { return New-Result 'ok' $true 0 $Command 'the service is running' }
+    if ($state -eq 'Stopped') { return New-Result 'failed' $false 1067 $Command 'The process terminated unexpectedly.' }
+    return New-ServiceFailure 7 $Command
+}
+function Stop-WmiService([object]$Service, [string]$Command, [int]$Timeout) {
+    if ($Service.State -eq 'Stopped') { return New-Result 'ok' $false 0 $Command 'the service is already stopped' }
+    $code = [int]$Service.StopService().ReturnValue
+    if ($code -ne 0) { return New-ServiceFailure $code $Command }
+    if ((Wait-ServiceState $Service 'Stopped' $Timeout) -ne 'Stopped') { return New-ServiceFailure 7 $Command }
+    return New-Result 'ok' $true 0 $Command 'the service is stopped'
+}
+function Invoke-Service([object]$Action) {
+    $op = [string]$Action['op']
+    $name = [string]$Action['name']
+    $timeout = Read-Timeout $Action['timeout'] 120
+    $calls = @{ start = 'StartService()'; stop = 'StopService()'; restart = 'StopService() StartService()' }
+    $mode = [string]$Action['mode']
+    if ($op -eq 'start_mode') {
+        if (-not $script:StartModes.ContainsKey($mode)) { return New-Result 'failed' $false '' '' "unknown start mode '$mode'." }
+        $calls['start_mode'] = 'ChangeStartMode(' + $script:StartModes[$mode] + ')'
+    }
+    if (-not $calls.ContainsKey($op)) { return New-Result 'failed' $false '' '' "unknown service operation '$op'." }
+    $command = 'Win32_Service ' + (ConvertTo-ArgumentText $name) + ' ' + $calls[$op]
+    $service = Find-Service $name
+    if ($service -eq $null) { return New-Result 'failed' $false 1060 $command 'The specified service does not exist as an installed service.' }
+    if ($op -eq 'start') { return Start-WmiService $service $command $timeout }
+    if ($op -eq 'stop') { return Stop-WmiService $service $command $timeout }
+    if ($op -eq 'restart') {
+        $stopped = Stop-WmiService $service $command $timeout
+        if ($stopped.Status -ne 'ok') { return $stopped }
+        $result = Start-WmiService $service $command $timeout
+        if ($result.Status -eq 'ok') { $result.Changed = $true; $result.Message = 'the service was restarted' }
+        return $result
+    }
+    if ($service.StartMode -eq $script:ReadModes[$mode]) { return New-Result 'ok' $false 0 $command 'the start mode is already set' }
+    $code = [int]$service.ChangeStartMode($script:StartModes[$mode]).ReturnValue
+    if ($code -ne 0) { return New-ServiceFailure $code $command }
+    return New-Result 'ok' $true 0 $command 'the start mode is set'
+}
+# --- reboot and programs ---------------------------------------------------------------------
+function Invoke-Reboot([object]$Action) {
+    $delay = Read-Timeout $Action['delay'] 5
+    $result = Invoke-Program (Join-WindowsPath (Get-System32) 'shutdown.exe') "/r /t $delay /c `"remediate`"" 60 @(0)
+    if ($result.Status -eq 'ok') { $result.Message = "the host restarts in $delay s" }
+    return $result
+}
+function Get-BootTime {
+    # Win32_OperatingSystem.LastBootUpTime, as WMI writes it (CIM_DATETIME): only compared.
+    $system = @(Get-WmiObject -Class Win32_OperatingSystem)[0]
+    return New-Result 'ok' $false 0 '' ([string]$system.LastBootUpTime)
+}
+function Invoke-Run([object]$Action) {
+    $program = [string]$Action['program']
+    if (-not $program) { return New-Result 'failed' $false '' '' 'no program given.' }
+    $parts = @()
+    if ($null -ne $Action['arguments']) {
+        foreach ($argument in $Action['arguments']) { $parts += ConvertTo-ArgumentText ([string]$argument) }
+    }
+    $allowed = @(0)
+    if ($null -ne $Action['allowed_exit_codes']) {
+        $allowed = @()
+        foreach ($code in $Action['allowed_exit_codes']) { $allowed += [int]$code }
+    }
+    return Invoke-Program $program ($parts -join ' ') (Read-Timeout $Action['timeout'] 3600) $allowed
+}
+function Invoke-Step([object]$Request) {
+    if (-not ($Request -is [hashtable])) { return New-Result 'failed' $false '' '' 'arguments: the document is not an object.' }
+    if ([string]$Request['v'] -ne '1') { return New-Result 'failed' $false '' '' ('step v1 cannot read arguments of version ' + [string]$Request['v'] + '.') }
+    $kind = [string]$Request['action']
+    if ($kind -eq 'component') { return Invoke-Component $Request }
+    if ($kind -eq 'service') { return Invoke-Service $Request }
+    if ($kind -eq 'reboot') { return Invoke-Reboot $Request }
+    if ($kind -eq 'run') { return Invoke-Run $Request }
+    if ($kind -eq 'boot_time') { return Get-BootTime }
+    return New-Result 'failed' $false '' '' "unknown action '$kind'."
+}
+# --- main ------------------------------------------------------------------------------------
+$script:Stdout.Write("REMEDIATE-OUTPUT 1 step`r`n")
+try {
+    $result = Invoke-Step (ConvertFrom-ArgumentText $RemediateArgs)
+} catch {
+    $result = New-Result 'failed' $false '' '' (Get-FailureText $_)
+}
+$changed = '0'
+if ($result.Changed) { $changed = '1' }
+Write-Record 'result' @('status', $result.Status, 'changed', $changed, 'exit_code', $result.ExitCode, 'command', $result.Command, 'message', $result.Message)
+$script:Stdout.Write("REMEDIATE-END $($script:RecordCount)`r`n")
+$script:Stdout.Flush()
