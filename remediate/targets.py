@@ -56,13 +56,22 @@ def settings_for(
 
 
 def build_targets(
-    hosts: Iterable[Host], options: ConnectOptions, environ: Mapping[str, str] | None = None
+    hosts: Iterable[Host],
+    options: ConnectOptions,
+    environ: Mapping[str, str] | None = None,
+    probe: bool = False,
 ) -> tuple[list[HostTarget], list[Secret]]:
-    """Targets for the hosts, and every secret in use (for redaction of all output)."""
+    """Targets for the hosts, and every secret in use (for redaction of all output).
+
+    `probe` makes targets that try once: for asking "is it back?" while a host restarts,
+    where retries would only hide the answer.
+    """
     targets: list[HostTarget] = []
     secrets: list[Secret] = []
     for host in hosts:
         settings, host_secrets = settings_for(host, options, environ)
+        if probe:
+            settings = replace(settings, connect_retries=0)
         secrets += host_secrets
         targets.append(
             HostTarget(

@@ -11,25 +11,29 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from remediate.audit import AuditOptions, HostTarget, run_audit
 from remediate.collector import collect
-from remediate.errors import InputError, TransportError
+from remediate.errors import InputError, ProbeError, TransportError
 from remediate.evaluate import collect_request, evaluate
 from remediate.findings import NON_COMPLIANT, Status
 from remediate.inventory import Host, load_inventory, select_hosts
 from remediate.playbook import Playbook
+from remediate.probes.framing import OutputFormatError
 from remediate.remediation.journal import Journal, digest, journal_path
 from remediate.remediation.plan import HostPlan, Plan, PlannedStep, check_approved
-from remediate.remediation.scripts import build_step_script, parse_step_result
+from remediate.remediation.scripts import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.steps import plan_steps
 from remediate.targets import ConnectOptions, build_targets
+from remediate.transport import Transport
 
 NEEDS_FIX = NON_COMPLIANT - {Status.INVESTIGATE}
 FIXED = {Status.COMPLIANT, Status.NOT_APPLICABLE, Status.WAIVED}
@@ -93,7 +97,7 @@ class ApplyOptions:
 @dataclass(frozen=True)
 class HostOutcome:
     host: str
-    status: str  # done | no_longer_needed | failed | waiting_for_operator | checked
+    status: str  # done | no_longer_needed | failed | waiting_for_operator | declined | checked
     message: str
     steps_run: int = 0
 
@@ -147,13 +151,14 @@ class _HostRun:
         plan: Plan,
         host_plan: HostPlan,
         target: HostTarget,
+        probe: Callable[[], Transport],
         playbook: Playbook,
         journal: Journal,
         options: ApplyOptions,
         say: Callable[[str], None],
         ask: Callable[[str], bool] | None,
     ) -> None:
-        self.plan, self.host_plan, self.target = plan, host_plan, target
+        self.plan, self.host_plan, self.target, self.probe = plan, host_plan, target, probe
         self.playbook, self.journal, self.options = playbook, journal, options
         self.say, self.ask = say, ask
         self.name = host_plan.host
@@ -181,11 +186,24 @@ class _HostRun:
         ):
             self.journal.write("skip", self.name, reason=f"status is now {status.value}")
             return HostOutcome(self.name, "no_longer_needed", f"status is now {status.value}")
+        if self.ask is not None and not self.ask(
+            f"{self.name} is {status.value}: run its {len(pending)} remaining step(s)?"
+        ):
+            self.journal.write("declined", self.name, by=self.options.operator)
+            return HostOutcome(self.name, "declined", "the operator said no; nothing ran")
         self.journal.write("host_start", self.name, status=status.value, resume=bool(finished))
+        started_reboots = self.journal.unfinished_starts(self.name, "reboot") if finished else {}
         ran = 0
         for step in pending:
+            before = started_reboots.get(step.index, {}).get("boot_before")
+            if before and self._restarted_before_resume(step, before, dialect):
+                ran += 1
+                continue
             self.say(f"{self.name}: step {step.index} [{step.kind}] {step.name}")
             outcome = self._step(step, dialect)
+            self.say(
+                f"{self.name}: step {step.index} " + ("ok" if outcome is None else outcome.status)
+            )
             if outcome is not None:
                 self.journal.write("host_end", self.name, status=outcome.status)
                 return HostOutcome(self.name, outcome.status, outcome.message, ran)
@@ -206,8 +224,16 @@ class _HostRun:
                 )
             self.journal.write("confirm", self.name, step.index, by=self.options.operator)
             return None
+        boot_before = None
+        if step.kind == "reboot":
+            boot_before = self._boot_time(self.target.connect, dialect)
         self.journal.write(
-            "step_start", self.name, step.index, kind=step.kind, display=step.display
+            "step_start",
+            self.name,
+            step.index,
+            kind=step.kind,
+            display=step.display,
+            **({"boot_before": boot_before} if boot_before else {}),
         )
         started = time.monotonic()
         if step.kind == "verify":
@@ -224,17 +250,12 @@ class _HostRun:
             return (
                 None if good else HostOutcome(self.name, "failed", f"verify: still {status.value}")
             )
-        transport = self.target.connect()
-        try:
-            result = transport.run(build_step_script(step.arguments or {}, dialect), dialect)
-        finally:
-            transport.close()
-        outcome = parse_step_result(result.stdout)
+        outcome, output = self._run_action(self.target.connect, step.arguments or {}, dialect)
         status, message = outcome.status, outcome.message
         if status == "ok" and step.kind == "reboot":
-            # A reboot is finished only once the host answers again: a resumed apply that
-            # finds this step unfinished restarts it rather than run the next step too early.
-            status, message = self._wait_for_reboot()
+            # A reboot ends only when the host answers with a new boot time: the next step
+            # never runs early, and a resume can tell whether the restart already happened.
+            status, message = self._wait_for_reboot(boot_before or "", dialect)
         self.journal.write(
             "step_end",
             self.name,
@@ -244,32 +265,68 @@ class _HostRun:
             changed=outcome.changed,
             command=outcome.command,
             message=message,
-            output=digest(result.stdout + result.stderr),
+            output=digest(output),
             seconds=round(time.monotonic() - started, 1),
         )
         if status != "ok":
             return HostOutcome(self.name, "failed", f"step {step.index}: {message}")
         return None
 
-    def _answers(self) -> bool:
-        transport = self.target.connect()
+    def _run_action(
+        self, connect: Callable[[], Transport], arguments: dict[str, Any], dialect: str
+    ) -> tuple[StepOutcome, bytes]:
+        """Send one step script; its outcome and everything it printed."""
+        transport = connect()
         try:
-            transport.run_command("hostname")
-            return True
-        except TransportError:
-            return False
+            result = transport.run(build_step_script(arguments, dialect), dialect)
         finally:
             transport.close()
+        try:
+            return parse_step_result(result.stdout), result.stdout + result.stderr
+        except OutputFormatError as exc:
+            raise ProbeError(f"the step's output is unreadable: {exc}", host=self.name) from None
 
-    def _wait_for_reboot(self) -> tuple[str, str]:
-        """Wait for the host to go away and answer again; (status, message)."""
+    def _boot_time(self, connect: Callable[[], Transport], dialect: str) -> str:
+        """When the host last started (WMI's LastBootUpTime text; only ever compared)."""
+        outcome, _ = self._run_action(connect, {"action": "boot_time"}, dialect)
+        if outcome.status != "ok" or not outcome.message:
+            raise ProbeError(f"cannot read the boot time: {outcome.message}", host=self.name)
+        return outcome.message
+
+    def rebooted_since(self, boot_before: str, dialect: str) -> bool:
+        """Whether the host answers now with another boot time than `boot_before`."""
+        try:
+            return self._boot_time(self.probe, dialect) != boot_before
+        except (TransportError, ProbeError):
+            return False
+
+    def _restarted_before_resume(self, step: PlannedStep, boot_before: str, dialect: str) -> bool:
+        """A reboot step the crash interrupted: done if the host came back since it began."""
         deadline = time.monotonic() + self.options.reboot_timeout
-        while time.monotonic() < deadline and self._answers():
-            time.sleep(0.5)
         while time.monotonic() < deadline:
-            if self._answers():
-                return "ok", "the host restarted and answers again"
+            try:
+                restarted = self._boot_time(self.probe, dialect) != boot_before
+            except (TransportError, ProbeError):
+                time.sleep(1.0)
+                continue
+            if restarted:
+                self.journal.write(
+                    "step_end",
+                    self.name,
+                    step.index,
+                    status="ok",
+                    message="the host had restarted before the resume",
+                )
+            return restarted
+        return False
+
+    def _wait_for_reboot(self, boot_before: str, dialect: str) -> tuple[str, str]:
+        """Wait until the host answers with a new boot time; (status, message)."""
+        deadline = time.monotonic() + self.options.reboot_timeout
+        while time.monotonic() < deadline:
             time.sleep(1.0)
+            if self.rebooted_since(boot_before, dialect):
+                return "ok", "the host restarted and answers again"
         return "failed", f"the host did not come back within {self.options.reboot_timeout:g} s"
 
 
@@ -289,6 +346,7 @@ def apply_plan(
     inventory = load_inventory(Path(plan.inventory))
     hosts: list[Host] = [h for h in inventory.hosts if h.name in {p.host for p in plan.hosts}]
     targets = {t.name: t for t in build_targets(hosts, connect)[0]}
+    probes = {t.name: t.connect for t in build_targets(hosts, connect, probe=True)[0]}
     journal = Journal(journal_path(plan_path))
     if not options.check:
         journal.write(
@@ -299,6 +357,12 @@ def apply_plan(
             resume=options.resume,
         )
     locks = plan_path.with_name(plan_path.name + ".locks")
+    asking = threading.Lock()
+
+    def ask_alone(question: str) -> bool:
+        assert ask is not None
+        with asking:  # with several forks, one question at a time
+            return ask(question)
 
     def one(host_plan: HostPlan) -> HostOutcome:
         target = targets.get(host_plan.host)
@@ -308,7 +372,17 @@ def apply_plan(
             with contextlib.ExitStack() as stack:
                 if not options.check:
                     stack.enter_context(_Lock(locks, host_plan.host))
-                return _HostRun(plan, host_plan, target, playbook, journal, options, say, ask).run()
+                return _HostRun(
+                    plan,
+                    host_plan,
+                    target,
+                    probes[host_plan.host],
+                    playbook,
+                    journal,
+                    options,
+                    say,
+                    ask_alone if ask is not None else None,
+                ).run()
         except TransportError as exc:
             journal.write(
                 "host_end", host_plan.host, status="failed", error=exc.reason, message=exc.message

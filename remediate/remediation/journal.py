@@ -100,3 +100,16 @@ class Journal:
             if ok or entry.event == "confirm":
                 done.add((entry.host, entry.step))
         return done
+
+    def unfinished_starts(self, host: str, kind: str) -> dict[int, dict[str, Any]]:
+        """The last `step_start` data of each step of `kind` on `host` that never ended ok."""
+        starts: dict[int, dict[str, Any]] = {}
+        for entry in self.entries():
+            if entry.host != host or entry.step is None:
+                continue
+            data = entry.data or {}
+            if entry.event == "step_start" and data.get("kind") == kind:
+                starts[entry.step] = data
+            elif entry.event == "step_end" and data.get("status") == "ok":
+                starts.pop(entry.step, None)
+        return starts
