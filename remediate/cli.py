@@ -476,8 +476,10 @@ def apply(
 ) -> None:
     """Apply an approved plan; every step is journalled beside the plan.
 
-    Exit codes: 0 every host done or no longer needing it; 1 a host failed or waits for an
-    operator; 2 the plan may not run (unapproved, expired, tampered, self-approved).
+    In a terminal it asks before each host (and at each manual step) unless --yes.
+    Exit codes: 0 every host done or no longer needing it; 1 a host failed, was declined or
+    waits for an operator; 2 the plan may not run (unapproved, expired, tampered,
+    self-approved).
     """
     from remediate.playbook import load_playbooks
     from remediate.remediation.apply import ApplyOptions, apply_plan
@@ -516,7 +518,7 @@ def apply(
         raise _fail(exc) from None
     for outcome in outcomes:
         console.print(f"{outcome.host}: {outcome.status}: {outcome.message}", markup=False)
-    bad = [o for o in outcomes if o.status in ("failed", "waiting_for_operator")]
+    bad = [o for o in outcomes if o.status in ("failed", "waiting_for_operator", "declined")]
     raise typer.Exit(1 if bad else EXIT_OK)
 
 

@@ -369,7 +369,8 @@ def test_stop_closes_listeners_and_connections(tmp_path: Path) -> None:
     server.stop()  # idempotent
     # accept, transport and exec threads are gone (other tests' threads may come and go)
     leftovers = [
-        t for t in set(threading.enumerate()) - threads_before
+        t
+        for t in set(threading.enumerate()) - threads_before
         if isinstance(t, paramiko.Transport) or t.name.startswith("lab-ssh")
     ]
     assert leftovers == []
