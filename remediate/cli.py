@@ -442,6 +442,7 @@ def approve(
             comment,
             timedelta(hours=valid_hours),
             allow_self_approval,
+            recorded_by=_who(),
         )
         save_plan(approved, plan_file)
     except RemediateError as exc:

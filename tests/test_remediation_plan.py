@@ -172,3 +172,13 @@ def test_a_damaged_plan_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text('{"format": "remediate.plan/1"}')
     with pytest.raises(PlanError, match="not a valid plan"):
         load_plan(path)
+
+
+def test_one_account_under_other_spellings_is_still_the_planner() -> None:
+    plan = make_plan().model_copy(update={"planned_by": "alice@ws01"}).sealed()
+    for name in ("ALICE", "CORP\\alice", "alice@ws02"):
+        with pytest.raises(PlanError, match="four-eyes"):
+            approve(plan, name, NOW)
+    with pytest.raises(PlanError, match="four-eyes"):
+        approve(plan, "bob", NOW, recorded_by="alice@ws01")  # typing another name is not enough
+    assert approve(plan, "bob", NOW, recorded_by="bob@ws07").approval is not None

@@ -56,6 +56,7 @@ class Approval(_Model):
     expires: datetime
     hash: str
     comment: str | None = None
+    recorded_by: str | None = Field(default=None, description="the account that ran approve")
 
 
 class Plan(_Model):
@@ -101,6 +102,17 @@ def load_plan(path: Path) -> Plan:
         raise PlanError(f"{path}: not a valid plan: {where}: {first['msg']}") from None
 
 
+def same_person(first: str | None, second: str | None) -> bool:
+    """Whether two operator names are one account: `CORP\\Alice`, `alice`, `alice@ws01`."""
+    if not first or not second:
+        return False
+
+    def account(name: str) -> str:
+        return name.strip().lower().rsplit("\\", 1)[-1].split("@", 1)[0]
+
+    return account(first) == account(second)
+
+
 def approve(
     plan: Plan,
     by: str,
@@ -108,17 +120,31 @@ def approve(
     comment: str | None = None,
     ttl: timedelta = DEFAULT_APPROVAL_TTL,
     allow_self_approval: bool = False,
+    recorded_by: str | None = None,
 ) -> Plan:
-    """The plan with an approval; refuses a tampered plan and, by default, self-approval."""
+    """The plan with an approval; refuses a tampered plan and, by default, self-approval.
+
+    `recorded_by` is the account running the approval: a planner cannot approve their own
+    plan by typing somebody else's name.
+    """
     if not by.strip():
         raise PlanError("an approval needs the approver's name (--by)")
     verify_integrity(plan)
-    if by.strip().lower() == plan.planned_by.strip().lower() and not allow_self_approval:
-        raise PlanError(
-            f"{by} planned this change and cannot approve it too (four-eyes policy)",
-            hint="ask a second operator, or allow self-approval by policy",
-        )
-    approval = Approval(by=by.strip(), at=now, expires=now + ttl, hash=plan.hash, comment=comment)
+    if not allow_self_approval:
+        for who in (by, recorded_by):
+            if same_person(who, plan.planned_by):
+                raise PlanError(
+                    f"{who} planned this change and cannot approve it too (four-eyes policy)",
+                    hint="ask a second operator, or allow self-approval by policy",
+                )
+    approval = Approval(
+        by=by.strip(),
+        at=now,
+        expires=now + ttl,
+        hash=plan.hash,
+        comment=comment,
+        recorded_by=recorded_by,
+    )
     return plan.model_copy(update={"approval": approval})
 
 
@@ -143,7 +169,9 @@ def check_approved(plan: Plan, now: datetime, allow_self_approval: bool = False)
             f"the approval by {approval.by} expired at {approval.expires:%Y-%m-%d %H:%M} UTC",
             hint="approve it again",
         )
-    same = approval.by.strip().lower() == plan.planned_by.strip().lower()
+    same = same_person(approval.by, plan.planned_by) or same_person(
+        approval.recorded_by, plan.planned_by
+    )
     if same and not allow_self_approval:
         raise PlanError(f"{approval.by} planned and approved this change (four-eyes policy)")
     return approval
