@@ -19,7 +19,8 @@ Times are ISO 8601 in UTC. Nothing secret is ever part of a run.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -35,16 +36,31 @@ from remediate.playbook import Playbook
 SCHEMA_VERSION = "remediate.audit/1"
 
 
-def _plain(value: Any) -> Any:
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _encode(value: Any) -> Any:
+    """What json cannot encode by itself, one level at a time (it calls back for the rest)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS.get(type(value))
+        if names is None:
+            names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+        return {name: getattr(value, name) for name in names}
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot put {type(value).__name__} in a report")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data: a round trip through the C encoder and decoder, many times faster than
+    walking the run in Python (`dataclasses.asdict` deep-copies every leaf)."""
+    return json.loads(json.dumps(value, default=_encode, ensure_ascii=False))
 
 
 def _host(result: HostResult) -> dict[str, Any]:
@@ -52,12 +68,12 @@ def _host(result: HostResult) -> dict[str, Any]:
     facts = None
     if evidence is not None:
         facts = {
-            "os": asdict(evidence.os),
-            "exchange": asdict(evidence.exchange) if evidence.exchange else None,
+            "os": evidence.os,
+            "exchange": evidence.exchange,
             "pending_reboot": evidence.pending_reboot,
             "pending_renames": list(evidence.pending_renames),
             "engine": evidence.engine,
-            "errors": [asdict(e) for e in evidence.errors],
+            "errors": evidence.errors,
         }
     error = None
     if result.error is not None:
@@ -68,7 +84,7 @@ def _host(result: HostResult) -> dict[str, Any]:
         }
     findings = []
     for finding in result.findings:
-        document = asdict(finding)
+        document = _encode(finding)
         document.pop("host")
         document["facts"] = dict(finding.facts)
         findings.append(document)
@@ -86,7 +102,12 @@ def _host(result: HostResult) -> dict[str, Any]:
 
 
 def run_document(run: AuditRun) -> dict[str, Any]:
-    document = {
+    """The run as plain JSON data (what history stores and the renderers read)."""
+    return _plain(_document(run))
+
+
+def _document(run: AuditRun) -> dict[str, Any]:
+    return {
         "schema": SCHEMA_VERSION,
         "run_id": run.run_id,
         "started": run.started,
@@ -102,14 +123,13 @@ def run_document(run: AuditRun) -> dict[str, Any]:
         "summary": {status.value: count for status, count in run.counts().items()},
         "hosts": [_host(r) for r in sorted(run.results, key=lambda r: r.host)],
     }
-    return _plain(document)
 
 
 def write_json(run: AuditRun, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Compact on purpose: any indent makes json use its slow pure-Python encoder, which cost a
     # quarter of a 1,000-host audit's CPU (bench/audit.py profile).
-    text = json.dumps(run_document(run), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(_document(run), default=_encode, ensure_ascii=False, separators=(",", ":"))
     path.write_text(text, encoding="utf-8")
     return path
 
