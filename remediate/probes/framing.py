@@ -23,8 +23,7 @@ FORMAT_VERSION = 1
 HEADER = "REMEDIATE-OUTPUT"
 END = "REMEDIATE-END"
 
-_KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # record kinds and field keys alike
 
 
 class OutputFormatError(ValueError):
@@ -115,17 +114,31 @@ def parse_output(data: bytes, script: str) -> list[Record]:
     raise OutputFormatError(f"output truncated: no end marker after {len(records)} records")
 
 
+_GOOD_NAMES: set[str] = set()  # names already checked: a few dozen, each seen thousands of times
+
+
+def _good_name(name: str) -> bool:
+    if name in _GOOD_NAMES:
+        return True
+    if _NAME.match(name) is None:
+        return False
+    _GOOD_NAMES.add(name)
+    return True
+
+
 def _parse_record(line: str, number: int) -> Record:
     kind, *parts = line.split("\t")
-    if not _KIND.match(kind):
+    if not _good_name(kind):
         raise OutputFormatError(f"line {number}: not a record: {_describe(line)}")
     fields: dict[str, str] = {}
     for part in parts:
         key, sep, value = part.partition("=")
-        if not sep or not _KEY.match(key):
+        if not sep or not _good_name(key):
             raise OutputFormatError(f"line {number}: bad field {_describe(part)}")
         try:
-            raw = base64.b64decode(value, validate=True)
+            # strict_mode checks the alphabet and padding in C, as b64decode(validate=True)
+            # does with a regular expression first (a third of a large collection's parse).
+            raw = binascii.a2b_base64(value, strict_mode=True)
         except binascii.Error:
             raise OutputFormatError(f"line {number}: field {key!r} is not base64") from None
         # Text from a host may hold bytes that are not UTF-8 (a legacy code page in an event
