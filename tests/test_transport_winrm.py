@@ -48,6 +48,25 @@ def test_runs_and_closes_its_one_shell(lab: Lab) -> None:
     assert lab.counters("ex2003.lab.local")["shells_open"] == 0
 
 
+def test_a_script_costs_five_requests_and_a_timed_out_one_is_signalled(lab: Lab) -> None:
+    name = "ex2003.lab.local"
+    link = transport(lab, name, auth="basic")
+    before, signals = lab.counters(name)["requests"], lab.counters(name)["signals"]
+    link.run("whoami\n")
+    link.close()
+    # Create, Command, Send, Receive, Delete: a command that reached Done needs no Signal.
+    assert lab.counters(name)["requests"] - before == 5
+
+    assert lab.counters(name)["signals"] == signals
+
+    slow = transport(lab, "slowprobe.lab.local", operation_timeout=1, command_timeout=0.5)
+    slow_signals = lab.counters("slowprobe.lab.local")["signals"]
+    with pytest.raises(HostTimeoutError):
+        slow.run(SLOW_SCRIPT)
+    slow.close()
+    assert lab.counters("slowprobe.lab.local")["signals"] == slow_signals + 1  # cut short
+
+
 def test_down_host_is_unreachable_after_the_retries(lab: Lab) -> None:
     link = transport(lab, "down.lab.local", connect_retries=2)
     started = time.monotonic()

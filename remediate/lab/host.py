@@ -21,6 +21,7 @@ class Counters:
     shells_created: int = 0
     shells_open: int = 0
     commands: int = 0
+    signals: int = 0
     ssh_sessions: int = 0
     faults_sent: int = 0
 

@@ -238,6 +238,7 @@ class ShellService:
         command = self._command_of(shell, body.get("CommandId"))
         code = (body.findtext(f"{{{wsman.NS_SHELL}}}Code") or "").strip()
         lowered = code.lower()  # pywinrm writes signal/terminate, pypsrp signal/Terminate
+        self.host.count("signals")
         if lowered == wsman.SIGNAL_TERMINATE.lower():
             command.wake.set()
             shell.commands.pop(command.id, None)

@@ -149,9 +149,12 @@ class WinRMTransport:
             if stdin is not None:
                 self._send(shell_id, command_id, stdin)
             stdout, stderr, exit_code = self._receive(shell_id, command_id, started)
-        finally:
+        except BaseException:
+            # A command cut short is told to stop. One that reached Done needs no Signal: the
+            # shell's Delete releases it, and skipping it saves a round trip per host.
             with contextlib.suppress(TransportError):
                 self._call(lambda: self._protocol.cleanup_command(shell_id, command_id))
+            raise
         return Result(stdout, stderr, exit_code, time.monotonic() - started)
 
     def _send(self, shell_id: str, command_id: str, data: bytes) -> None:
