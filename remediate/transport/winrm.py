@@ -38,6 +38,7 @@ from remediate.transport import (
     Result,
     wsh_command_line,
 )
+from remediate.transport.envelopes import PreformattedProtocol
 
 STDIN_CHUNK = 64 * 1024  # raw bytes per Send; base64 keeps it well under MaxEnvelopeSize
 OPERATIONS_QUOTA = 2150859174  # MaxConcurrentOperationsPerUser exceeded
@@ -79,7 +80,7 @@ class WinRMTransport:
 
     def _new_protocol(self) -> Protocol:
         settings = self.settings
-        return Protocol(
+        return PreformattedProtocol(
             endpoint=settings.endpoint,
             transport=settings.auth,  # type: ignore[arg-type]
             username=settings.username,
