@@ -41,6 +41,7 @@ from remediate.probes.collect import (
     FileQuery,
     build_script,
     parse_evidence,
+    script_source,
 )
 from remediate.probes.framing import Record, parse_output
 from remediate.probes.protocol import parse_declaration
@@ -291,11 +292,11 @@ def _line_index(source: str) -> Callable[[int], int]:
 
 
 def test_collect_js_parses() -> None:
-    assert parse(SCRIPT.read_text(encoding="utf-8"))["body"]
+    assert parse(script_source("wsh"))["body"]
 
 
 def test_collect_js_is_ecmascript_3() -> None:
-    assert es3_problems(SCRIPT.read_text(encoding="utf-8")) == []
+    assert es3_problems(script_source("wsh")) == []  # common.js spliced in
 
 
 def test_the_script_as_sent_parses_too() -> None:

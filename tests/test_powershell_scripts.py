@@ -10,6 +10,7 @@ import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
 
 from remediate.probes.collect import CollectRequest, EventQuery, FileQuery, build_script
+from remediate.probes.shipped import shipped_script
 
 PACKAGE = Path(__file__).resolve().parents[1] / "remediate"
 SHIPPED = sorted(PACKAGE.rglob("*.ps1"))
@@ -77,6 +78,7 @@ def test_scripts_are_shipped() -> None:
 @pytest.mark.parametrize("script", SHIPPED, ids=lambda p: p.name)
 def test_shipped_script_parses_without_errors(script: Path) -> None:
     assert syntax_errors(script.read_bytes()) == []
+    assert syntax_errors(shipped_script(script.name).encode()) == []  # includes spliced in
 
 
 @pytest.mark.parametrize("script", SHIPPED, ids=lambda p: p.name)

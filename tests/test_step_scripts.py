@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from remediate.lab.server import Lab
 from remediate.lab.step_answer import history
 from remediate.probes.framing import OutputFormatError, format_output
 from remediate.probes.protocol import parse_declaration
+from remediate.probes.shipped import shipped_script
 from remediate.remediation.scripts import (
     StepOutcome,
     build_step_script,
@@ -128,10 +130,12 @@ def wait_for_reboot(lab: Lab, name: str, timeout: float = 30.0) -> None:
 
 
 def test_shipped_scripts_are_powershell_2_and_es3() -> None:
-    source = (PROBES / "step.ps1").read_bytes()
-    assert syntax_errors(source) == []
-    assert ps3_constructs(source.decode()) == []
-    assert es3_problems((PROBES / "step.js").read_text(encoding="utf-8")) == []
+    source = shipped_script("step.ps1")  # with common.ps1 spliced in
+    assert "function Write-Record" in source
+    assert not re.search(r"(?m)^\s*# #include", source)
+    assert syntax_errors(source.encode()) == []
+    assert ps3_constructs(source) == []
+    assert es3_problems(shipped_script("step.js")) == []
 
 
 @pytest.mark.parametrize("dialect", ["powershell", "wsh"])

@@ -20,17 +20,10 @@ from remediate.lab.commands import Execution
 from remediate.lab.fleet import EventGenerator, EventRecord, FileEntry, HostSpec
 from remediate.lab.host import LabHost
 from remediate.lab.scripts import handler
+from remediate.lab.win32 import SERVICE_STATES, START_MODES, system_root
 from remediate.probes.framing import format_output
 from remediate.probes.protocol import DeclaredScript
 
-SERVICE_STATES = {
-    "running": "Running",
-    "stopped": "Stopped",
-    "start_pending": "Start Pending",
-    "stop_pending": "Stop Pending",
-    "paused": "Paused",
-}
-START_MODES = {"auto": "Auto", "manual": "Manual", "disabled": "Disabled"}
 EVENT_TYPES = {
     "error": "Error",
     "warning": "Warning",
@@ -44,11 +37,6 @@ Records = list[tuple[str, dict[str, object]]]
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def system_root(spec: HostSpec) -> str:
-    """`%SystemRoot%`: C:\\WINNT up to Windows 2000, C:\\WINDOWS after."""
-    return "C:\\WINNT" if spec.os.family in ("nt4", "w2k") else "C:\\WINDOWS"
 
 
 def _norm(path: str) -> str:

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remediate.components import COMPONENTS
-from remediate.lab.collect_answer import START_MODES, system_root
 from remediate.lab.commands import Execution
 from remediate.lab.fleet import HostSpec, Service
 from remediate.lab.host import LabHost
 from remediate.lab.scripts import handler
+from remediate.lab.win32 import START_MODES, system_root
 from remediate.probes.framing import format_output
 from remediate.probes.protocol import DeclaredScript
 from remediate.remediation.scripts import quote_argument

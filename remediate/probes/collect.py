@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Literal
 
 from remediate.evidence import (
@@ -27,6 +26,7 @@ from remediate.evidence import (
 )
 from remediate.probes.framing import OutputFormatError, Record, parse_output
 from remediate.probes.protocol import jscript_arguments_line, powershell_arguments_line
+from remediate.probes.shipped import shipped_script
 
 SCRIPT_NAME = "collect"
 SCRIPT_VERSION = 1
@@ -98,8 +98,7 @@ _COMMENT_OR_BLANK = re.compile(r"^\s*(#(?!\s*remediate-script:).*)?$")
 
 def script_source(dialect: Dialect) -> str:
     """The shipped script text for a dialect (package data)."""
-    name = "collect.ps1" if dialect == "powershell" else "collect.js"
-    return resources.files("remediate.probes").joinpath(name).read_text(encoding="utf-8")
+    return shipped_script("collect.ps1" if dialect == "powershell" else "collect.js")
 
 
 def build_script(request: CollectRequest, dialect: Dialect) -> str:

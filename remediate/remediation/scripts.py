@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from remediate.probes.collect import _COMMENT_OR_BLANK, Dialect
 from remediate.probes.framing import OutputFormatError, parse_output
 from remediate.probes.protocol import jscript_arguments_line, powershell_arguments_line
+from remediate.probes.shipped import shipped_script
 
 SCRIPT_NAME = "step"
 SCRIPT_VERSION = 1
@@ -46,17 +46,14 @@ def build_step_script(arguments: dict[str, Any], dialect: Dialect) -> str:
     """
     document = step_arguments(arguments)
     if dialect == "powershell":
-        source = _source("step.ps1")
+        source = shipped_script("step.ps1")
         lines = [ln for ln in source.splitlines() if not _COMMENT_OR_BLANK.match(ln)]
         header = f"# remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
         body = [header, powershell_arguments_line(document), "& {", *lines, "}"]
         return "\r\n".join(body) + "\r\n\r\n"
     header = f"// remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
-    return "\r\n".join([header, jscript_arguments_line(document), _source("step.js")]) + "\r\n"
-
-
-def _source(name: str) -> str:
-    return resources.files("remediate.probes").joinpath(name).read_text(encoding="utf-8")
+    lines = [header, jscript_arguments_line(document), shipped_script("step.js")]
+    return "\r\n".join(lines) + "\r\n"
 
 
 def parse_step_result(stdout: bytes) -> StepOutcome:
