@@ -10,8 +10,27 @@ import pytest
 from remediate.lab.fleet import Fleet, load_fleet, parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
+from remediate.transport.winrm import WinRMSettings, WinRMTransport
 
 PASSWORD = "Lab-Passw0rd!"
+
+
+def lab_winrm(lab: Lab, name: str, **overrides: object) -> WinRMTransport:
+    """A WinRM transport (NTLM over HTTP) to one lab host; settings may be overridden."""
+    endpoint = lab.endpoint(name)
+    settings = {
+        "address": endpoint.address,
+        "port": endpoint.http_port or 0,
+        "scheme": "http",
+        "auth": "ntlm",
+        "username": "LAB\\Administrator",
+        "password": PASSWORD,
+        "operation_timeout": 5,
+        "read_timeout": 15,
+        **overrides,
+    }
+    return WinRMTransport(WinRMSettings(**settings), host=name)  # type: ignore[arg-type]
+
 
 SMALL_FLEET = """
 name: small

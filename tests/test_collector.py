@@ -11,8 +11,7 @@ from remediate.errors import ProbeError
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.server import Lab
 from remediate.probes.collect import CollectRequest, ComponentQuery, EventQuery, FileQuery
-from remediate.transport.winrm import WinRMSettings, WinRMTransport
-from tests.conftest import PASSWORD
+from tests.conftest import lab_winrm
 
 HOSTILE_PATH = 'bin\\it\'s "$(Remove-Item C:\\)" `x`; exit 3\n.exe'
 
@@ -73,26 +72,9 @@ def lab():
         yield running
 
 
-def transport(lab: Lab, name: str) -> WinRMTransport:
-    endpoint = lab.endpoint(name)
-    return WinRMTransport(
-        WinRMSettings(
-            address=endpoint.address,
-            port=endpoint.http_port or 0,
-            scheme="http",
-            auth="ntlm",
-            username="LAB\\Administrator",
-            password=PASSWORD,
-            operation_timeout=5,
-            read_timeout=15,
-        ),
-        host=name,
-    )
-
-
 def test_one_round_trip_brings_back_all_the_evidence(lab: Lab) -> None:
     before = lab.counters("ex55.lab.local")["commands"]
-    link = transport(lab, "ex55.lab.local")
+    link = lab_winrm(lab, "ex55.lab.local")
     try:
         collection = collect(link, "ex55.lab.local", REQUEST)
     finally:
@@ -128,7 +110,7 @@ def test_one_round_trip_brings_back_all_the_evidence(lab: Lab) -> None:
 
 
 def test_hostile_paths_travel_as_data(lab: Lab) -> None:
-    link = transport(lab, "ex55.lab.local")
+    link = lab_winrm(lab, "ex55.lab.local")
     try:
         evidence = collect(link, "ex55.lab.local", REQUEST).evidence
     finally:
@@ -143,7 +125,7 @@ def test_hostile_paths_travel_as_data(lab: Lab) -> None:
 
 def test_event_samples_keep_message_and_binary_data(lab: Lab) -> None:
     request = CollectRequest(events=(EventQuery("x", "Application", (), (4284,)),))
-    link = transport(lab, "ex55.lab.local")
+    link = lab_winrm(lab, "ex55.lab.local")
     try:
         matches = collect(link, "ex55.lab.local", request).evidence.event_matches("x")
     finally:
@@ -156,7 +138,7 @@ def test_event_samples_keep_message_and_binary_data(lab: Lab) -> None:
 
 
 def test_corrupt_output_is_a_probe_error_for_that_host(lab: Lab) -> None:
-    link = transport(lab, "corrupt.lab.local")
+    link = lab_winrm(lab, "corrupt.lab.local")
     try:
         with pytest.raises(ProbeError) as error:
             collect(link, "corrupt.lab.local", REQUEST)
@@ -167,7 +149,7 @@ def test_corrupt_output_is_a_probe_error_for_that_host(lab: Lab) -> None:
 
 
 def test_a_host_without_powershell_is_audited_with_wsh(lab: Lab) -> None:
-    link = transport(lab, "nops.lab.local")
+    link = lab_winrm(lab, "nops.lab.local")
     try:
         collection = collect(link, "nops.lab.local", REQUEST)
     finally:
@@ -182,7 +164,7 @@ def test_lab_answers_are_quick_even_for_huge_generated_logs(lab: Lab) -> None:
     request = CollectRequest(
         events=(EventQuery("all", "Application", (), (), datetime.now(UTC) - timedelta(days=3650)),)
     )
-    link = transport(lab, "ex55.lab.local")
+    link = lab_winrm(lab, "ex55.lab.local")
     try:
         matches = collect(link, "ex55.lab.local", request).evidence.event_matches("all")
     finally:

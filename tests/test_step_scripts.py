@@ -24,8 +24,8 @@ from remediate.remediation.scripts import (
 )
 from remediate.remediation.steps import unattend
 from remediate.transport.ssh import SshSettings, SshTransport
-from remediate.transport.winrm import WinRMSettings, WinRMTransport
-from tests.conftest import PASSWORD
+from remediate.transport.winrm import WinRMTransport
+from tests.conftest import PASSWORD, lab_winrm
 from tests.test_collect_js import es3_problems
 from tests.test_powershell_scripts import ps3_constructs, syntax_errors
 
@@ -62,19 +62,7 @@ def lab() -> Iterator[Lab]:
 
 
 def winrm(lab: Lab, name: str, retries: int = 2) -> WinRMTransport:
-    endpoint = lab.endpoint(name)
-    settings = WinRMSettings(
-        address=endpoint.address,
-        port=endpoint.http_port or 0,
-        scheme="http",
-        auth="ntlm",
-        username="LAB\\Administrator",
-        password=PASSWORD,
-        operation_timeout=5,
-        read_timeout=15,
-        connect_retries=retries,
-    )
-    return WinRMTransport(settings, host=name)
+    return lab_winrm(lab, name, connect_retries=retries)
 
 
 @pytest.fixture(scope="module")

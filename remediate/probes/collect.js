@@ -16,14 +16,12 @@
     ];
     var EXCHANGE_SERVICES = ["msexchangeis", "msexchangesa", "msexchangemta"];
     var LOG_NAME = /^[A-Za-z0-9 _-]+$/;
-    var WMI_FORWARD_ONLY = 48; // wbemFlagReturnImmediately | wbemFlagForwardOnly
 
     var osMajor = 5;
     var exchangeRoot = null;
     var services = {}; // "s:" + lower-case name -> {name, state, startMode, pathName}
     var shell = null;
     var fso = null;
-    var wmiService = null;
 
     // #include common.js
 
@@ -65,25 +63,6 @@
         input.sSubKeyName = subKey;
         output = provider.ExecMethod_("EnumKey", input);
         return Number(output.ReturnValue) === 0;
-    }
-
-    function wmi() {
-        if (wmiService === null) {
-            wmiService = GetObject(
-                "winmgmts:{impersonationLevel=impersonate,(Security)}!\\\\.\\root\\cimv2");
-        }
-        return wmiService;
-    }
-
-    // Every instance of a WMI class; the query text is ours, never the request's.
-    function wmiInstances(className) {
-        var found = [];
-        var items = new Enumerator(wmi().ExecQuery("SELECT * FROM " + className, "WQL",
-            WMI_FORWARD_ONLY));
-        for (; !items.atEnd(); items.moveNext()) {
-            found.push(items.item());
-        }
-        return found;
     }
 
     // A SAFEARRAY (REG_MULTI_SZ, uint8[]) as a JScript array; a lone string as a list of one.

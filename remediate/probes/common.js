@@ -1,8 +1,10 @@
 // Shared by collect.js and step.js, spliced in where they say `// #include common.js` (inside
-// their function scope) when the script is built: output records and the argument reader.
+// their function scope) when the script is built: output records, the argument reader, WMI.
 // JScript 5.x, ECMAScript 3 only, like the scripts themselves.
     var BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     var recordCount = 0;
+    var WMI_FORWARD_ONLY = 48; // wbemFlagReturnImmediately | wbemFlagForwardOnly
+    var wmiService = null;
 
     // --- output: UTF-8, base64, records ----------------------------------------------------------
     function utf8Bytes(value) {
@@ -332,4 +334,24 @@
             throw new Error("arguments: the document is not an object");
         }
         return value;
+    }
+
+    // --- WMI (the Security privilege is for reading the Security event log) ----------------------
+    function wmi() {
+        if (wmiService === null) {
+            wmiService = GetObject(
+                "winmgmts:{impersonationLevel=impersonate,(Security)}!\\\\.\\root\\cimv2");
+        }
+        return wmiService;
+    }
+
+    // Every instance of a WMI class; the query text is ours, never the request's.
+    function wmiInstances(className) {
+        var found = [];
+        var items = new Enumerator(wmi().ExecQuery("SELECT * FROM " + className, "WQL",
+            WMI_FORWARD_ONLY));
+        for (; !items.atEnd(); items.moveNext()) {
+            found.push(items.item());
+        }
+        return found;
     }

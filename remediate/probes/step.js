@@ -7,7 +7,6 @@
 // Output: the framed records of remediate/probes/framing.py: one 'result' record (status,
 // changed, exit_code, command, message), and nothing else; the end marker is always written.
 (function () {
-    var WMI_FORWARD_ONLY = 48; // wbemFlagReturnImmediately | wbemFlagForwardOnly
     var OC_MANAGER = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\" +
         "OC Manager\\Subcomponents\\";
     var FILE_NOT_FOUND = "The system cannot find the file specified.";
@@ -38,7 +37,6 @@
 
     var shell = null;
     var fso = null;
-    var wmiService = null;
 
     // #include common.js
 
@@ -154,25 +152,6 @@
 
     function system32() {
         return joinPath(envVar("windir"), "system32");
-    }
-
-    function wmi() {
-        if (wmiService === null) {
-            wmiService = GetObject(
-                "winmgmts:{impersonationLevel=impersonate}!\\\\.\\root\\cimv2");
-        }
-        return wmiService;
-    }
-
-    // Every instance of a WMI class; the query text is ours, never the request's.
-    function wmiInstances(className) {
-        var found = [];
-        var items = new Enumerator(wmi().ExecQuery("SELECT * FROM " + className, "WQL",
-            WMI_FORWARD_ONLY));
-        for (; !items.atEnd(); items.moveNext()) {
-            found.push(items.item());
-        }
-        return found;
     }
 
     // --- components ------------------------------------------------------------------------------
