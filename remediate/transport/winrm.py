@@ -102,13 +102,12 @@ class WinRMTransport:
             attempt = 0
             while True:
                 try:
+                    # pywinrm merges the environment's proxy settings into the session as it
+                    # builds it; after that, requests would read the whole environment again
+                    # for every request (a sixth of the controller's CPU, bench/audit.py).
+                    session = self._call(self._protocol.transport.build_session)
+                    session.trust_env = False
                     self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
-                    # pywinrm merged the environment's proxy settings into the session when it
-                    # built it; re-reading the whole environment on every request cost ~18 %
-                    # of the controller's CPU (bench/audit.py profile).
-                    session = getattr(self._protocol.transport, "session", None)
-                    if session is not None:
-                        session.trust_env = False
                     break
                 except ConnectError:
                     if attempt >= self.settings.connect_retries:
