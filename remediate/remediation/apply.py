@@ -197,6 +197,7 @@ class _HostRun:
         for step in pending:
             before = started_reboots.get(step.index, {}).get("boot_before")
             if before and self._restarted_before_resume(step, before, dialect):
+                self.say(f"{self.name}: step {step.index} [reboot] had finished before the resume")
                 ran += 1
                 continue
             self.say(f"{self.name}: step {step.index} [{step.kind}] {step.name}")
