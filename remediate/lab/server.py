@@ -203,6 +203,14 @@ class Lab:
             await self._close_winrm(runtime)
         if self._admin is not None:
             self._admin.close()
+        # Connection handlers still waiting (a long-poll Receive, a latency sleep) end here,
+        # not as "Task was destroyed but it is pending" when the loop closes.
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
 
     async def _close_winrm(self, runtime: _HostRuntime) -> None:
         for server in runtime.servers:
