@@ -385,8 +385,12 @@ def plan(
     ] = None,
     playbooks: Annotated[Path, typer.Option(help="Playbook folder.")] = Path("playbooks"),
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per host for the audit.")] = 120.0,
-    ask_pass: Annotated[bool, typer.Option("--ask-pass", "-k")] = False,
-    allow_insecure: Annotated[bool, typer.Option()] = False,
+    ask_pass: Annotated[
+        bool, typer.Option("--ask-pass", "-k", help="Prompt once for the password.")
+    ] = False,
+    allow_insecure: Annotated[
+        bool, typer.Option(help="Allow Basic authentication over plain HTTP.")
+    ] = False,
 ) -> None:
     """Audit the hosts for one article and write the plan of steps for those that need it."""
     from datetime import UTC, datetime
@@ -472,8 +476,12 @@ def apply(
     reboot_timeout: Annotated[
         float, typer.Option(min=1, help="Seconds a reboot may take.")
     ] = 600.0,
-    ask_pass: Annotated[bool, typer.Option("--ask-pass", "-k")] = False,
-    allow_insecure: Annotated[bool, typer.Option()] = False,
+    ask_pass: Annotated[
+        bool, typer.Option("--ask-pass", "-k", help="Prompt once for the password.")
+    ] = False,
+    allow_insecure: Annotated[
+        bool, typer.Option(help="Allow Basic authentication over plain HTTP.")
+    ] = False,
 ) -> None:
     """Apply an approved plan; every step is journalled beside the plan.
 
@@ -683,8 +691,12 @@ def collect(
     since: Annotated[str, typer.Option(help="Events this far back: 7d, 12h.")] = "7d",
     as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON.")] = False,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per host.")] = 120.0,
-    ask_pass: Annotated[bool, typer.Option("--ask-pass", "-k")] = False,
-    allow_insecure: Annotated[bool, typer.Option()] = False,
+    ask_pass: Annotated[
+        bool, typer.Option("--ask-pass", "-k", help="Prompt once for the password.")
+    ] = False,
+    allow_insecure: Annotated[
+        bool, typer.Option(help="Allow Basic authentication over plain HTTP.")
+    ] = False,
 ) -> None:
     """Collect and print each host's evidence (for writing and debugging playbooks)."""
     import json
