@@ -392,7 +392,11 @@ def plan(
         bool, typer.Option(help="Allow Basic authentication over plain HTTP.")
     ] = False,
 ) -> None:
-    """Audit the hosts for one article and write the plan of steps for those that need it."""
+    """Audit the hosts for one article and write the plan of steps for those that need it.
+
+    Exit codes: 0 planned; 3 some hosts could not be audited (listed, and left out of the plan);
+    2 bad input.
+    """
     from datetime import UTC, datetime
 
     from remediate.playbook import load_playbooks
@@ -416,10 +420,13 @@ def plan(
             console.print(
                 f"  {step.index}. [{step.kind}] {step.name}: {step.display}", markup=False
             )
+    for left in made.not_audited:
+        console.print(f"not audited, not planned: {left.host}: {left.reason}", markup=False)
     console.print(
         f"{len(made.hosts)} host(s) to remediate; plan {output} (sha256 {made.hash[:16]}...)"
     )
     console.print(f"next: remediate approve {output} --by <a second operator>")
+    raise typer.Exit(EXIT_HOST_ERRORS if made.not_audited else EXIT_OK)
 
 
 @app.command()

@@ -301,3 +301,33 @@ def test_the_cli_flow_plan_approve_check_and_refusals(tmp_path: Path) -> None:
         assert not any(r.name == "step" for r in lab.host(EX2003).received)
         shown = cli("journal", str(path), user="carol")
         assert shown.returncode == 0 and "no journal" in shown.stdout
+
+
+def test_hosts_that_cannot_be_audited_are_named_and_left_out(
+    demo_inventory: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.json"
+    limit = "ex2003-down.lab.local:ex2003-wrongpass.lab.local"
+    made = cli(
+        "plan",
+        str(demo_inventory),
+        "--playbook",
+        "KB840469",
+        "-l",
+        limit,
+        "-o",
+        str(path),
+        user="alice",
+    )
+    assert made.returncode == 3, made.stdout + made.stderr
+    assert "not audited, not planned: ex2003-down.lab.local: unreachable" in made.stdout
+    assert "not audited, not planned: ex2003-wrongpass.lab.local: authentication" in made.stdout
+    from remediate.remediation.plan import load_plan
+
+    plan = load_plan(path)
+    assert plan.hosts == []
+    assert {h.host for h in plan.not_audited} == {
+        "ex2003-down.lab.local",
+        "ex2003-wrongpass.lab.local",
+    }
+    assert "Lab-Passw0rd" not in path.read_text() + made.stdout + made.stderr

@@ -29,7 +29,13 @@ from remediate.inventory import Host, load_inventory, select_hosts
 from remediate.playbook import Playbook
 from remediate.probes.framing import OutputFormatError
 from remediate.remediation.journal import Journal, digest, journal_path
-from remediate.remediation.plan import HostPlan, Plan, PlannedStep, check_approved
+from remediate.remediation.plan import (
+    HostPlan,
+    Plan,
+    PlannedStep,
+    UnauditedHost,
+    check_approved,
+)
 from remediate.remediation.scripts import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.steps import plan_steps
 from remediate.targets import ConnectOptions, build_targets
@@ -37,6 +43,7 @@ from remediate.transport import Transport
 
 NEEDS_FIX = NON_COMPLIANT - {Status.INVESTIGATE}
 FIXED = {Status.COMPLIANT, Status.NOT_APPLICABLE, Status.WAIVED}
+UNAUDITED = {Status.ERROR, Status.UNKNOWN}
 
 
 def make_plan(
@@ -55,8 +62,17 @@ def make_plan(
     run = run_audit(targets, [playbook], AuditOptions(timeout=connect.timeout, since=since))
     by_name = {h.name: h for h in hosts}
     planned: list[HostPlan] = []
+    unaudited: list[UnauditedHost] = []
     for result in sorted(run.results, key=lambda r: r.host):
-        finding = result.findings[0]
+        finding = result.findings[0] if result.findings else None
+        if result.error is not None or finding is None or finding.status in UNAUDITED:
+            reason = (
+                f"{result.error.reason}: {result.error.message}"
+                if result.error is not None
+                else (finding.reason if finding else "no finding")
+            )
+            unaudited.append(UnauditedHost(host=result.host, reason=reason))
+            continue
         if finding.status not in NEEDS_FIX or result.evidence is None:
             continue
         evidence = result.evidence
@@ -79,6 +95,7 @@ def make_plan(
         created=now,
         planned_by=planned_by,
         hosts=planned,
+        not_audited=unaudited,
     )
     return plan.sealed()
 

@@ -50,6 +50,11 @@ class HostPlan(_Model):
     steps: list[PlannedStep]
 
 
+class UnauditedHost(_Model):
+    host: str
+    reason: str
+
+
 class Approval(_Model):
     by: str
     at: datetime
@@ -68,6 +73,9 @@ class Plan(_Model):
     created: datetime
     planned_by: str
     hosts: list[HostPlan]
+    not_audited: list[UnauditedHost] = Field(
+        default_factory=list, description="hosts left out: they could not be audited"
+    )
     hash: str = ""
     approval: Approval | None = None
 
