@@ -187,7 +187,10 @@ class Lab:
             context = self.authority.server_context(issued, self.state_dir / "tls", host.name)
 
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await runtime.listener.serve(reader, writer, protocol)
+            # Cancelled only when the lab stops: end quietly (asyncio's stream callback would
+            # log a cancelled handler as an error).
+            with contextlib.suppress(asyncio.CancelledError):
+                await runtime.listener.serve(reader, writer, protocol)
 
         try:
             server = await asyncio.start_server(
