@@ -40,7 +40,7 @@ USER, PASSWORD = "LAB\\Administrator", "Lab-Passw0rd!"
 
 def seed_files() -> list[tuple[str, str | None]]:
     """Every file the seed playbooks ask about, as (absolute path, installed version)."""
-    from remediate.playbook import load_playbooks
+    from remediate.rules.playbook import load_playbooks
 
     files: dict[str, str | None] = {}
     for playbook in load_playbooks([ROOT / "playbooks"]):

@@ -2,7 +2,7 @@
 
     python bench/kb_import.py [--count 1000]
 
-Cycles through the sample articles in tests/kb_samples (and the seeds when present), timing
+Cycles through the sample articles in tests/kb/samples (and the seeds when present), timing
 read, extract and draft for each. Results go to bench/results/kb_import.json; the goal is
 1,000 articles in under 10 seconds.
 """
@@ -25,7 +25,7 @@ from remediate.kb import draft_playbook, extract, playbook_yaml, read_article  #
 def articles() -> list[Path]:
     """The sample articles, plus the seed articles when the shared folder is present."""
     found = [
-        p for p in sorted((ROOT / "tests" / "kb_samples").iterdir())
+        p for p in sorted((ROOT / "tests" / "kb" / "samples").iterdir())
         if not p.name.endswith(".expected.json")
     ]  # fmt: skip
     seeds = Path("/work/shared/seeds")

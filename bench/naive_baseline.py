@@ -41,8 +41,8 @@ FACTS = [
 
 def queries(playbooks: Path, since: timedelta = timedelta(days=7)) -> list[str]:
     """One PowerShell query per fact, service, component, file and event filter."""
-    from remediate.evaluate import collect_request
-    from remediate.playbook import load_playbooks
+    from remediate.rules.evaluate import collect_request
+    from remediate.rules.playbook import load_playbooks
 
     request = collect_request(load_playbooks([playbooks]), datetime.now(UTC) - since)
     found: list[str] = list(FACTS)

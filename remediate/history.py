@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from remediate.audit import AuditRun
+from remediate.audit.run import AuditRun
 from remediate.errors import InputError
-from remediate.findings import NON_COMPLIANT, UNDETERMINED, Status
 from remediate.report.json_report import run_document
+from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Status
 
 SCHEMA_VERSION = 1
 _ATTENTION = NON_COMPLIANT | UNDETERMINED

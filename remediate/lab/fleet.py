@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from remediate.windows import os_family
+from remediate.catalog.windows import os_family
 from remediate.yamlfile import YamlInputError, load_located, read_utf8
 
 

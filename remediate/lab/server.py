@@ -26,10 +26,10 @@ import h11
 
 from remediate.lab.fleet import Fleet
 from remediate.lab.host import LabHost
-from remediate.lab.http import WinRMListener, _read_request
-from remediate.lab.ssh import SshServer, load_or_create_host_key
-from remediate.lab.tls import LabAuthority
-from remediate.lab.winrs import ShellService
+from remediate.lab.protocols.http import WinRMListener, _read_request
+from remediate.lab.protocols.ssh import SshServer, load_or_create_host_key
+from remediate.lab.protocols.tls import LabAuthority
+from remediate.lab.protocols.winrs import ShellService
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from remediate.evidence import (
+from remediate.probes.framing import OutputFormatError, Record, parse_output
+from remediate.probes.protocol import jscript_arguments_line, powershell_arguments_line
+from remediate.probes.shipped import shipped_script
+from remediate.rules.evidence import (
     ComponentState,
     EventMatches,
     EventSample,
@@ -24,9 +27,6 @@ from remediate.evidence import (
     OsFacts,
     ServiceState,
 )
-from remediate.probes.framing import OutputFormatError, Record, parse_output
-from remediate.probes.protocol import jscript_arguments_line, powershell_arguments_line
-from remediate.probes.shipped import shipped_script
 
 SCRIPT_NAME = "collect"
 SCRIPT_VERSION = 1

@@ -20,14 +20,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from remediate.audit import AuditOptions, HostTarget, run_audit
-from remediate.collector import collect
+from remediate.audit.host import collect
+from remediate.audit.run import AuditOptions, HostTarget, run_audit
+from remediate.connect.targets import ConnectOptions, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
-from remediate.evaluate import collect_request, evaluate
-from remediate.findings import NON_COMPLIANT, Status
-from remediate.inventory import Host, load_inventory, select_hosts
-from remediate.playbook import Playbook
+from remediate.inventory.ini import Host, load_inventory, select_hosts
 from remediate.probes.framing import OutputFormatError
+from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.journal import Journal, digest, journal_path
 from remediate.remediation.plan import (
     HostPlan,
@@ -36,9 +35,10 @@ from remediate.remediation.plan import (
     UnauditedHost,
     check_approved,
 )
-from remediate.remediation.scripts import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.steps import plan_steps
-from remediate.targets import ConnectOptions, build_targets
+from remediate.rules.evaluate import collect_request, evaluate
+from remediate.rules.findings import NON_COMPLIANT, Status
+from remediate.rules.playbook import Playbook
 from remediate.transport import Transport
 
 NEEDS_FIX = NON_COMPLIANT - {Status.INVESTIGATE}

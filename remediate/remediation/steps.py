@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from remediate.components import component_names
+from remediate.catalog.components import component_names
+from remediate.catalog.windows import os_family
 from remediate.errors import InputError
-from remediate.evidence import Evidence
-from remediate.playbook import Playbook, Step
 from remediate.remediation.plan import PlannedStep
-from remediate.windows import os_family
+from remediate.rules.evidence import Evidence
+from remediate.rules.playbook import Playbook, Step
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 OC_MANAGER_FAMILIES = ("nt4", "w2k", "xp", "w2k3")

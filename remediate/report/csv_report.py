@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from remediate.audit import AuditRun
+from remediate.audit.run import AuditRun
 
 COLUMNS = (
     "run_id",

@@ -7,8 +7,8 @@ import json
 import pytest
 from winrm.exceptions import WinRMOperationTimeoutError
 
-from remediate.lab import scripts
-from remediate.lab.commands import Execution
+from remediate.lab.answers import scripts
+from remediate.lab.answers.commands import Execution
 from remediate.lab.host import LabHost
 from remediate.lab.server import Lab
 from remediate.probes.protocol import DeclaredScript, powershell_arguments_line

@@ -20,8 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from remediate.evaluate import collect_request, evaluate
-from remediate.findings import Status
+from remediate.lab.answers.scripts import declared_script, run_declared
 from remediate.lab.fleet import (
     EventRecord,
     FileEntry,
@@ -32,10 +31,11 @@ from remediate.lab.fleet import (
     parse_fleet,
 )
 from remediate.lab.host import LabHost
-from remediate.lab.scripts import declared_script, run_declared
-from remediate.playbook import load_playbooks
 from remediate.probes.collect import build_script, parse_evidence
-from remediate.versions import FileVersion
+from remediate.rules.evaluate import collect_request, evaluate
+from remediate.rules.findings import Status
+from remediate.rules.playbook import load_playbooks
+from remediate.rules.versions import FileVersion
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "inventory" / "lab" / "demo.yml"

@@ -17,8 +17,8 @@ from requests_ntlm.requests_ntlm import ShimSessionSecurity
 from spnego.exceptions import OperationNotAvailableError
 from winrm.encryption import Encryption
 
-from remediate.lab import ntlm
-from remediate.lab.ntlm import (
+from remediate.lab.protocols import ntlm
+from remediate.lab.protocols.ntlm import (
     ENCRYPTED_CONTENT_TYPE,
     AuthFailed,
     AuthStep,

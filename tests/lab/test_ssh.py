@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from remediate.lab.fleet import Credentials, Faults, HostSpec, OperatingSystem
 from remediate.lab.host import LabHost
-from remediate.lab.ssh import SshServer, load_or_create_host_key
+from remediate.lab.protocols.ssh import SshServer, load_or_create_host_key
 
 PASSWORD = "Lab-Passw0rd!"
 POWERSHELL_STDIN = "powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command -"

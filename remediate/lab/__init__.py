@@ -1,0 +1,1 @@
+"""The lab: a simulated fleet of Windows/Exchange hosts on loopback (protocols/, answers/)."""

@@ -1,0 +1,311 @@
+"""The lab's answer to the collector script, computed from the host model.
+
+It gives exactly what `collect.ps1` (or `collect.js`) would print on a real host built like
+the model: the same facts, the same Windows spellings of states, the same event selection
+(log, sources, IDs, since; newest first, at most `max` samples, with the total count).
+Generated event logs are answered arithmetically, so a 100,000-record log costs no more than
+the samples it returns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from remediate.lab.answers.commands import Execution
+from remediate.lab.answers.scripts import handler
+from remediate.lab.answers.win32 import SERVICE_STATES, START_MODES, system_root
+from remediate.lab.fleet import EventGenerator, EventRecord, FileEntry, HostSpec
+from remediate.lab.host import LabHost
+from remediate.probes.framing import format_output
+from remediate.probes.protocol import DeclaredScript
+
+EVENT_TYPES = {
+    "error": "Error",
+    "warning": "Warning",
+    "information": "Information",
+    "success_audit": "SuccessAudit",
+    "failure_audit": "FailureAudit",
+}
+
+Records = list[tuple[str, dict[str, object]]]
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _norm(path: str) -> str:
+    return path.replace("/", "\\").lower()
+
+
+def _join(root: str, relative: str) -> str:
+    return root.rstrip("\\") + "\\" + relative.lstrip("\\")
+
+
+@handler("collect")
+def answer_collect(host: LabHost, declared: DeclaredScript) -> Execution:
+    """Compute the collector's framed output for this host."""
+    request = declared.arguments if isinstance(declared.arguments, dict) else {}
+    engine = "wsh" if declared.dialect == "jscript" else "powershell"
+    with host.lock:
+        records = _records(host.spec, request, engine, datetime.now(UTC))
+    return Execution(stdout=format_output("collect", records))
+
+
+def _records(spec: HostSpec, request: dict[str, Any], engine: str, now: datetime) -> Records:
+    records: Records = []
+    os = spec.os
+    for name, value in (
+        ("engine", engine),
+        ("hostname", spec.hostname),
+        ("ps_version", os.powershell),
+        ("time_utc", _utc(now)),
+        ("timezone", os.timezone),
+        ("os_arch", os.architecture),
+        ("os_caption", os.caption),
+        ("os_version", os.version),
+        ("os_build", os.build),
+        ("os_sp", os.service_pack),
+    ):
+        if value is not None:
+            records.append(("fact", {"name": name, "value": value}))
+    pending = [f.path for f in spec.files if f.pending_version is not None]
+    records += [("pending_rename", {"path": path}) for path in pending]
+    reboot = "1" if pending or spec.pending_reboot else "0"
+    records.append(("fact", {"name": "pending_reboot", "value": reboot}))
+    exchange = spec.exchange
+    if exchange is not None:
+        records.append(("fact", {"name": "exchange_root", "value": exchange.install_root}))
+        store = _model_files(spec)[_norm(_join(exchange.install_root, "bin\\store.exe"))]
+        build = numeric_version(store.version) if store.version else exchange.build
+        records.append(("fact", {"name": "exchange_build", "value": build}))
+        records.append(("fact", {"name": "exchange_sp", "value": exchange.service_pack}))
+    records += _services(spec, request.get("services") or [])
+    records += _components(spec, request.get("components") or [])
+    records += _files(spec, request.get("files") or [])
+    records += _events(spec, request.get("events") or [], now)
+    return records
+
+
+def _services(spec: HostSpec, names: list[Any]) -> Records:
+    by_name = {s.name.lower(): s for s in spec.services}
+    records: Records = []
+    for name in names:
+        service = by_name.get(str(name).lower())
+        if service is None:
+            records.append(("service", {"name": name, "found": "0"}))
+        else:
+            records.append(
+                (
+                    "service",
+                    {
+                        "name": name,
+                        "found": "1",
+                        "state": SERVICE_STATES[service.state],
+                        "start_mode": START_MODES[service.start_mode],
+                    },
+                )
+            )
+    return records
+
+
+def _components(spec: HostSpec, components: list[Any]) -> Records:
+    """OC Manager subcomponents below Windows 6.0, server features from 6.0 on."""
+    major = int(spec.os.version.split(".")[0]) if spec.os.version.split(".")[0].isdigit() else 5
+    modern = major >= 6
+    installed_names = {name.lower() for name, on in spec.components.items() if on}
+    records: Records = []
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        key = str(component.get("feature" if modern else "oc") or "").lower()
+        records.append(
+            (
+                "component",
+                {
+                    "name": component.get("name"),
+                    "installed": "1" if key and key in installed_names else "0",
+                    "mechanism": "server_feature" if modern else "oc_manager",
+                },
+            )
+        )
+    return records
+
+
+def numeric_version(text: str) -> str | None:
+    """The four numeric parts FileVersionInfo reports for a version string (missing = 0)."""
+    match = re.match(r"\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?", text)
+    if match is None:
+        return None
+    return ".".join(str(int(part or 0)) for part in match.groups())
+
+
+def _resolve(spec: HostSpec, query: dict[str, Any]) -> str | None:
+    root, path = str(query.get("root", "absolute")), str(query.get("path", ""))
+    if root == "exchange":
+        return _join(spec.exchange.install_root, path) if spec.exchange else None
+    if root == "system32":
+        return _join(system_root(spec) + "\\system32", path)
+    if root == "windows":
+        return _join(system_root(spec), path)
+    return path
+
+
+def _model_files(spec: HostSpec) -> dict[str, FileEntry]:
+    """The host's files by lower-case path; an Exchange host has its store.exe."""
+    files = {_norm(f.path): f for f in spec.files}
+    if spec.exchange is not None:
+        store = _join(spec.exchange.install_root, "bin\\store.exe")
+        files.setdefault(_norm(store), FileEntry(path=store, version=spec.exchange.build))
+    return files
+
+
+def _files(spec: HostSpec, queries: list[Any]) -> Records:
+    by_path = _model_files(spec)
+    records: Records = []
+    for query in queries:
+        if not isinstance(query, dict):
+            continue
+        path = _resolve(spec, query)
+        if path is None:
+            records.append(
+                (
+                    "error",
+                    {
+                        "scope": "file",
+                        "item": query.get("id"),
+                        "message": "the Exchange install folder was not found",
+                    },
+                )
+            )
+            continue
+        entry = by_path.get(_norm(path))
+        if entry is None:
+            records.append(("file", {"id": query.get("id"), "path": path, "exists": "0"}))
+            continue
+        numeric = None
+        if entry.version:
+            numeric = numeric_version(entry.version)
+        records.append(
+            (
+                "file",
+                {
+                    "id": query.get("id"),
+                    "path": path,
+                    "exists": "1",
+                    "version": numeric,
+                    "version_text": entry.version,
+                    "size": entry.size,
+                    "modified": _utc(entry.modified),
+                },
+            )
+        )
+    return records
+
+
+@dataclass(frozen=True)
+class _Filter:
+    log: str
+    sources: frozenset[str]
+    ids: frozenset[int]
+    since: datetime | None
+
+    def matches_kind(self, log: str, source: str, event_id: int) -> bool:
+        return (
+            log.lower() == self.log
+            and (not self.sources or source.lower() in self.sources)
+            and (not self.ids or event_id in self.ids)
+        )
+
+
+def _filter(query: dict[str, Any]) -> _Filter:
+    since_text = str(query.get("since") or "")
+    since = datetime.fromisoformat(since_text.replace("Z", "+00:00")) if since_text else None
+    return _Filter(
+        log=str(query.get("log", "")).lower(),
+        sources=frozenset(str(s).lower() for s in query.get("sources") or []),
+        ids=frozenset(int(i) for i in query.get("ids") or []),
+        since=since,
+    )
+
+
+def _generated_window(generator: EventGenerator, since: datetime | None, now: datetime) -> range:
+    """Indices of a generator's records at or after `since` (0 = oldest)."""
+    if generator.count == 0:
+        return range(0)
+    end = generator.end or now
+    if since is None:
+        return range(generator.count)
+    back = (end - since).total_seconds()
+    if back < 0:
+        return range(0)
+    newest_steps = math.floor(back / generator.every_seconds)
+    return range(max(0, generator.count - 1 - newest_steps), generator.count)
+
+
+def _events(spec: HostSpec, queries: list[Any], now: datetime) -> Records:
+    records: Records = []
+    for query in queries:
+        if not isinstance(query, dict):
+            continue
+        wanted = _filter(query)
+        limit = int(query.get("max", 20))
+        matched = [
+            (index + 1, record)
+            for index, record in enumerate(spec.event_logs.records)
+            if wanted.matches_kind(record.log, record.source, record.event_id)
+            and (wanted.since is None or record.time >= wanted.since)
+        ]
+        total = len(matched)
+        times = [record.time for _, record in matched]
+        candidates = list(matched)
+        offset = len(spec.event_logs.records)
+        for generator in spec.event_logs.generators:
+            if wanted.matches_kind(generator.log, generator.source, generator.event_id):
+                window = _generated_window(generator, wanted.since, now)
+                if window:
+                    total += len(window)
+                    times += [
+                        generator.record(window[0], now).time,
+                        generator.record(window[-1], now).time,
+                    ]
+                    candidates += [
+                        (offset + i + 1, generator.record(i, now)) for i in _newest(window, limit)
+                    ]
+            offset += generator.count
+        summary: dict[str, object] = {"id": query.get("id"), "total": total}
+        if times:
+            summary["first"], summary["last"] = _utc(min(times)), _utc(max(times))
+        records.append(("events", summary))
+        candidates.sort(key=lambda item: (item[1].time, item[0]), reverse=True)
+        records += [
+            _event_record(query.get("id"), number, event) for number, event in candidates[:limit]
+        ]
+    return records
+
+
+def _newest(window: range, limit: int) -> Iterator[int]:
+    return iter(window[-limit:]) if limit > 0 else iter(())
+
+
+def _event_record(
+    filter_id: object, number: int, event: EventRecord
+) -> tuple[str, dict[str, object]]:
+    return (
+        "event",
+        {
+            "filter": filter_id,
+            "time": _utc(event.time),
+            "type": EVENT_TYPES[event.type],
+            "source": event.source,
+            "event_id": event.event_id,
+            "message": event.message,
+            "data": event.data or "",
+            "record": number,
+        },
+    )

@@ -1,0 +1,350 @@
+"""The lab's answer to the `step` script: the result `step.ps1`/`step.js` would print on a host
+built like the model, and the change the step makes to that model.
+
+Components: the mechanism must fit the OS (sysocmgr below Windows 6.0, ocsetup on 6.0,
+ServerManager from 6.1; otherwise Windows' error), and sysocmgr's `[Components]` answer file
+sets `spec.components`. Services change state at once. KB840469: an MTA Stacks service that
+`fails_to_start` starts only once the SMTP component was removed and installed again (and, on
+Exchange 2000, Smtpreinstall.exe ran after that). A reboot takes the host down and moves its
+boot time (the `boot_time` action reads it); a `run` step succeeds unless its program path holds
+`missing`. Each host's steps are kept in `history`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from remediate.catalog.components import COMPONENTS
+from remediate.lab.answers.commands import Execution
+from remediate.lab.answers.scripts import handler
+from remediate.lab.answers.win32 import START_MODES, system_root
+from remediate.lab.fleet import HostSpec, Service
+from remediate.lab.host import LabHost
+from remediate.probes.framing import format_output
+from remediate.probes.protocol import DeclaredScript
+from remediate.probes.step import quote_argument
+
+FILE_NOT_FOUND = "The system cannot find the file specified."
+NO_SERVER_MANAGER = (
+    "The specified module 'ServerManager' was not loaded because no valid module file was found "
+    "in any module directory."
+)
+OCSETUP_SUPERSEDED = (
+    "ocsetup does not install features on Windows 6.1 and later: use servermanager."
+)
+NO_SERVICE = "The specified service does not exist as an installed service."
+TIMED_OUT = "The service did not respond to the start or control request in a timely fashion."
+DISABLED = (
+    "The service cannot be started, either because it is disabled or because it has no enabled "
+    "devices associated with it."
+)
+WMI_START_MODES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}
+COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+SMTP_KEYS = {COMPONENTS["smtp"].oc_manager.lower(), COMPONENTS["smtp"].server_feature.lower()}
+
+_HISTORY: dict[str, list[str]] = {}
+_HISTORY_LOCK = threading.Lock()
+
+Result = dict[str, object]
+
+
+def history(host_name: str) -> list[str]:
+    """What the steps did on a host, oldest first (`component iis_smtp off`, `run X.exe`...)."""
+    with _HISTORY_LOCK:
+        return list(_HISTORY.get(host_name, []))
+
+
+def _record(host: LabHost, event: str) -> None:
+    with _HISTORY_LOCK:
+        _HISTORY.setdefault(host.name, []).append(event)
+
+
+def _result(
+    status: str, changed: bool, exit_code: int | None, command: str, message: str
+) -> Result:
+    return {
+        "status": status,
+        "changed": "1" if changed else "0",
+        "exit_code": exit_code,
+        "command": command,
+        "message": message,
+    }
+
+
+def _failed(message: str, command: str = "", exit_code: int | None = None) -> Result:
+    return _result("failed", False, exit_code, command, message)
+
+
+@handler("step")
+def answer_step(host: LabHost, declared: DeclaredScript) -> Execution:
+    """Compute the step's result and apply its change to the host model."""
+    with host.lock:
+        result, restart = _answer(host, declared.arguments, declared.dialect)
+    if restart:
+        host.begin_reboot()
+    return Execution(stdout=format_output("step", [("result", result)]))
+
+
+def _answer(host: LabHost, request: Any, dialect: str) -> tuple[Result, bool]:
+    if not isinstance(request, dict):
+        return _failed("arguments: the document is not an object."), False
+    version = request.get("v")
+    version_text = "1" if version == 1 else ("" if version is None else str(version))
+    if version_text != "1":
+        return _failed(f"step v1 cannot read arguments of version {version_text}."), False
+    kind = str(request.get("action") or "")
+    if kind == "component":
+        return _component(host, request, dialect), False
+    if kind == "service":
+        return _service(host, request), False
+    if kind == "reboot":
+        return _reboot(host.spec, request)
+    if kind == "run":
+        return _run(host, request), False
+    if kind == "boot_time":
+        return _result("ok", False, 0, "", cim_datetime(host.booted_at)), False
+    return _failed(f"unknown action '{kind}'."), False
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _system32(spec: HostSpec) -> str:
+    return system_root(spec) + "\\system32"
+
+
+def _os_number(spec: HostSpec) -> int:
+    parts = [*spec.os.version.split("."), "0", "0"][:2]
+    return int(parts[0]) * 10 + int(parts[1]) if all(p.isdigit() for p in parts) else 52
+
+
+# -- components ------------------------------------------------------------------------------
+
+
+def _misfit(spec: HostSpec, mechanism: str, command: str, dialect: str) -> Result | None:
+    """Windows' error when the mechanism's tool is not how this OS installs components."""
+    number = _os_number(spec)
+    fits = "sysocmgr" if number < 60 else ("ocsetup" if number == 60 else "servermanager")
+    if mechanism == fits:
+        return None
+    if mechanism == "servermanager" and dialect == "powershell":
+        return _failed(NO_SERVER_MANAGER, command, 1)
+    if mechanism == "ocsetup" and number > 60:
+        return _failed(OCSETUP_SUPERSEDED, command, 1)
+    return _failed(FILE_NOT_FOUND, command, 2)
+
+
+def _feature_key(name: str, mechanism: str) -> str:
+    """The name the collector reads for a feature (Win32_ServerFeature), else the name given."""
+    for names in COMPONENTS.values():
+        given = names.ocsetup if mechanism == "ocsetup" else names.server_manager
+        if given.lower() == name.lower():
+            return names.server_feature
+    return name
+
+
+def _set_component(host: LabHost, key: str, on: bool) -> bool:
+    """Set a component on or off; True when that changed it."""
+    before = host.spec.components.get(key, False)
+    host.spec.components[key] = on
+    _record(host, f"component {key} {'on' if on else 'off'}")
+    return before != on
+
+
+def _unattended_components(unattend: str) -> list[tuple[str, bool]]:
+    """The `name = on|off` lines of the answer file's [Components] section."""
+    found: list[tuple[str, bool]] = []
+    section = ""
+    for raw in unattend.splitlines():
+        line = raw.split(";", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip().lower()
+            continue
+        key, sep, value = line.partition("=")
+        if section == "components" and sep and value.strip().lower() in ("on", "off"):
+            found.append((key.strip(), value.strip().lower() == "on"))
+    return found
+
+
+def _component(host: LabHost, request: dict[str, Any], dialect: str) -> Result:
+    spec = host.spec
+    op, mechanism = _text(request.get("op")), _text(request.get("mechanism"))
+    name = _text(request.get("name"))
+    if op not in ("install", "remove"):
+        return _failed(f"unknown component operation '{op}'.")
+    if not COMPONENT_NAME.fullmatch(name):
+        return _failed("invalid component name.")
+    system32 = _system32(spec)
+    on = op == "install"
+    if mechanism == "sysocmgr":
+        unattend = _text(request.get("unattend"))
+        if not unattend:
+            return _failed("sysocmgr needs the unattend text.")
+        answer_file = f"{system_root(spec)}\\TEMP\\remediate-{uuid.uuid4().hex}.inf"
+        command = (
+            f"{quote_argument(system32 + chr(92) + 'sysocmgr.exe')} "
+            f'/i:{system_root(spec)}\\inf\\sysoc.inf /u:"{answer_file}" /q /r'
+        )
+        misfit = _misfit(spec, mechanism, command, dialect)
+        if misfit is not None:
+            return misfit
+        before = spec.components.get(name, False)
+        for key, wanted in _unattended_components(unattend):
+            _set_component(host, key, wanted)
+        return _result("ok", spec.components.get(name, False) != before, 0, command, "exit code 0")
+    if mechanism == "ocsetup":
+        uninstall = "" if on else " /uninstall"
+        command = (
+            f"{quote_argument(system32 + chr(92) + 'ocsetup.exe')} "
+            f"{quote_argument(name)}{uninstall} /quiet /norestart"
+        )
+    elif mechanism == "servermanager" and dialect == "powershell":
+        verb = "Add-WindowsFeature" if on else "Remove-WindowsFeature"
+        command = f"Import-Module ServerManager; {verb} {name}"
+    elif mechanism == "servermanager":
+        switch = "/enable-feature" if on else "/disable-feature"
+        command = (
+            f"{quote_argument(system32 + chr(92) + 'dism.exe')} /online {switch} "
+            f"{quote_argument('/featurename:' + name)} /quiet /norestart"
+        )
+    else:
+        return _failed(f"unknown component mechanism '{mechanism}'.")
+    misfit = _misfit(spec, mechanism, command, dialect)
+    if misfit is not None:
+        return misfit
+    changed = _set_component(host, _feature_key(name, mechanism), on)
+    if mechanism == "servermanager" and dialect == "powershell":
+        return _result("ok", changed, 0, command, "Success" if changed else "NoChangeNeeded")
+    return _result("ok", True, 0, command, "exit code 0")
+
+
+# -- services --------------------------------------------------------------------------------
+
+
+def _mta_may_start(host: LabHost, service: Service) -> bool:
+    """KB840469: SMTP removed then installed again (then Smtpreinstall.exe on Exchange 2000),
+    with no successful start of the service since that removal."""
+    if service.name.lower() != "msexchangemta":
+        return False
+    with _HISTORY_LOCK:
+        events = [e.lower() for e in _HISTORY.get(host.name, [])]
+    removed = [i for i, e in enumerate(events) if e in {f"component {k} off" for k in SMTP_KEYS}]
+    if not removed:
+        return False
+    after = events[removed[-1] :]
+    if f"service {service.name.lower()} start" in after:
+        return False
+    installed = [i for i, e in enumerate(after) if e in {f"component {k} on" for k in SMTP_KEYS}]
+    if not installed:
+        return False
+    exchange = host.spec.exchange
+    if exchange is not None and exchange.version == "6.0":
+        return "run smtpreinstall.exe" in after[installed[0] :]
+    return True
+
+
+def _start(host: LabHost, service: Service, command: str) -> Result:
+    if service.state == "running":
+        return _result("ok", False, 0, command, "the service is already running")
+    if service.start_mode == "disabled":
+        return _failed(DISABLED, command, 1058)
+    if service.fails_to_start and not _mta_may_start(host, service):
+        return _failed(TIMED_OUT, command, 1053)
+    service.state, service.fails_to_start = "running", False
+    _record(host, f"service {service.name} start")
+    return _result("ok", True, 0, command, "the service is running")
+
+
+def _stop(host: LabHost, service: Service, command: str) -> Result:
+    if service.state == "stopped":
+        return _result("ok", False, 0, command, "the service is already stopped")
+    service.state = "stopped"
+    _record(host, f"service {service.name} stop")
+    return _result("ok", True, 0, command, "the service is stopped")
+
+
+def _service(host: LabHost, request: dict[str, Any]) -> Result:
+    op, name, mode = (_text(request.get(k)) for k in ("op", "name", "mode"))
+    calls = {
+        "start": "StartService()",
+        "stop": "StopService()",
+        "restart": "StopService() StartService()",
+    }
+    if op == "start_mode":
+        if mode not in WMI_START_MODES:
+            return _failed(f"unknown start mode '{mode}'.")
+        calls["start_mode"] = f"ChangeStartMode({WMI_START_MODES[mode]})"
+    if op not in calls:
+        return _failed(f"unknown service operation '{op}'.")
+    command = f"Win32_Service {quote_argument(name)} {calls[op]}"
+    service = next((s for s in host.spec.services if s.name.lower() == name.lower()), None)
+    if service is None:
+        return _failed(NO_SERVICE, command, 1060)
+    if op == "start":
+        return _start(host, service, command)
+    if op == "stop":
+        return _stop(host, service, command)
+    if op == "restart":
+        stopped = _stop(host, service, command)
+        if stopped["status"] != "ok":
+            return stopped
+        started = _start(host, service, command)
+        if started["status"] == "ok":
+            started.update(changed="1", message="the service was restarted")
+        return started
+    if START_MODES[service.start_mode] == START_MODES[mode]:
+        return _result("ok", False, 0, command, "the start mode is already set")
+    service.start_mode = mode  # type: ignore[assignment]
+    _record(host, f"service {service.name} start_mode {mode}")
+    return _result("ok", True, 0, command, "the start mode is set")
+
+
+# -- reboot and programs ---------------------------------------------------------------------
+
+
+def _number(value: Any, default: int) -> int:
+    try:
+        return max(0, int(float(value))) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _reboot(spec: HostSpec, request: dict[str, Any]) -> tuple[Result, bool]:
+    delay = _number(request.get("delay"), 5)
+    program = _system32(spec) + "\\shutdown.exe"
+    command = f'{quote_argument(program)} /r /t {delay} /c "remediate"'
+    if spec.os.family in ("nt4", "w2k") and not any(
+        f.path.lower() == program.lower() for f in spec.files
+    ):
+        # shutdown.exe came with Windows XP; Windows 2000 has it only from the Resource Kit.
+        return _failed(FILE_NOT_FOUND, command, 2), False
+    return _result("ok", True, 0, command, f"the host restarts in {delay} s"), True
+
+
+def cim_datetime(moment: float) -> str:
+    """A time as WMI writes CIM_DATETIME values: yyyymmddHHMMSS.mmmmmm+UUU (UTC here)."""
+    stamp = datetime.fromtimestamp(moment, UTC)
+    return stamp.strftime("%Y%m%d%H%M%S.") + f"{stamp.microsecond:06d}+000"
+
+
+def _run(host: LabHost, request: dict[str, Any]) -> Result:
+    program = _text(request.get("program"))
+    if not program:
+        return _failed("no program given.")
+    arguments = request.get("arguments")
+    items = arguments if isinstance(arguments, list) else ([] if arguments is None else [arguments])
+    command = " ".join([quote_argument(program), *(quote_argument(_text(a)) for a in items)])
+    if "missing" in program.lower():
+        return _failed(FILE_NOT_FOUND, command, 2)
+    codes = request.get("allowed_exit_codes")
+    allowed = [0] if codes is None else [int(float(c)) for c in (codes or [])]
+    _record(host, f"run {program.replace('/', chr(92)).rsplit(chr(92), 1)[-1]}")
+    if 0 in allowed:
+        return _result("ok", True, 0, command, "exit code 0")
+    listed = ", ".join(str(c) for c in allowed)
+    return _failed(f"exit code 0 is not allowed ({listed})", command, 0)

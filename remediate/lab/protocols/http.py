@@ -1,0 +1,269 @@
+"""The WinRM HTTP(S) listener of one simulated host: HTTP/1.1 (h11), authentication, faults.
+
+Authentication follows what Windows does on `/wsman`: an unauthenticated request gets
+`401` with no body and one `WWW-Authenticate` header per enabled scheme; Basic is checked on
+every request; Negotiate/NTLM authenticates the TCP connection, after which the client sends
+its SOAP sealed in `multipart/encrypted` bodies (MS-WSMV 2.2.9.1) and gets sealed answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import random
+from dataclasses import dataclass
+
+import h11
+
+from remediate.lab.host import LabHost
+from remediate.lab.protocols import wsman
+from remediate.lab.protocols.ntlm import (
+    AuthFailed,
+    EncryptionError,
+    NegotiateAcceptor,
+    initial_challenge,
+)
+from remediate.lab.protocols.winrs import FaultError, ShellService
+
+log = logging.getLogger(__name__)
+
+SERVER_HEADER = b"Microsoft-HTTPAPI/2.0"
+MAX_BODY = 16 * 1024 * 1024
+ENCRYPTED_TYPES = ("multipart/encrypted", "multipart/x-multi-encrypted")
+
+
+@dataclass
+class _ConnectionAuth:
+    """What one TCP connection has proven about its user."""
+
+    acceptor: NegotiateAcceptor | None = None
+    user: str | None = None
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes = b""
+    content_type: str | None = wsman.SOAP_CONTENT_TYPE
+    www_authenticate: tuple[str, ...] = ()
+
+
+class WinRMListener:
+    """Serves `/wsman` for one host, on as many sockets (HTTP, HTTPS) as it is given."""
+
+    def __init__(self, host: LabHost, service: ShellService) -> None:
+        self.host = host
+        self.service = service
+        self._random = random.Random(host.name)  # deterministic flapping per host
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    def abort_connections(self) -> None:
+        """Drop every live connection at once (the host went away)."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, scheme: str
+    ) -> None:
+        """Handle one accepted connection until it closes."""
+        host = self.host
+        if not host.is_online():
+            writer.transport.abort()
+            return
+        host.count("connections")
+        self._writers.add(writer)
+        try:
+            if host.spec.faults.blackhole:
+                while await reader.read(65536):
+                    pass
+                return
+            await self._serve_http(reader, writer, scheme)
+        except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
+            log.debug("%s: connection ended: %s", host.name, exc)
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _serve_http(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, scheme: str
+    ) -> None:
+        connection = h11.Connection(h11.SERVER)
+        auth = _ConnectionAuth()
+        peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
+        sock = writer.get_extra_info("sockname") or ("127.0.0.1", 0)
+        while True:
+            received = await _read_request(connection, reader)
+            if received is None:
+                return
+            request, body = received
+            self.host.count("requests")
+            latency = self.host.spec.faults.latency_ms
+            if latency:
+                await asyncio.sleep(latency / 1000)
+            address = f"{scheme}://{sock[0]}:{sock[1]}/wsman"
+            response, sealed_by = await self._respond(request, body, auth, scheme, peer[0], address)
+            if sealed_by is not None and response.body:
+                payload, content_type = sealed_by.wrap(response.body)
+                response = _Response(response.status, payload, content_type)
+            data = _serialize(connection, response)
+            flapping = self.host.spec.faults.flapping
+            if flapping and self._random.random() < flapping:
+                self.host.count("faults_sent")
+                writer.write(data[: max(1, len(data) // 2)])
+                await writer.drain()
+                writer.transport.abort()
+                return
+            writer.write(data)
+            await writer.drain()
+            if connection.our_state is h11.MUST_CLOSE:
+                return
+            connection.start_next_cycle()
+
+    async def _respond(
+        self,
+        request: h11.Request,
+        body: bytes,
+        auth: _ConnectionAuth,
+        scheme: str,
+        client_ip: str,
+        address: str,
+    ) -> tuple[_Response, NegotiateAcceptor | None]:
+        """The response to one request, and the context that must seal it (if any)."""
+        if request.target.split(b"?")[0].lower() != b"/wsman":
+            return _Response(404, content_type=None), None
+        if request.method != b"POST":
+            return _Response(405, content_type=None), None
+        headers = {name.lower(): value for name, value in request.headers}
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        challenge = self._challenge(scheme)
+        extra: tuple[str, ...] = ()
+        scheme_name, _, credentials = authorization.partition(" ")
+        scheme_name = scheme_name.lower()
+        endpoints = self.host.spec.endpoints
+        plain_http = scheme == "http"
+        if scheme_name == "basic" and endpoints.basic:
+            if plain_http and not endpoints.allow_unencrypted:
+                return challenge, None
+            user = self._basic_user(credentials)
+            if user is None:
+                self.host.count("auth_failures")
+                return challenge, None
+            auth.user = user
+        elif scheme_name in ("negotiate", "ntlm") and endpoints.ntlm:
+            if auth.acceptor is None or auth.acceptor.complete:
+                auth.acceptor = NegotiateAcceptor(self._password_for)
+                auth.user = None
+            try:
+                step = auth.acceptor.step(authorization)
+            except AuthFailed as exc:
+                log.debug("%s: NTLM refused: %s", self.host.name, exc)
+                self.host.count("auth_failures")
+                auth.acceptor = None
+                return challenge, None
+            if not step.done:
+                return _Response(
+                    401, content_type=None, www_authenticate=(step.www_authenticate or "Negotiate",)
+                ), None
+            auth.user = step.username
+            if step.www_authenticate:
+                extra = (step.www_authenticate,)
+        elif authorization or auth.user is None or auth.acceptor is None:
+            return challenge, None
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        sealed_by: NegotiateAcceptor | None = None
+        if content_type.lower().startswith(ENCRYPTED_TYPES):
+            if auth.acceptor is None or not auth.acceptor.complete:
+                return challenge, None
+            try:
+                body = auth.acceptor.unwrap(body, content_type)
+            except EncryptionError as exc:
+                log.debug("%s: bad sealed message: %s", self.host.name, exc)
+                return _Response(400, content_type=None), None
+            sealed_by = auth.acceptor
+        elif not body:
+            return _Response(200, content_type=None, www_authenticate=extra), None
+        elif plain_http and not endpoints.allow_unencrypted:
+            return challenge, None
+        response = await self._soap(body, auth.user or "", client_ip, address)
+        response.www_authenticate = extra
+        return response, sealed_by
+
+    def _challenge(self, scheme: str) -> _Response:
+        endpoints = self.host.spec.endpoints
+        offers = initial_challenge(
+            negotiate=endpoints.ntlm, kerberos=endpoints.ntlm, basic=endpoints.basic
+        )
+        return _Response(401, content_type=None, www_authenticate=tuple(offers))
+
+    def _basic_user(self, credentials: str) -> str | None:
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, sep, password = decoded.partition(":")
+        if not sep or not self.host.check_password(user, password):
+            return None
+        return user
+
+    def _password_for(self, domain: str, user: str) -> str | None:
+        expected = self.host.spec.credentials
+        if self.host.spec.faults.wrong_password or user.lower() != expected.username.lower():
+            return None
+        return expected.password
+
+    async def _soap(self, body: bytes, user: str, client_ip: str, address: str) -> _Response:
+        machine = self.host.spec.hostname
+        try:
+            request = wsman.parse_request(body)
+        except wsman.SoapError as exc:
+            fault = wsman.invalid_request(str(exc))
+            return _Response(500, fault.render("", machine))
+        if request.identify:
+            os = self.host.spec.os
+            version = f"OS: {os.version} SP: {os.service_pack}.0 Stack: 2.0"
+            return _Response(200, wsman.identify_response(version))
+        try:
+            payload = await self.service.handle(request, user, client_ip, address)
+        except FaultError as exc:
+            self.host.count("faults_sent")
+            return _Response(500, exc.fault.render(request.message_id, machine))
+        return _Response(200, payload)
+
+
+async def _read_request(
+    connection: h11.Connection, reader: asyncio.StreamReader
+) -> tuple[h11.Request, bytes] | None:
+    request: h11.Request | None = None
+    body = bytearray()
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            connection.receive_data(await reader.read(65536))
+        elif isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > MAX_BODY:
+                raise ConnectionError("request body too large")
+        elif isinstance(event, h11.EndOfMessage):
+            assert request is not None
+            return request, bytes(body)
+        elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+            return None
+
+
+def _serialize(connection: h11.Connection, response: _Response) -> bytes:
+    headers: list[tuple[bytes, bytes]] = [(b"Server", SERVER_HEADER)]
+    for offer in response.www_authenticate:
+        headers.append((b"WWW-Authenticate", offer.encode("latin-1")))
+    if response.content_type and response.body:
+        headers.append((b"Content-Type", response.content_type.encode("latin-1")))
+    headers.append((b"Content-Length", str(len(response.body)).encode()))
+    data = connection.send(h11.Response(status_code=response.status, headers=headers)) or b""
+    if response.body:
+        data += connection.send(h11.Data(data=response.body)) or b""
+    data += connection.send(h11.EndOfMessage()) or b""
+    return data

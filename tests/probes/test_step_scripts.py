@@ -1,0 +1,277 @@
+"""The `step` script: PowerShell 2.0 / ES3 clean, strict parsing, and KB840469 run for real."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from remediate.errors import TransportError
+from remediate.lab.answers.step import history
+from remediate.lab.fleet import parse_fleet
+from remediate.lab.server import Lab
+from remediate.probes.framing import OutputFormatError, format_output
+from remediate.probes.protocol import parse_declaration
+from remediate.probes.shipped import shipped_script
+from remediate.probes.step import (
+    StepOutcome,
+    build_step_script,
+    parse_step_result,
+    quote_argument,
+)
+from remediate.remediation.steps import unattend
+from remediate.transport.ssh import SshSettings, SshTransport
+from remediate.transport.winrm import WinRMTransport
+from tests.conftest import PASSWORD, lab_winrm
+from tests.probes.test_collect_js import es3_problems
+from tests.probes.test_powershell_scripts import ps3_constructs, syntax_errors
+
+PROBES = Path(__file__).resolve().parents[2] / "remediate" / "probes"
+EX2000 = "ex2000.lab.local"
+W2K = "w2k.lab.local"
+HOSTILE = 'MTA\'s "$(Remove-Item C:\\)" `x`; exit 3\r\n& del /q *'
+
+FLEET = """
+address_base: 127.29.0.1
+hosts:
+  - name: ex2000.lab.local
+    os: {caption: "Microsoft(R) Windows(R) Server 2003, Standard Edition",
+         version: 5.2.3790, build: 3790, service_pack: 2, powershell: "2.0", winrm: true}
+    exchange: {product: Microsoft Exchange 2000 Server, version: "6.0", build: 6.0.6249.0,
+               service_pack: 3, install_root: 'C:\\Program Files\\Exchsrvr'}
+    components: {iis_common: true, iis_www: true, iis_smtp: true}
+    services:
+      - {name: SMTPSVC}
+      - {name: MSExchangeMTA, state: stopped, fails_to_start: true}
+    faults: {reboot_seconds: 3.0}
+  - name: w2k.lab.local
+    os: {caption: Microsoft Windows 2000 Server, version: 5.0.2195, build: 2195,
+         service_pack: 4, powershell: null, winrm: false}
+    components: {iis_smtp: true}
+    services: [{name: Spooler, state: stopped}]
+"""
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with Lab(parse_fleet(FLEET, "steps.yml"), port_mode="ephemeral") as running:
+        yield running
+
+
+def winrm(lab: Lab, name: str, retries: int = 2) -> WinRMTransport:
+    return lab_winrm(lab, name, connect_retries=retries)
+
+
+@pytest.fixture(scope="module")
+def ssh(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], SshTransport]:
+    known_hosts = tmp_path_factory.mktemp("steps") / "known_hosts"
+    known_hosts.write_text(lab.ssh_host_key_line(W2K) + "\n")
+    endpoint = lab.endpoint(W2K)
+
+    def connect() -> SshTransport:
+        settings = SshSettings(
+            address=endpoint.address,
+            port=endpoint.ssh_port,  # type: ignore[arg-type]
+            username="Administrator",
+            password=PASSWORD,
+            known_hosts=(str(known_hosts),),
+            connect_timeout=5,
+        )
+        return SshTransport(settings, host=W2K)
+
+    return connect
+
+
+def step(link: WinRMTransport | SshTransport, dialect: str, **arguments: object) -> StepOutcome:
+    try:
+        result = link.run(build_step_script(arguments, dialect), dialect)  # type: ignore[arg-type]
+    finally:
+        link.close()
+    return parse_step_result(result.stdout)
+
+
+def answers(lab: Lab, name: str) -> bool:
+    link = winrm(lab, name, retries=0)  # a retry would hide the host being down
+    try:
+        link.run_command("hostname")
+        return True
+    except TransportError:
+        return False
+    finally:
+        link.close()
+
+
+def wait_for_reboot(lab: Lab, name: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while answers(lab, name):
+        assert time.monotonic() < deadline, "the host never went down"
+        time.sleep(0.1)
+    while not answers(lab, name):
+        assert time.monotonic() < deadline, "the host did not come back"
+        time.sleep(0.3)
+
+
+# -- the scripts themselves -------------------------------------------------------------------
+
+
+def test_shipped_scripts_are_powershell_2_and_es3() -> None:
+    source = shipped_script("step.ps1")  # with common.ps1 spliced in
+    assert "function Write-Record" in source
+    assert not re.search(r"(?m)^\s*# #include", source)
+    assert syntax_errors(source.encode()) == []
+    assert ps3_constructs(source) == []
+    assert es3_problems(shipped_script("step.js")) == []
+
+
+@pytest.mark.parametrize("dialect", ["powershell", "wsh"])
+def test_the_script_as_sent_declares_itself_and_parses(dialect: str) -> None:
+    sent = build_step_script({"action": "service", "op": "start", "name": HOSTILE}, dialect)  # type: ignore[arg-type]
+    declared = parse_declaration(sent)
+    assert declared is not None and (declared.name, declared.version) == ("step", 1)
+    assert declared.arguments == {"v": 1, "action": "service", "op": "start", "name": HOSTILE}
+    assert declared.dialect == ("powershell" if dialect == "powershell" else "jscript")
+    assert HOSTILE not in sent and "$(Remove-Item C:" not in sent
+    if dialect == "powershell":
+        assert syntax_errors(sent.encode()) == []
+        assert "\n\n" not in sent.rstrip("\r\n").replace("\r\n", "\n")
+    else:
+        assert es3_problems(sent) == []
+
+
+def test_result_parsing_is_strict() -> None:
+    fields = {"status": "ok", "changed": "1", "exit_code": "0", "command": "x", "message": "m"}
+    outcome = parse_step_result(format_output("step", [("result", fields)]))
+    assert outcome == StepOutcome("ok", True, 0, "x", "m")
+    no_code = parse_step_result(format_output("step", [("result", {"status": "failed"})]))
+    assert (no_code.status, no_code.changed, no_code.exit_code) == ("failed", False, None)
+    bad = [
+        format_output("step", []),
+        format_output("step", [("result", fields), ("result", fields)]),
+        format_output("step", [("result", {**fields, "status": "maybe"})]),
+        format_output("step", [("result", {**fields, "exit_code": "1; rm"})]),
+        format_output("collect", [("result", fields)]),
+        format_output("step", [("result", fields)])[:-20],
+    ]
+    for output in bad:
+        with pytest.raises(OutputFormatError):
+            parse_step_result(output)
+
+
+def test_arguments_are_quoted_as_windows_reads_them() -> None:
+    assert quote_argument("/q") == "/q"
+    assert quote_argument("") == '""'
+    assert quote_argument("C:\\Program Files\\x.exe") == '"C:\\Program Files\\x.exe"'
+    assert quote_argument('a"b') == '"a\\"b"'
+    assert quote_argument("dir\\ x\\") == '"dir\\ x\\\\"'
+
+
+# -- against the lab ----------------------------------------------------------------------------
+
+
+def test_kb840469_sequence_starts_the_mta(lab: Lab) -> None:
+    spec = lab.host(EX2000).spec
+    mta = next(s for s in spec.services if s.name == "MSExchangeMTA")
+
+    def ps(**arguments: object) -> StepOutcome:
+        return step(winrm(lab, EX2000), "powershell", **arguments)
+
+    start = {"action": "service", "op": "start", "name": "MSExchangeMTA", "timeout": 60}
+    early = ps(**start)
+    assert (early.status, early.exit_code, early.changed) == ("failed", 1053, False)
+    assert "did not respond to the start or control request" in early.message
+    assert early.command == "Win32_Service MSExchangeMTA StartService()"
+
+    smtp = {"action": "component", "mechanism": "sysocmgr", "name": "iis_smtp"}
+    removed = ps(**smtp, op="remove", unattend=unattend("iis_smtp", False))
+    assert (removed.status, removed.changed, removed.exit_code) == ("ok", True, 0)
+    assert removed.command.startswith("C:\\WINDOWS\\system32\\sysocmgr.exe /i:")
+    assert removed.command.endswith('.inf" /q /r')
+    assert spec.components["iis_smtp"] is False
+
+    reboot = ps(action="reboot", delay=0)
+    assert (reboot.status, reboot.command) == (
+        "ok",
+        'C:\\WINDOWS\\system32\\shutdown.exe /r /t 0 /c "remediate"',
+    )
+    wait_for_reboot(lab, EX2000)
+    installed = ps(**smtp, op="install", unattend=unattend("iis_smtp", True))
+    assert (installed.status, installed.changed) == ("ok", True)
+    assert spec.components["iis_smtp"] is True
+    assert ps(action="reboot", delay=0).status == "ok"
+    wait_for_reboot(lab, EX2000)
+
+    assert ps(**start).status == "failed"  # Exchange 2000 needs Smtpreinstall.exe too
+    program = "C:\\Program Files\\Exchsrvr\\bin\\Smtpreinstall.exe"
+    ran = ps(action="run", program=program, arguments=[], allowed_exit_codes=[0], timeout=600)
+    assert (ran.status, ran.exit_code, ran.command) == ("ok", 0, f'"{program}"')
+    started = ps(**start)
+    assert (started.status, started.changed, started.exit_code) == ("ok", True, 0)
+    assert (mta.state, mta.fails_to_start) == ("running", False)
+    again = ps(**start)
+    assert (again.status, again.changed) == ("ok", False)
+    assert history(EX2000) == [
+        "component iis_smtp off",
+        "component iis_smtp on",
+        "run Smtpreinstall.exe",
+        "service MSExchangeMTA start",
+    ]
+    assert lab.open_shells() == 0
+
+
+def test_a_mechanism_that_does_not_fit_the_os_fails(lab: Lab, ssh: Callable) -> None:
+    feature = {"action": "component", "op": "remove", "name": "SMTP-Server"}
+    ps = step(winrm(lab, EX2000), "powershell", **feature, mechanism="servermanager")
+    assert (ps.status, ps.exit_code) == ("failed", 1)
+    assert "'ServerManager' was not loaded" in ps.message
+    for mechanism in ("servermanager", "ocsetup"):
+        wsh = step(ssh(), "wsh", **feature, mechanism=mechanism)
+        assert (wsh.status, wsh.exit_code) == ("failed", 2)
+        assert wsh.message == "The system cannot find the file specified."
+    assert lab.host(W2K).spec.components == {"iis_smtp": True}
+    received = lab.host(W2K).received[-1]
+    assert (received.name, received.transport) == ("step", "ssh")
+
+
+def test_hostile_data_arrives_as_data(lab: Lab, ssh: Callable) -> None:
+    service = step(ssh(), "wsh", action="service", op="stop", name=HOSTILE)
+    assert (service.status, service.exit_code) == ("failed", 1060)
+    assert service.command == f"Win32_Service {quote_argument(HOSTILE)} StopService()"
+    assert lab.host(W2K).received[-1].arguments["name"] == HOSTILE
+    ran = step(ssh(), "wsh", action="run", program="C:\\tools\\fix.exe", arguments=[HOSTILE, ""])
+    assert ran.status == "ok"
+    assert ran.command == f'C:\\tools\\fix.exe {quote_argument(HOSTILE)} ""'
+    assert lab.host(W2K).received[-1].arguments["arguments"] == [HOSTILE, ""]
+    assert "run fix.exe" in history(W2K)
+    bad_name = step(
+        ssh(),
+        "wsh",
+        action="component",
+        op="install",
+        mechanism="sysocmgr",
+        name=HOSTILE,
+        unattend="[Components]\r\niis_smtp = off\r\n",
+    )
+    assert (bad_name.status, bad_name.message) == ("failed", "invalid component name.")
+    assert lab.host(W2K).spec.components == {"iis_smtp": True}
+
+
+def test_failures_are_results(lab: Lab, ssh: Callable) -> None:
+    missing = step(ssh(), "wsh", action="run", program="C:\\missing\\x.exe")
+    assert (missing.status, missing.exit_code) == ("failed", 2)
+    # Windows 2000 has no shutdown.exe (Resource Kit only): the reboot fails, the host stays up.
+    reboot = step(ssh(), "wsh", action="reboot", delay=5)
+    assert (reboot.status, reboot.exit_code) == ("failed", 2)
+    assert lab.host(W2K).is_online()
+    unknown = step(ssh(), "wsh", action="format_c")
+    assert (unknown.status, unknown.message) == ("failed", "unknown action 'format_c'.")
+    mode = step(ssh(), "wsh", action="service", op="start_mode", name="spooler", mode="disabled")
+    assert (mode.status, mode.changed, mode.command) == (
+        "ok",
+        True,
+        "Win32_Service spooler ChangeStartMode(Disabled)",
+    )
+    refused = step(ssh(), "wsh", action="service", op="start", name="Spooler")
+    assert (refused.status, refused.exit_code) == ("failed", 1058)

@@ -1,0 +1,188 @@
+"""Reports in every format from a real audit of the demo fleet, and the run history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+import xmlschema
+from rich.console import Console
+
+from remediate.audit.session import AuditRequest, audit_and_report
+from remediate.connect.targets import ConnectOptions
+from remediate.history import History
+from remediate.lab.server import Lab
+from remediate.report.csv_report import render_csv
+from remediate.report.json_report import run_document, run_from_document
+from remediate.report.junit import render_junit
+from remediate.rules.findings import Status
+from remediate.rules.playbook import load_playbooks
+from tests.audit.test_audit import PLAYBOOKS
+
+ROOT = Path(__file__).resolve().parents[2]
+JUNIT_XSD = ROOT / "tests" / "schemas" / "junit.xsd"
+JSON_SCHEMA = ROOT / "remediate" / "report" / "schema" / "audit-1.json"
+
+
+def audit(inventory: Path, output: Path, history: Path | None = None, **options: object):
+    request = AuditRequest(
+        inventory=inventory,
+        playbooks=(PLAYBOOKS,),
+        output=output,
+        timeout=20.0,
+        connect=ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
+        formats=("json", "junit", "csv"),
+        history=history,
+        **options,  # type: ignore[arg-type]
+    )
+    return audit_and_report(request, Console(file=open(os.devnull, "w")))
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_inventory: Path, tmp_path_factory: pytest.TempPathFactory):
+    return audit(demo_inventory, tmp_path_factory.mktemp("reports")).run
+
+
+def test_junit_validates_and_counts_as_the_issue_says(demo_run) -> None:
+    xml = render_junit(demo_run)
+    xmlschema.XMLSchema(JUNIT_XSD).validate(xml)
+    root = xmlschema.XMLSchema(JUNIT_XSD).to_dict(xml)
+    counts = demo_run.counts()
+    failures = sum(
+        counts[s]
+        for s in (Status.MISSING_FIX, Status.AFFECTED, Status.INVESTIGATE, Status.NEEDS_REBOOT)
+    )
+    assert root["@failures"] == failures
+    assert root["@errors"] == counts[Status.ERROR] + counts[Status.UNKNOWN]
+    assert root["@skipped"] == counts[Status.NOT_APPLICABLE] + counts[Status.WAIVED]
+    assert root["@tests"] == len(demo_run.findings) == 21 * 5
+
+
+def test_json_validates_against_our_schema(demo_run) -> None:
+    document = json.loads(json.dumps(run_document(demo_run)))
+    jsonschema.validate(document, json.loads(JSON_SCHEMA.read_text()))
+    broken = json.loads(json.dumps(document))
+    broken["hosts"][0]["findings"][0]["status"] = "fine"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, json.loads(JSON_SCHEMA.read_text()))
+
+
+def test_csv_has_one_row_per_host_and_article(demo_run) -> None:
+    rows = list(csv.DictReader(io.StringIO(render_csv(demo_run))))
+    assert len(rows) == 21 * 5
+    row = next(
+        r
+        for r in rows
+        if r["host"] == "ex55-q193639-before.lab.local" and r["playbook"] == "Q193639"
+    )
+    assert row["status"] == "affected" and "Msexcimc.exe" in row["files_not_fixed"]
+
+
+def test_a_stored_run_renders_again_from_its_document(demo_run) -> None:
+    document = run_document(demo_run)
+    again = run_from_document(json.loads(json.dumps(document)), load_playbooks([PLAYBOOKS]))
+    assert run_document(again) == document
+    assert render_junit(again) == render_junit(demo_run)
+
+
+def test_two_runs_with_a_host_fixed_between_show_resolved(
+    demo_lab: Lab,
+    demo_inventory: Path,
+    tmp_path: Path,
+) -> None:
+    history = tmp_path / "history.sqlite"
+    name = "ex2003-kb840469-before.lab.local"
+    first = audit(demo_inventory, tmp_path, history, limit=name).run
+    assert next(f for f in first.findings if f.playbook == "KB840469").status is Status.AFFECTED
+    spec = demo_lab.host(name).spec
+    mta = next(s for s in spec.services if s.name == "MSExchangeMTA")
+    saved = (mta.state, mta.fails_to_start)
+    mta.state, mta.fails_to_start = "running", False
+    try:
+        second = audit(demo_inventory, tmp_path, history, limit=name).run
+    finally:
+        mta.state, mta.fails_to_start = saved
+    finding = next(f for f in second.findings if f.playbook == "KB840469")
+    assert (finding.status, finding.drift) == (Status.COMPLIANT, "resolved")
+    third = audit(demo_inventory, tmp_path, history, limit=name).run
+    again = next(f for f in third.findings if f.playbook == "KB840469")
+    assert (again.status, again.drift) == (Status.AFFECTED, "new")
+    with History(history) as store:
+        assert [r.run_id for r in store.runs()] == [third.run_id, second.run_id, first.run_id]
+        stored = store.document(second.run_id[:-1])
+    assert stored["run_id"] == second.run_id
+
+
+def test_noncompliant_since_carries_over(demo_inventory: Path, tmp_path: Path) -> None:
+    history = tmp_path / "h.sqlite"
+    name = "ex55-q232602-before.lab.local"
+    first = audit(demo_inventory, tmp_path, history, limit=name).run
+    second = audit(demo_inventory, tmp_path, history, limit=name).run
+    before = next(f for f in first.findings if f.playbook == "Q232602")
+    after = next(f for f in second.findings if f.playbook == "Q232602")
+    assert after.drift == "unchanged"
+    assert after.noncompliant_since == before.noncompliant_since == first.started
+
+
+def test_history_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    path.write_text("not a database")
+    from remediate.history import HistoryError
+
+    with pytest.raises(HistoryError, match="not a usable history database"):
+        History(path)
+
+
+def test_history_report_and_prune_commands(demo_inventory: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    history = tmp_path / "history.sqlite"
+    base = [sys.executable, "-m", "remediate"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    audited = cli(
+        "audit",
+        str(demo_inventory),
+        "--limit",
+        "ex2003-healthy.lab.local",
+        "-o",
+        str(tmp_path / "a"),
+        "--history",
+        str(history),
+        "--format",
+        "json",
+    )
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    run_id = json.loads((tmp_path / "a" / "latest.json").read_text())["run_id"]
+    listing = cli("history", "--history", str(history))
+    assert listing.returncode == 0 and run_id in listing.stdout
+    again = cli(
+        "report",
+        run_id,
+        "--history",
+        str(history),
+        "-o",
+        str(tmp_path / "b"),
+        "--format",
+        "html,json,junit,csv",
+    )
+    assert again.returncode == 0, again.stderr
+    for extension in ("html", "json", "xml", "csv"):
+        assert (tmp_path / "b" / f"audit-{run_id}.{extension}").exists()
+    assert json.loads((tmp_path / "b" / "latest.json").read_text())["run_id"] == run_id
+    assert cli("report", "nosuchrun", "--history", str(history)).returncode == 2
+    kept = cli("history", "prune", "--keep", "1d", "--history", str(history))
+    assert kept.returncode == 0 and "pruned 0 run(s)" in kept.stdout
+    with History(history) as store:
+        from datetime import UTC, datetime, timedelta
+
+        assert store.prune(timedelta(days=1), datetime.now(UTC) + timedelta(days=2)) == 1
+        assert store.runs() == []
