@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from remediate.audit.run import AuditRun
 from remediate.errors import InputError
 from remediate.report.json_report import run_document
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Status
+from remediate.rules.results import AuditRun
 
 SCHEMA_VERSION = 1
 _ATTENTION = NON_COMPLIANT | UNDETERMINED

@@ -14,28 +14,17 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from remediate.audit.host import collect
+from remediate.connect.targets import HostTarget
 from remediate.errors import HostTimeoutError, TransportError
-from remediate.probes.collect import CollectRequest, Dialect
+from remediate.probes.collect import CollectRequest
 from remediate.rules.evaluate import collect_request, error_finding, evaluate
-from remediate.rules.evidence import Evidence
-from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Finding, Status
 from remediate.rules.playbook import Playbook
+from remediate.rules.results import AuditRun, HostResult
 from remediate.transport import Transport
-
-
-@dataclass(frozen=True)
-class HostTarget:
-    """A host to audit: its name, how to connect, and the dialect if the inventory fixes it."""
-
-    name: str
-    connect: Callable[[], Transport]
-    shell: Dialect | None = None
-    transport: str = "winrm"
-    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,58 +33,6 @@ class AuditOptions:
     timeout: float = 120.0
     since: timedelta = timedelta(days=7)
     fail_percent: float | None = None
-
-
-@dataclass(frozen=True)
-class HostResult:
-    host: str
-    findings: tuple[Finding, ...]
-    evidence: Evidence | None = None
-    error: TransportError | None = None
-    dialect: str | None = None
-    transport: str = ""
-    address: str = ""
-    elapsed: float = 0.0
-    round_trips: int = 0
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
-
-
-@dataclass
-class AuditRun:
-    run_id: str
-    started: datetime
-    playbooks: tuple[Playbook, ...]
-    since: datetime
-    results: list[HostResult] = field(default_factory=list)
-    finished: datetime | None = None
-    interrupted: bool = False
-    aborted: str | None = None
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for r in self.results for f in r.findings]
-
-    def counts(self) -> dict[Status, int]:
-        counts = {status: 0 for status in Status}
-        for finding in self.findings:
-            counts[finding.status] += 1
-        return counts
-
-    @property
-    def failed_hosts(self) -> list[str]:
-        return [r.host for r in self.results if r.failed]
-
-    def exit_code(self) -> int:
-        """0 all fine; 1 something to fix; 3 something could not be decided (and nothing to fix)."""
-        statuses = {f.status for f in self.findings}
-        if statuses & NON_COMPLIANT:
-            return 1
-        if statuses & UNDETERMINED:
-            return 3
-        return 0
 
 
 class _NotAudited(TransportError):

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from remediate.audit.run import AuditOptions, AuditRun, HostResult, run_audit
+from remediate.audit.run import AuditOptions, run_audit
 from remediate.cli.render import safe
 from remediate.connect.credentials import redact
 from remediate.connect.targets import ConnectOptions, build_targets
@@ -29,6 +29,7 @@ from remediate.report.json_report import write_json
 from remediate.report.junit import write_junit
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks
+from remediate.rules.results import AuditRun, HostResult
 from remediate.rules.waivers import apply_waivers, load_waivers
 
 FORMATS = ("html", "json", "junit", "csv")

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 
-from remediate.audit.run import HostTarget
 from remediate.connect.credentials import Secret, resolve_password
 from remediate.inventory.ini import Host, connection_settings, shell_dialect
+from remediate.probes.collect import Dialect
+from remediate.transport import Transport
 from remediate.transport.factory import open_transport, transport_name
 from remediate.transport.ssh import SshSettings
 from remediate.transport.winrm import WinRMSettings
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    """A host to audit: its name, how to connect, and the dialect if the inventory fixes it."""
+
+    name: str
+    connect: Callable[[], Transport]
+    shell: Dialect | None = None
+    transport: str = "winrm"
+    address: str = ""
+
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from remediate.audit.host import collect
-from remediate.audit.run import AuditOptions, HostTarget, run_audit
-from remediate.connect.targets import ConnectOptions, build_targets
+from remediate.audit.run import AuditOptions, run_audit
+from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
 from remediate.inventory.ini import Host, load_inventory, select_hosts
 from remediate.probes.framing import OutputFormatError

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from remediate.audit.run import AuditRun
+from remediate.rules.results import AuditRun
 
 COLUMNS = (
     "run_id",

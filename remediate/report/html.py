@@ -21,10 +21,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from remediate import __version__
-from remediate.audit.run import AuditRun, HostResult
 from remediate.rules.evidence import EventSample
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, FileVerdict, Finding, Status
 from remediate.rules.playbook import Playbook
+from remediate.rules.results import AuditRun, HostResult
 
 MAX_TEXT = 4000
 """Characters shown of one message, data dump or reason; the rest is noted as truncated."""

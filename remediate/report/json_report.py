@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from remediate import __version__
-from remediate.audit.run import AuditRun, HostResult
 from remediate.errors import TransportError
 from remediate.rules.evidence import EventSample, Evidence, ExchangeFacts, OsFacts
 from remediate.rules.findings import FileVerdict, Finding, RequirementResult, Status, SymptomResult
 from remediate.rules.playbook import Playbook
+from remediate.rules.results import AuditRun, HostResult
 
 SCHEMA_VERSION = "remediate.audit/1"
 

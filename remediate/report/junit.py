@@ -9,8 +9,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from remediate.audit.run import AuditRun
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Finding, Status
+from remediate.rules.results import AuditRun
 
 SKIPPED = frozenset({Status.NOT_APPLICABLE, Status.WAIVED})
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from remediate.audit.run import AuditRun, HostResult
 from remediate.audit.session import SUMMARY_ROWS, _summary
 from remediate.rules.findings import Finding, Status
+from remediate.rules.results import AuditRun, HostResult
 
 
 def finding(host: str, status: Status) -> Finding:

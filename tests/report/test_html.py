@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from remediate.audit.run import AuditRun
 from remediate.audit.session import AuditRequest, audit_and_report
 from remediate.connect.targets import ConnectOptions
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
 from remediate.report.html import STATUS_ORDER, render_html, write_html
+from remediate.rules.results import AuditRun
 from tests.audit.test_audit import PLAYBOOKS, audit
 
 CHROMIUM = Path("/usr/bin/chromium")
