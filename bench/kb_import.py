@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from remediate.errors import InputError  # noqa: E402
-from remediate.kb import draft_playbook, extract, playbook_yaml, read_article  # noqa: E402
+from remediate.kb.draft import draft_playbook, playbook_yaml  # noqa: E402
+from remediate.kb.extract import extract  # noqa: E402
+from remediate.kb.read import read_article  # noqa: E402
 
 
 def articles() -> list[Path]:

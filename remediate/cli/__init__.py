@@ -242,7 +242,9 @@ def kb_import(
     """
     import json
 
-    from remediate.kb import draft_playbook, extract, facts_json, playbook_yaml, read_article
+    from remediate.kb.draft import draft_playbook, facts_json, playbook_yaml
+    from remediate.kb.extract import extract
+    from remediate.kb.read import read_article
 
     if output_format not in ("yaml", "json"):
         raise _fail(RemediateError(f"--format must be yaml or json, not {output_format!r}"))

@@ -11,14 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from remediate.errors import InputError
-from remediate.kb import (
-    decode_article,
-    draft_playbook,
-    extract,
-    facts_json,
-    playbook_yaml,
-    read_article,
-)
+from remediate.kb.draft import draft_playbook, facts_json, playbook_yaml
+from remediate.kb.extract import extract
+from remediate.kb.read import decode_article, read_article
 from remediate.rules.playbook import EventSelection, Playbook, load_playbook, parse_playbook
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,174 @@
+"""Facts to output: the JSON of `kb import --format json`, and a draft playbook (dict and
+YAML) marked `review: required` for a human to check against the article.
+
+The last step of the importer's flow (read -> extract -> draft).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from remediate.errors import InputError
+from remediate.kb.extract import ArticleFacts, EventFact, ProductFact
+
+# --------------------------------------------------------------------------- json
+
+
+def facts_json(facts: ArticleFacts) -> dict[str, Any]:
+    """The JSON object printed by `kb import --format json`."""
+    return {
+        "article": facts.article,
+        "title": facts.title,
+        "products": list(facts.products),
+        "events": [
+            {"source": e.source, "event_id": e.event_id, "codes": list(e.codes), "data": e.data}
+            for e in facts.events
+        ],
+        "fix_files": [
+            {"file": r.file, "version": r.version, "platform": r.platform, "component": r.component}
+            for r in facts.fix_files
+        ],
+        "fixed_in": facts.fixed_in,
+        "warnings": list(facts.warnings),
+    }
+
+
+# --------------------------------------------------------------------------- draft
+
+KNOWN_SOURCES = (
+    "MSExchangeMTA", "MSExchangeIMC", "MSExchangeIS", "MSExchangeSA", "MSExchangeDS",
+    "MSExchangeTransport", "MSExchangeES", "MSExchangeAL", "MSExchangeDX", "MSExchangeMSMI",
+    "MSExchangeCCMC", "MSExchangeIS Private", "MSExchangeIS Public", "MSExchangeIS Mailbox",
+    "MSExchangeIS Public Store", "MSExchangeADDXA", "MSExchangeFBPublish", "MSExchangeSRS",
+    "MSExchangeMU", "MSExchangeDSAccess", "MSExchangeOWA", "MSExchangeCluster",
+    "MSExchangeNNTP", "SMTPSVC", "ESE", "ESE97", "EDB", "POP3Svc", "IMAP4Svc",
+)  # fmt: skip
+SERVICES = {"MSExchangeMTA", "MSExchangeIMC", "MSExchangeIS", "MSExchangeSA", "MSExchangeDS"}
+_MTADATA_EXT = {"sch", "cfg", "tpl", "xv2", "cat"}
+
+
+def canonical_source(source: str) -> str:
+    """The real event source a misspelled or spaced name stands for (else as written)."""
+    squeezed = re.sub(r"\s+", "", source).lower()
+    by_key = {re.sub(r"\s+", "", s).lower(): s for s in KNOWN_SOURCES}
+    if squeezed in by_key:
+        return by_key[squeezed]
+    close = difflib.get_close_matches(squeezed, list(by_key), n=1, cutoff=0.85)
+    return by_key[close[0]] if close else source
+
+
+def fix_folder(file: str) -> str:
+    """Where the file lives: bin, mtadata, or the IMS folder for Msexcimc.exe."""
+    if file.lower() == "msexcimc.exe":
+        return "exchange:connect\\msexcimc\\bin"
+    return "mtadata" if file.rsplit(".", 1)[-1].lower() in _MTADATA_EXT else "bin"
+
+
+def _selection_name(event: EventFact, used: set[str]) -> str:
+    stem = re.sub(r"[^a-z0-9]+", "_", (event.source or "event").lower()).strip("_") or "event"
+    if not stem[0].isalpha():
+        stem = f"event_{stem}"
+    name = f"{stem}_{event.event_id}"
+    suffix = 2
+    while name in used:
+        name = f"{stem}_{event.event_id}_{suffix}"
+        suffix += 1
+    used.add(name)
+    return name
+
+
+def draft_playbook(facts: ArticleFacts, article_id: str | None = None) -> dict[str, Any]:
+    """A playbook dict (valid for Playbook.model_validate) marked `review: required`."""
+    from remediate.rules.playbook import Playbook
+
+    ident = article_id or facts.article
+    if ident is None or not re.fullmatch(r"(KB|Q)\d{5,7}", ident):
+        raise InputError(
+            f"{facts.source}: the article does not name itself; cannot draft a playbook",
+            hint="name the file after the article (e.g. Q123456.txt)",
+        )
+    if not facts.ranges:
+        raise InputError(f"{facts.source}: no Exchange version found; cannot draft a playbook")
+    draft: dict[str, Any] = {
+        "id": ident,
+        "title": facts.title or f"Draft playbook for {ident}",
+        "references": [ident, *facts.references],
+        "severity": "medium",
+        "review": "required",
+        "applies_to": {"products": [_range_dict(r) for r in facts.ranges]},
+    }
+    selections: dict[str, Any] = {}
+    used: set[str] = set()
+    for event in facts.events:
+        selection: dict[str, Any] = {"event_ids": [event.event_id]}
+        if event.source:
+            selection = {"source": [canonical_source(event.source)], **selection}
+        if event.codes:
+            selection["codes"] = list(event.codes)
+        if event.data:
+            selection["data_contains"] = event.data
+        selections[_selection_name(event, used)] = selection
+    if selections:
+        draft["symptoms"] = {"selections": selections, "condition": "1 of them"}
+    fix: dict[str, Any] = {}
+    if facts.fixed_in_sp:
+        fix["fixed_in"] = {"version": facts.fixed_in_sp[0], "service_pack": facts.fixed_in_sp[1]}
+    files = []
+    for row in facts.fix_files:
+        item: dict[str, Any] = {
+            "file": row.file,
+            "version": row.version,
+            "folder": fix_folder(row.file),
+        }
+        if row.platform:
+            item["platform"] = row.platform
+        if row.component:
+            item["component"] = row.component
+        files.append(item)
+    if files:
+        fix["files"] = files
+    if not fix:
+        services = [canonical_source(e.source) for e in facts.events if e.source]
+        running = [s for s in dict.fromkeys(services) if s in SERVICES]
+        if not running:
+            raise InputError(
+                f"{facts.source}: no service pack, file table or service to check; "
+                "cannot draft a fix"
+            )
+        fix["requires"] = [{"service": s, "state": "running"} for s in running]
+    draft["fix"] = fix
+    if facts.fixed_in:
+        instruction = f"Install {facts.fixed_in} or later; see {ident}."
+        name = f"Install {facts.fixed_in}"
+    else:
+        instruction = f"Apply the fix described in {ident} (see the article), then verify."
+        name = f"Apply the fix from {ident}"
+    draft["remediation"] = [{"step": "manual", "name": name, "instruction": instruction}]
+    try:
+        Playbook.model_validate(draft)
+    except ValidationError as exc:
+        raise InputError(f"{facts.source}: the draft playbook is not valid: {exc}") from None
+    return draft
+
+
+def _range_dict(fact: ProductFact) -> dict[str, Any]:
+    out: dict[str, Any] = {"version": fact.version}
+    if fact.min_sp is not None:
+        out["min_sp"] = fact.min_sp
+    if fact.max_sp is not None:
+        out["max_sp"] = fact.max_sp
+    return out
+
+
+def playbook_yaml(draft: dict[str, Any]) -> str:
+    """The draft as YAML, with a comment saying it needs review."""
+    header = (
+        f"# Draft imported from {draft.get('id')}: review every fact against the article,\n"
+        "# then set review: done.\n"
+    )
+    return header + yaml.safe_dump(draft, sort_keys=False, allow_unicode=True, width=100)

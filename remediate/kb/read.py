@@ -1,0 +1,192 @@
+"""Reading a KB article file: bytes to text (BOMs, UTF-8, cp1252), saved HTML to text, and
+the text's layout (normalised lines, the article's headed sections).
+
+The first step of the importer's flow (read -> extract -> draft); nothing here interprets facts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from remediate.errors import InputError
+
+# --------------------------------------------------------------------------- reading
+
+
+class _HtmlText(HTMLParser):
+    """HTML to text: blocks on their own lines, table cells separated by wide gaps."""
+
+    _BLOCK = {
+        "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5",
+        "h6", "pre", "blockquote", "section", "article", "dd", "dt", "dl", "hr",
+        "thead", "tbody",
+    }  # fmt: skip
+    _SKIP = {"script", "style", "noscript", "nav", "header", "footer", "head", "svg", "button"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+        self.pre = 0
+        self.heading: list[str] | None = None
+        self.h1 = ""
+        self.title = ""
+        self.in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self.in_title = True
+        if tag in self._SKIP:
+            self.skip += 1
+        elif tag == "pre":
+            self.pre += 1
+        if tag in self._BLOCK:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append("   ")
+        if tag == "h1" and not self.h1:
+            self.heading = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if tag in self._SKIP and self.skip:
+            self.skip -= 1
+        elif tag == "pre" and self.pre:
+            self.pre -= 1
+        if tag in self._BLOCK or tag in ("h1", "h2", "h3"):
+            self.parts.append("\n")
+        if tag == "h1" and self.heading is not None:
+            self.h1 = " ".join("".join(self.heading).split())
+            self.heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title += data
+        if self.skip:
+            return
+        if not self.pre:
+            data = re.sub(r"\s+", " ", data)
+        self.parts.append(data)
+        if self.heading is not None:
+            self.heading.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """The readable text of an HTML page (title first, as a `title:` line)."""
+    parser = _HtmlText()
+    with contextlib.suppress(Exception):  # html.parser is lenient; odd markup keeps its text
+        parser.feed(markup)
+        parser.close()
+    lines = [line.rstrip() for line in "".join(parser.parts).split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    title = parser.h1 or " ".join(parser.title.split())
+    return f'title: "{title}"\n\n{text}' if title else text
+
+
+_HTML_HINT = re.compile(r"<(?:!doctype\s+html|html|body|head|div|p|table|h[1-6])\b", re.I)
+
+
+def decode_article(data: bytes, name: str) -> str:
+    """Bytes to text: BOM (UTF-8/16/32), else UTF-8, else cp1252; binary is an InputError."""
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            text = data.decode(encoding, errors="replace")
+            break
+    else:
+        head = data[:8192]
+        controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+        if b"\x00" in head or (head and controls / len(head) > 0.05):
+            raise InputError(f"{name}: a binary file, not a KB article (expected text or HTML)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise InputError(f"{name}: a binary file, not a KB article (expected text or HTML)")
+    if not text.strip():
+        raise InputError(f"{name}: the file is empty")
+    if _HTML_HINT.search(text[:20000]) and re.search(r"</\w+>", text):
+        text = html_to_text(text)
+        if not text.strip():
+            raise InputError(f"{name}: the HTML page has no text")
+    return text
+
+
+def read_article(path: str | Path) -> str:
+    """The text of the article at `path` (InputError if unreadable, empty or binary)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return decode_article(data, str(path))
+
+
+# --------------------------------------------------------------------------- layout
+
+
+_HEADINGS = (
+    "SYMPTOMS?|CAUSE|RESOLUTION|WORKAROUND|STATUS|MORE INFORMATION|SUMMARY|REFERENCES"
+    "|APPLIES TO|INTRODUCTION|PROPERTIES|KEYWORDS"
+)
+_HEADING_LINE = re.compile(
+    rf"^[ \t]*(?:#{{1,4}}[ \t]*)?({_HEADINGS})[ \t]*:?[ \t]*\n(?:[ \t]*[=\-]{{3,}}[ \t]*\n)?",
+    re.I | re.M,
+)
+_FOOTER = re.compile(
+    r"^[ \t]*(?:Additional query words|Modification Type|Keywords\s*:)", re.I | re.M
+)
+
+
+def _unflatten(text: str) -> str:
+    """Put the parts of a one-line article (headings, table borders, rows) on lines."""
+    text = re.sub(rf"[ \t]+({_HEADINGS})[ \t]+(={{3,}})[ \t]+", r"\n\n\1\n\2\n", text)
+    text = re.sub(r"[ \t]*(\+[-=+]{3,}\+)[ \t]*", r"\n\1\n", text)
+    text = re.sub(r"[ \t]+(Component\s*:)", r"\n\1", text)
+    text = re.sub(r"[ \t]+(Additional query words\s*:|={20,})", r"\n\1", text)
+    return text
+
+
+def normalise(text: str) -> str:
+    """Plain line ends, dashes, bullets and spaces; a one-line article put back on lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2022", "-")
+    text = text.replace("\u200b", "").replace("\ufeff", "")
+    if any(len(line) > 1500 for line in text.split("\n", 200)[:200]):
+        text = _unflatten(text)
+    return text.expandtabs(8)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One headed part of the article, as offsets into the normalised text."""
+
+    name: str  # upper-case heading, or "" for the text before the first heading
+    start: int
+    end: int
+    heading: int = 0  # where the heading line starts
+
+
+def split_sections(text: str) -> list[Section]:
+    """The sections in order, the text before the first heading first; the footer is cut off."""
+    marks = [(m.start(), m.end(), m.group(1).upper()) for m in _HEADING_LINE.finditer(text)]
+    footer = _FOOTER.search(text)
+    end_all = footer.start() if footer else len(text)
+    sections = [Section("", 0, marks[0][0] if marks else end_all)]
+    for i, (_, body, name) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else len(text)
+        if footer and body <= footer.start() < stop:
+            stop = footer.start()
+        sections.append(Section(name, body, max(body, stop), marks[i][0]))
+    return sections
