@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What the process tells its caller (cron, CI, a script): one table for every command."""
+
+    OK = 0
+    NEEDS_ACTION = 1  # findings to fix, or hosts an apply could not finish
+    USAGE = 2  # bad usage or input: nothing was changed
+    HOST_ERRORS = 3  # some hosts could not be audited (and nothing for NEEDS_ACTION)
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+
 
 class RemediateError(Exception):
     """Base of every error the tool reports to a user (never shown as a traceback)."""
 
-    exit_code = 2
+    exit_code: ExitCode = ExitCode.USAGE
 
     def __init__(
         self,
@@ -35,13 +47,13 @@ class RemediateError(Exception):
 
 
 class InputError(RemediateError):
-    """Bad input from a file or the command line (exit code 2)."""
+    """Bad input from a file or the command line (ExitCode.USAGE)."""
 
 
 class TransportError(RemediateError):
     """A host could not be reached or talked to; `reason` names the kind for reports."""
 
-    exit_code = 3
+    exit_code = ExitCode.HOST_ERRORS
     reason = "transport"
 
 

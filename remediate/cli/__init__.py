@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from remediate import __version__
-from remediate.errors import RemediateError
+from remediate.errors import ExitCode, RemediateError
 
 app = typer.Typer(
     name="remediate",
@@ -34,13 +34,7 @@ app.add_typer(playbook_app, name="playbook")
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_HOST_ERRORS = 3
-EXIT_INTERRUPTED = 130
-
-
-def _fail(error: RemediateError | Exception, code: int = EXIT_USAGE) -> typer.Exit:
+def _fail(error: RemediateError | Exception, code: int = ExitCode.USAGE) -> typer.Exit:
     errors.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
     return typer.Exit(code)
 
@@ -124,7 +118,7 @@ def lab_up(
             stop.wait()
     finally:
         lab.stop()
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(ExitCode.OK)
 
 
 @app.command()
@@ -154,7 +148,7 @@ def demo(
         f"{(run.finished - run.started).total_seconds():.1f} s; "  # type: ignore[operator]
         f"the audit's exit code would be {run.exit_code()}"
     )
-    raise typer.Exit(EXIT_HOST_ERRORS if outcome.shells_left else EXIT_OK)
+    raise typer.Exit(ExitCode.HOST_ERRORS if outcome.shells_left else ExitCode.OK)
 
 
 @playbook_app.command("lint")
@@ -180,7 +174,7 @@ def playbook_lint(
             continue
         console.print(f"ok   {path} ({playbook.id})")
     console.print(f"{len(files) - problems} of {len(files)} playbooks valid")
-    raise typer.Exit(EXIT_USAGE if problems else EXIT_OK)
+    raise typer.Exit(ExitCode.USAGE if problems else ExitCode.OK)
 
 
 @playbook_app.command("show")
@@ -275,7 +269,7 @@ def kb_import(
         except RemediateError as exc:
             failures += 1
             errors.print(f"error: {exc}", markup=False)
-    raise typer.Exit(EXIT_USAGE if failures else EXIT_OK)
+    raise typer.Exit(ExitCode.USAGE if failures else ExitCode.OK)
 
 
 history_app = typer.Typer(
@@ -428,7 +422,7 @@ def plan(
         f"{len(made.hosts)} host(s) to remediate; plan {output} (sha256 {made.hash[:16]}...)"
     )
     console.print(f"next: remediate approve {output} --by <a second operator>")
-    raise typer.Exit(EXIT_HOST_ERRORS if made.not_audited else EXIT_OK)
+    raise typer.Exit(ExitCode.HOST_ERRORS if made.not_audited else ExitCode.OK)
 
 
 @app.command()
@@ -537,7 +531,7 @@ def apply(
     for outcome in outcomes:
         console.print(f"{outcome.host}: {outcome.status}: {outcome.message}", markup=False)
     bad = [o for o in outcomes if o.status in ("failed", "waiting_for_operator", "declined")]
-    raise typer.Exit(1 if bad else EXIT_OK)
+    raise typer.Exit(ExitCode.NEEDS_ACTION if bad else ExitCode.OK)
 
 
 @app.command()
@@ -650,7 +644,7 @@ def audit(
     except RemediateError as exc:
         raise _fail(exc) from None
     if outcome.run.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(ExitCode.INTERRUPTED)
     raise typer.Exit(outcome.run.exit_code())
 
 
@@ -745,7 +739,7 @@ def collect(
             console.out(json.dumps(document, default=str, ensure_ascii=False))
         else:
             console.print_json(json.dumps(document, default=str))
-    raise typer.Exit(EXIT_HOST_ERRORS if failures else EXIT_OK)
+    raise typer.Exit(ExitCode.HOST_ERRORS if failures else ExitCode.OK)
 
 
 def main() -> None:
@@ -760,4 +754,4 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         errors.print("interrupted", markup=False)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from remediate.errors import TransportError
+from remediate.errors import ExitCode, TransportError
 from remediate.rules.evidence import Evidence
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Finding, Status
 from remediate.rules.playbook import Playbook
@@ -53,11 +53,12 @@ class AuditRun:
     def failed_hosts(self) -> list[str]:
         return [r.host for r in self.results if r.failed]
 
-    def exit_code(self) -> int:
-        """0 all fine; 1 something to fix; 3 something could not be decided (and nothing to fix)."""
+    def exit_code(self) -> ExitCode:
+        """OK all fine; NEEDS_ACTION something to fix; HOST_ERRORS something could not be
+        decided (and nothing to fix)."""
         statuses = {f.status for f in self.findings}
         if statuses & NON_COMPLIANT:
-            return 1
+            return ExitCode.NEEDS_ACTION
         if statuses & UNDETERMINED:
-            return 3
-        return 0
+            return ExitCode.HOST_ERRORS
+        return ExitCode.OK
