@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from remediate.errors import InputError
-from remediate.report.json_report import run_document
+from remediate.report.document import run_document
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Status
 from remediate.rules.results import AuditRun
 

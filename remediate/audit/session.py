@@ -24,15 +24,12 @@ from remediate.connect.targets import ConnectOptions, build_targets
 from remediate.errors import InputError
 from remediate.history import History, scope_key
 from remediate.inventory.ini import load_inventory, select_hosts
-from remediate.report.csv_report import write_csv
-from remediate.report.json_report import write_json
-from remediate.report.junit import write_junit
+from remediate.report.registry import write_reports
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks
 from remediate.rules.results import AuditRun, HostResult
 from remediate.rules.waivers import apply_waivers, load_waivers
 
-FORMATS = ("html", "json", "junit", "csv")
 STATUS_STYLE = {
     Status.COMPLIANT: "green",
     Status.NOT_APPLICABLE: "dim",
@@ -68,15 +65,6 @@ class AuditOutcome:
     run: AuditRun
     reports: tuple[Path, ...]
     retry_file: Path | None
-
-
-def parse_formats(text: str) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        named = ", ".join(unknown) or "(none)"
-        raise InputError(f"unknown report format {named}; available: {', '.join(FORMATS)}")
-    return formats
 
 
 def audit_and_report(request: AuditRequest, console: Console) -> AuditOutcome:
@@ -225,29 +213,6 @@ def _summary(run: AuditRun, console: Console, secrets: list) -> None:
         )
     if run.aborted:
         console.print(Text(f"aborted: {run.aborted}", style="bold red"))
-
-
-def write_reports(
-    run: AuditRun, formats: tuple[str, ...], output: Path, inventory: str, generated_by: str
-) -> tuple[Path, ...]:
-    """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it."""
-    written = []
-    for name in formats:
-        extension = {"junit": "xml"}.get(name, name)
-        path = output / f"audit-{run.run_id}.{extension}"
-        if name == "json":
-            write_json(run, path)
-        elif name == "junit":
-            write_junit(run, path)
-        elif name == "csv":
-            write_csv(run, path)
-        else:
-            from remediate.report.html import write_html
-
-            write_html(run, path, inventory=inventory, generated_by=generated_by)
-        (output / f"latest.{extension}").write_bytes(path.read_bytes())
-        written.append(path)
-    return tuple(written)
 
 
 def _write_retry(run: AuditRun, output: Path) -> Path | None:

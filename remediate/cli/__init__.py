@@ -352,9 +352,9 @@ def report(
     ] = None,
 ) -> None:
     """Render a past run again from the history database."""
-    from remediate.audit.session import parse_formats, write_reports
     from remediate.history import History
-    from remediate.report.json_report import run_from_document
+    from remediate.report.document import run_from_document
+    from remediate.report.registry import parse_formats, write_reports
     from remediate.rules.playbook import load_playbooks
 
     try:
@@ -617,8 +617,9 @@ def audit(
     missing_fix, affected, investigate or needs_reboot; 3 at least one host error or unknown
     (and nothing for 1); 2 bad usage or input; 130 interrupted.
     """
-    from remediate.audit.session import AuditRequest, audit_and_report, parse_formats
+    from remediate.audit.session import AuditRequest, audit_and_report
     from remediate.connect.targets import ConnectOptions
+    from remediate.report.registry import parse_formats
 
     try:
         request = AuditRequest(

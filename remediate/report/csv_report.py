@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+from remediate.report.reporter import ReportContext, Reporter
 from remediate.rules.results import AuditRun
 
 COLUMNS = (
@@ -65,7 +66,9 @@ def render_csv(run: AuditRun) -> str:
     return out.getvalue()
 
 
-def write_csv(run: AuditRun, path: Path) -> Path:
+def write_csv(run: AuditRun, path: Path, context: ReportContext) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_csv(run), encoding="utf-8", newline="")
-    return path
+
+
+REPORTER = Reporter(name="csv", extension="csv", write=write_csv)

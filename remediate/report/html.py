@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from remediate import __version__
+from remediate.report.reporter import ReportContext, Reporter
 from remediate.rules.evidence import EventSample
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, FileVerdict, Finding, Status
 from remediate.rules.playbook import Playbook
@@ -385,3 +386,10 @@ def write_html(run: AuditRun, path: Path, **kw: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(run, **kw), encoding="utf-8")
     return path
+
+
+def _write(run: AuditRun, path: Path, context: ReportContext) -> None:
+    write_html(run, path, inventory=context.inventory, generated_by=context.generated_by)
+
+
+REPORTER = Reporter(name="html", extension="html", write=_write)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from remediate.report.reporter import ReportContext, Reporter
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Finding, Status
 from remediate.rules.results import AuditRun
 
@@ -80,7 +81,9 @@ def render_junit(run: AuditRun) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def write_junit(run: AuditRun, path: Path) -> Path:
+def write_junit(run: AuditRun, path: Path, context: ReportContext) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(render_junit(run))
-    return path
+
+
+REPORTER = Reporter(name="junit", extension="xml", write=write_junit)

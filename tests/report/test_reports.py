@@ -18,7 +18,7 @@ from remediate.connect.targets import ConnectOptions
 from remediate.history import History
 from remediate.lab.server import Lab
 from remediate.report.csv_report import render_csv
-from remediate.report.json_report import run_document, run_from_document
+from remediate.report.document import run_document, run_from_document
 from remediate.report.junit import render_junit
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks

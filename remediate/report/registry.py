@@ -1,0 +1,50 @@
+"""The report formats: every reporter registered once, found by the name given to `--format`.
+
+A new format is one module declaring a `Reporter` and one line in `REPORTERS`; parsing
+`--format`, the error naming the formats and writing the files all follow from this table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remediate.errors import InputError
+from remediate.report import csv_report, html, json_report, junit
+from remediate.report.reporter import ReportContext, Reporter
+from remediate.rules.results import AuditRun
+
+REPORTERS: dict[str, Reporter] = {
+    reporter.name: reporter
+    for reporter in (html.REPORTER, json_report.REPORTER, junit.REPORTER, csv_report.REPORTER)
+}
+
+
+def _unknown(named: str) -> InputError:
+    return InputError(f"unknown report format {named}; available: {', '.join(REPORTERS)}")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """`html,json` -> ("html", "json"); InputError naming the known formats otherwise."""
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    unknown = [f for f in formats if f not in REPORTERS]
+    if unknown or not formats:
+        raise _unknown(", ".join(unknown) or "(none)")
+    return formats
+
+
+def write_reports(
+    run: AuditRun, formats: tuple[str, ...], output: Path, inventory: str, generated_by: str
+) -> tuple[Path, ...]:
+    """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it."""
+    unknown = [name for name in formats if name not in REPORTERS]
+    if unknown:
+        raise _unknown(", ".join(unknown))
+    context = ReportContext(inventory=inventory, generated_by=generated_by)
+    written = []
+    for name in formats:
+        reporter = REPORTERS[name]
+        path = output / f"audit-{run.run_id}.{reporter.extension}"
+        reporter.write(run, path, context)
+        (output / f"latest.{reporter.extension}").write_bytes(path.read_bytes())
+        written.append(path)
+    return tuple(written)
