@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import wraps
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from remediate.errors import InputError
 from remediate.report.document import run_document
@@ -59,6 +61,32 @@ class HistoryError(InputError):
     """A history database that cannot be used (not SQLite, from a newer version...)."""
 
 
+@contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    """SQLite's own errors (a damaged page, a locked file) as one clear HistoryError."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"{path}: not a usable history database: {exc}") from None
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _guarded(
+    method: Callable[Concatenate[History, _P], _T],
+) -> Callable[Concatenate[History, _P], _T]:
+    """A damaged file may read fine at open and fail on a later page: every query is guarded."""
+
+    @wraps(method)
+    def guarded(self: History, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with _sqlite_errors(self.path):
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 @dataclass(frozen=True)
 class RunRow:
     run_id: str
@@ -80,13 +108,16 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with _sqlite_errors(path):
             # Autocommit mode: transactions are ours, explicit BEGIN ... COMMIT.
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"{path}: not a usable history database: {exc}") from None
+        try:
+            with _sqlite_errors(path):
+                self._db.execute("PRAGMA foreign_keys = ON")
+                self._migrate()
+        except HistoryError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -103,6 +134,20 @@ class History:
             raise HistoryError(
                 f"{self.path}: written by a newer remediate (schema {version}); upgrade remediate"
             )
+        if version == 0:
+            tables = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
+            if tables:
+                # Another program's database: adding our tables to it would be a surprise.
+                raise HistoryError(
+                    f"{self.path}: an SQLite database of something else (tables: "
+                    f"{', '.join(tables[:5])}), not a remediate history",
+                    hint="give --history a new file or one that remediate wrote",
+                )
         for step in range(version + 1, SCHEMA_VERSION + 1):
             with self._transaction() as db:
                 for statement in _MIGRATIONS[step].split(";"):
@@ -120,6 +165,7 @@ class History:
             self._db.execute("ROLLBACK")
             raise
 
+    @_guarded
     def previous_statuses(
         self, scope: str, before: datetime
     ) -> tuple[str | None, dict[tuple[str, str], tuple[Status, datetime | None]]]:
@@ -165,6 +211,7 @@ class History:
             run.results[index] = replace(result, findings=tuple(findings))
         return run
 
+    @_guarded
     def record(self, run: AuditRun, inventory: str, scope: str) -> None:
         """Store the run and its findings in one transaction."""
         document = run_document(run)
@@ -200,6 +247,7 @@ class History:
                 ],
             )
 
+    @_guarded
     def runs(self, limit: int = 20) -> list[RunRow]:
         rows = self._db.execute(
             "SELECT run_id, started, inventory, hosts, exit_code, interrupted, summary FROM runs "
@@ -211,6 +259,7 @@ class History:
             for r in rows
         ]
 
+    @_guarded
     def document(self, run_id: str) -> dict:
         row = self._db.execute(
             "SELECT document FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY started DESC",
@@ -222,6 +271,7 @@ class History:
             raise HistoryError(f"{self.path}: {run_id!r} names {len(row)} runs; give more of it")
         return json.loads(row[0][0])
 
+    @_guarded
     def prune(self, keep: timedelta, now: datetime) -> int:
         """Forget runs older than `keep`; returns how many went."""
         cutoff = (now - keep).isoformat()
