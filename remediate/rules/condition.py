@@ -9,6 +9,10 @@ Grammar::
 
 NAME is a selection name; PATTERN may end with `*` (`1 of mta_*`). `them` means every
 selection. Unknown names and empty patterns are errors at load time, not at audit time.
+
+Conditions come from playbook files, so a hostile one must fail cleanly: reading is linear in
+the text, and nesting (parentheses and `not`) stops at MAX_NESTING levels instead of running
+out of stack.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"\s*(\(|\)|[A-Za-z0-9_*.-]+)")
+
+MAX_NESTING = 50
+"""Parentheses and `not` nested deeper than this are an error (far beyond any real condition)."""
 
 
 class ConditionError(ValueError):
@@ -49,13 +56,12 @@ def parse_condition(text: str, selections: Collection[str]) -> Condition:
 
 
 def _tokens(text: str) -> list[str]:
-    tokens, position = [], 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
+    tokens, position, end = [], 0, len(text.rstrip())
+    while position < end:
         match = _TOKEN.match(text, position)
         if match is None:
-            raise ConditionError(f"cannot read the condition at {text[position : position + 10]!r}")
+            unread = text[position:].lstrip()[:10]
+            raise ConditionError(f"cannot read the condition at {unread!r}")
         tokens.append(match.group(1))
         position = match.end()
     return tokens
@@ -65,7 +71,9 @@ class _Parser:
     def __init__(self, tokens: list[str], names: list[str]) -> None:
         self.tokens = tokens
         self.names = names
+        self.known = frozenset(names)
         self.position = 0
+        self.depth = 0
         self.used: set[str] = set()
 
     def _peek(self) -> str | None:
@@ -95,12 +103,17 @@ class _Parser:
     def factor(self) -> Callable[[Mapping[str, bool]], bool]:
         token = self._take()
         if token == "not":
+            self._deeper()
             inner = self.factor()
+            self.depth -= 1
             return lambda r: not inner(r)
         if token == "(":
+            self._deeper()
             inner = self.expression()
-            if self._take() != ")":
+            self.depth -= 1
+            if self._peek() != ")":
                 raise ConditionError("a parenthesis is not closed")
+            self._take()
             return inner
         if token in ("1", "any", "all") and self._peek() == "of":
             self._take()
@@ -110,10 +123,18 @@ class _Parser:
             return lambda r: any(r.get(n, False) for n in chosen)
         if token in ("and", "or", "of", ")"):
             raise ConditionError(f"unexpected {token!r}")
-        if token not in self.names:
+        if token not in self.known:
             raise ConditionError(f"unknown selection {token!r} (known: {', '.join(self.names)})")
         self.used.add(token)
         return lambda r: bool(r.get(token, False))
+
+    def _deeper(self) -> None:
+        # Parsing and evaluating recurse once per level: the bound keeps both off the stack's end.
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ConditionError(
+                f"the condition nests deeper than {MAX_NESTING} levels of parentheses and not"
+            )
 
     def _pattern(self, pattern: str) -> list[str]:
         chosen = self.names if pattern == "them" else fnmatch.filter(self.names, pattern)

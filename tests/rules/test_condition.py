@@ -4,6 +4,7 @@ author sees (remediate/rules/condition.py)."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from remediate.rules.condition import ConditionError, parse_condition
+from remediate.rules.condition import MAX_NESTING, ConditionError, parse_condition
 
 NAMES = ["mta_9411", "mta_9322", "imc_4", "is_1221"]
 
@@ -211,6 +212,8 @@ def test_condition_error_is_a_value_error() -> None:
         ("not", "the condition ends too early"),
         ("1 of", "the condition ends too early"),
         ("(mta_9411 imc_4)", "a parenthesis is not closed"),
+        ("(mta_9411", "a parenthesis is not closed"),
+        ("((mta_9411 or imc_4)", "a parenthesis is not closed"),
         ("()", "unexpected ')'"),
         ("mta_9999", "unknown selection 'mta_9999' (known: imc_4, is_1221, mta_9322, mta_9411)"),
         ("MTA_9411", "unknown selection 'MTA_9411'"),
@@ -218,10 +221,10 @@ def test_condition_error_is_a_value_error() -> None:
         ("1 of smtp_*", "no selection matches 'smtp_*'"),
         ("all of MTA_*", "no selection matches 'MTA_*'"),
         ("mta_9411, imc_4", "cannot read the condition at ', imc_4'"),
-        ("mta_9411 && imc_4", "cannot read the condition at ' && imc_4'"),
-        ("mta_9411 | imc_4", "cannot read the condition at ' | imc_4'"),
+        ("mta_9411 && imc_4", "cannot read the condition at '&& imc_4'"),
+        ("mta_9411 | imc_4", "cannot read the condition at '| imc_4'"),
         ("1 of mta_?", "cannot read the condition at '?'"),
-        ("not mta_9411 or !imc_4", "cannot read the condition at ' !imc_4'"),
+        ("not mta_9411 or !imc_4", "cannot read the condition at '!imc_4'"),
     ],
 )
 def test_bad_conditions_say_what_is_wrong(text: str, message: str) -> None:
@@ -233,3 +236,54 @@ def test_bad_conditions_say_what_is_wrong(text: str, message: str) -> None:
 def test_them_needs_at_least_one_selection() -> None:
     with pytest.raises(ConditionError, match=r"no selection matches 'them'"):
         parse_condition("1 of them", [])
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    deep = "(" * MAX_NESTING + "mta_9411" + ")" * MAX_NESTING
+    assert holds(deep, {"mta_9411"}) is True
+    assert holds("not " * MAX_NESTING + "mta_9411", {"mta_9411"}) is (MAX_NESTING % 2 == 0)
+    mixed = "not (" * (MAX_NESTING // 2) + "mta_9411" + ")" * (MAX_NESTING // 2)
+    assert holds(mixed, set()) is (MAX_NESTING // 2 % 2 == 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * (MAX_NESTING + 1) + "mta_9411" + ")" * (MAX_NESTING + 1),
+        "not " * (MAX_NESTING + 1) + "mta_9411",
+        "(" * 100_000 + "mta_9411" + ")" * 100_000,
+        "not " * 100_000 + "mta_9411",
+        "not (" * 50_000 + "mta_9411" + ")" * 50_000,
+        "(" * 100_000,
+    ],
+    ids=["parens+1", "not+1", "parens", "nots", "not-parens", "unclosed"],
+)
+def test_deep_nesting_is_a_condition_error_not_a_crash(text: str) -> None:
+    # Before the bound, 400 parentheses raised RecursionError out of the playbook loader.
+    with pytest.raises(ConditionError, match=rf"nests deeper than {MAX_NESTING} levels"):
+        parse_condition(text, NAMES)
+
+
+def test_reading_is_linear_in_the_text() -> None:
+    # 20,000 names then 1 MB of blanks: re-reading the rest of the text for every token (as the
+    # tokenizer once did) costs 20,000 x 1 MB, most of a minute; one pass takes milliseconds.
+    text = " or ".join(["mta_9411"] * 20_000) + " " * 1_000_000 + "\n"
+    started = time.perf_counter()
+    condition = parse_condition(text, NAMES)
+    assert time.perf_counter() - started < 2.0
+    assert condition.evaluate({"mta_9411": True}) is True
+    assert condition.evaluate({"mta_9411": False}) is False
+
+
+def test_many_selections_are_looked_up_in_constant_time() -> None:
+    names = [f"s{i:05d}" for i in range(20_000)]
+    text = " and ".join(names)
+    started = time.perf_counter()
+    condition = parse_condition(text, names)
+    assert time.perf_counter() - started < 2.0
+    assert condition.names == set(names)
+    assert condition.evaluate(dict.fromkeys(names, True)) is True
+    assert condition.evaluate({**dict.fromkeys(names, True), "s19999": False}) is False
