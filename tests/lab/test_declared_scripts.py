@@ -7,8 +7,8 @@ import json
 import pytest
 from winrm.exceptions import WinRMOperationTimeoutError
 
-from remediate.lab.answers import scripts
-from remediate.lab.answers.commands import Execution
+from remediate.lab.answers import execution
+from remediate.lab.answers.execution import Execution
 from remediate.lab.host import LabHost
 from remediate.lab.server import Lab
 from remediate.probes.protocol import DeclaredScript, powershell_arguments_line
@@ -23,7 +23,7 @@ def echo_handler(monkeypatch: pytest.MonkeyPatch) -> None:
         document = {"host": host.name, "arguments": declared.arguments}
         return Execution(stdout=json.dumps(document).encode() + b"\r\n")
 
-    monkeypatch.setitem(scripts.HANDLERS, "test.echo", answer)
+    monkeypatch.setitem(execution.HANDLERS, "test.echo", answer)
 
 
 def declared(arguments: object, name: str = "test.echo") -> bytes:

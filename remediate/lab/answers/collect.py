@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from remediate.lab.answers.commands import Execution
-from remediate.lab.answers.scripts import handler
+from remediate.lab.answers.execution import Execution
 from remediate.lab.answers.win32 import SERVICE_STATES, START_MODES, system_root
 from remediate.lab.fleet import EventGenerator, EventRecord, FileEntry, HostSpec
 from remediate.lab.host import LabHost
@@ -47,7 +46,6 @@ def _join(root: str, relative: str) -> str:
     return root.rstrip("\\") + "\\" + relative.lstrip("\\")
 
 
-@handler("collect")
 def answer_collect(host: LabHost, declared: DeclaredScript) -> Execution:
     """Compute the collector's framed output for this host."""
     request = declared.arguments if isinstance(declared.arguments, dict) else {}

@@ -5,7 +5,9 @@ The lab is not a PowerShell interpreter and does not pretend to be one. It answe
   as cmd.exe or PowerShell print them;
 - the project's declared scripts (probes and remediation steps), recognised by their declared
   name and encoded arguments (see `remediate.lab.answers.scripts`);
-and anything else gets the error Windows prints and a non-zero exit code.
+and anything else gets the error Windows prints and a non-zero exit code. `run` is the lab's
+process starter: the protocols call it, and it hands itself to the cmd.exe interpreter for the
+programs a cmd line starts.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import shlex
-from dataclasses import dataclass
 
-from remediate.lab.answers import cmd_line
+from remediate.lab.answers import cmd_line, scripts
+from remediate.lab.answers.cmd_line import split_command_line
+from remediate.lab.answers.execution import Execution
 from remediate.lab.host import LabHost
 
 CMD_NOT_FOUND = (
@@ -37,24 +39,6 @@ PS_NOT_FOUND = (
 )
 
 _POWERSHELL = {"powershell", "powershell.exe"}
-
-
-@dataclass(frozen=True)
-class Execution:
-    """The outcome of one command: streams, exit code, and how long it takes to produce."""
-
-    stdout: bytes = b""
-    stderr: bytes = b""
-    exit_code: int = 0
-    delay_seconds: float = 0.0
-
-
-def split_command_line(command_line: str) -> list[str]:
-    """Split a Windows command line as most programs' argv parsing does (quotes, no escapes)."""
-    try:
-        return shlex.split(command_line, posix=False)
-    except ValueError:
-        return command_line.split()
 
 
 def needs_stdin(command: str, arguments: list[str]) -> bool:
@@ -101,7 +85,7 @@ def run(
     if program in ("cmd", "cmd.exe"):
         inner = _cmd_payload(arguments)
         if inner is not None:
-            return cmd_line.run(host, inner, stdin, transport)
+            return cmd_line.run(host, inner, stdin, transport, launch=run)
     return run_plain(host, command, arguments, shell="cmd")
 
 
@@ -141,8 +125,6 @@ def _decode_stdin(stdin: bytes) -> str:
 
 def run_powershell(host: LabHost, script: str, transport: str) -> Execution:
     """Answer a PowerShell script: a declared project script or a plain connection test."""
-    from remediate.lab.answers import scripts  # late import: scripts registers handlers that use us
-
     declared = scripts.declared_script(script)
     if declared is not None:
         return scripts.run_declared(host, declared, transport)
@@ -156,19 +138,6 @@ def run_powershell(host: LabHost, script: str, transport: str) -> Execution:
         if result.stderr or result.exit_code:
             return Execution(stdout=bytes(out), stderr=result.stderr, exit_code=result.exit_code)
     return Execution(stdout=bytes(out))
-
-
-def run_jscript(host: LabHost, script: str, transport: str) -> Execution:
-    """Answer a JScript run by cscript: only the project's declared scripts are known."""
-    from remediate.lab.answers import scripts
-
-    declared = scripts.declared_script(script)
-    if declared is None:
-        return Execution(
-            stderr=b"Microsoft JScript runtime error: the lab runs only declared scripts\r\n",
-            exit_code=1,
-        )
-    return scripts.run_declared(host, declared, transport)
 
 
 def _split_first(line: str) -> tuple[str, list[str]]:

@@ -3,31 +3,16 @@
 A shipped script declares itself on its first line (`# remediate-script: NAME vN`) and carries
 its arguments as one base64 JSON document (see `remediate.probes.protocol`). The lab reads that
 declaration and the arguments, never the code, and computes the answer the real script would
-give on such a host. Handlers register themselves by script name.
+give on such a host. The answers are found by script name in `execution.HANDLERS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
-from remediate.lab.answers.commands import Execution
+from remediate.lab.answers.execution import HANDLERS, Execution
 from remediate.lab.host import LabHost, ReceivedScript
 from remediate.probes.protocol import DeclaredScript, ScriptFormatError, parse_declaration
-
-Handler = Callable[[LabHost, DeclaredScript], Execution]
-
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    """Register the function that answers the declared script `name`."""
-
-    def register(function: Handler) -> Handler:
-        HANDLERS[name] = function
-        return function
-
-    return register
 
 
 def declared_script(script: str) -> DeclaredScript | ScriptFormatError | None:
@@ -55,6 +40,17 @@ def run_declared(
     return _with_faults(host, answer(host, declared))
 
 
+def run_jscript(host: LabHost, script: str, transport: str) -> Execution:
+    """Answer a JScript run by cscript: only the project's declared scripts are known."""
+    declared = declared_script(script)
+    if declared is None:
+        return Execution(
+            stderr=b"Microsoft JScript runtime error: the lab runs only declared scripts\r\n",
+            exit_code=1,
+        )
+    return run_declared(host, declared, transport)
+
+
 def _with_faults(host: LabHost, execution: Execution) -> Execution:
     """Apply the host's probe faults: slow answers, and output damaged on the way."""
     faults = host.spec.faults
@@ -70,7 +66,3 @@ def _with_faults(host: LabHost, execution: Execution) -> Execution:
         stdout=stdout,
         delay_seconds=execution.delay_seconds + faults.slow_probe_seconds,
     )
-
-
-# Handlers register themselves on import; this module is their registry.
-from remediate.lab.answers import collect, step  # noqa: E402, F401

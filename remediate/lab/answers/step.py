@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remediate.catalog.components import COMPONENTS
-from remediate.lab.answers.commands import Execution
-from remediate.lab.answers.scripts import handler
+from remediate.lab.answers.execution import Execution
 from remediate.lab.answers.win32 import START_MODES, system_root
 from remediate.lab.fleet import HostSpec, Service
 from remediate.lab.host import LabHost
@@ -79,7 +78,6 @@ def _failed(message: str, command: str = "", exit_code: int | None = None) -> Re
     return _result("failed", False, exit_code, command, message)
 
 
-@handler("step")
 def answer_step(host: LabHost, declared: DeclaredScript) -> Execution:
     """Compute the step's result and apply its change to the host model."""
     with host.lock:

@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from paramiko.common import MSG_CHANNEL_REQUEST
 
 from remediate.lab.answers import commands
+from remediate.lab.answers.cmd_line import split_command_line
+from remediate.lab.answers.execution import Execution
 from remediate.lab.host import LabHost
 
 log = logging.getLogger(__name__)
@@ -524,7 +526,7 @@ class SshServer:
 
     def _answer(self, interface: _HostInterface, channel: paramiko.Channel, text: str) -> None:
         host = interface.host
-        parts = commands.split_command_line(text)
+        parts = split_command_line(text)
         if not parts:
             channel.send_exit_status(0)
             return
@@ -540,7 +542,7 @@ class SshServer:
         except Exception as exc:  # a lab bug: show it to the client instead of hanging up
             log.exception("%s: the lab failed to answer %r", host.name, text[:80])
             message = f"lab error: {type(exc).__name__}: {exc}\r\n".encode(errors="replace")
-            execution = commands.Execution(stderr=message, exit_code=1)
+            execution = Execution(stderr=message, exit_code=1)
         wait = execution.delay_seconds + host.spec.faults.latency_ms / 1000
         if wait > 0 and self._stopping.wait(wait):
             return

@@ -14,11 +14,11 @@ import binascii
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from remediate.lab.answers import commands
-from remediate.lab.answers.commands import Execution
+from remediate.lab.answers.cmd_line import split_command_line
+from remediate.lab.answers.execution import Execution, Launch
 from remediate.lab.host import LabHost
 from remediate.lab.protocols import wsman
 from remediate.lab.protocols.wsman import Fault, Request, StreamChunk
@@ -58,7 +58,7 @@ class ShellService:
     def __init__(
         self,
         host: LabHost,
-        run: Callable[[LabHost, str, list[str], bytes, str], Execution] = commands.run,
+        run: Launch = commands.run,
     ) -> None:
         self.host = host
         self.shells: dict[str, Shell] = {}
@@ -132,10 +132,10 @@ class ShellService:
         program = (body.findtext(f"{{{wsman.NS_SHELL}}}Command") or "").strip()
         arguments: list[str] = []
         for element in body.findall(f"{{{wsman.NS_SHELL}}}Arguments"):
-            arguments.extend(commands.split_command_line(element.text or ""))
+            arguments.extend(split_command_line(element.text or ""))
         if not program:
             raise FaultError(wsman.invalid_request("The Command element is empty."))
-        parts = commands.split_command_line(program)
+        parts = split_command_line(program)
         program, arguments = parts[0], parts[1:] + arguments
         shell.operations += 1
         command_id = str(uuid.uuid4()).upper()
