@@ -26,7 +26,7 @@ import h11
 
 from remediate.lab.fleet import Fleet
 from remediate.lab.host import LabHost
-from remediate.lab.protocols.http import WinRMListener, _read_request
+from remediate.lab.protocols.http import WinRMListener, read_request
 from remediate.lab.protocols.ssh import SshServer, load_or_create_host_key
 from remediate.lab.protocols.tls import LabAuthority
 from remediate.lab.protocols.winrs import ShellService
@@ -310,7 +310,7 @@ class Lab:
     ) -> None:
         connection = h11.Connection(h11.SERVER)
         try:
-            received = await _read_request(connection, reader)
+            received = await read_request(connection, reader)
             if received is None:
                 return
             target = received[0].target.decode("latin-1").rstrip("/")

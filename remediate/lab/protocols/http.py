@@ -95,7 +95,7 @@ class WinRMListener:
         peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
         sock = writer.get_extra_info("sockname") or ("127.0.0.1", 0)
         while True:
-            received = await _read_request(connection, reader)
+            received = await read_request(connection, reader)
             if received is None:
                 return
             request, body = received
@@ -233,9 +233,10 @@ class WinRMListener:
         return _Response(200, payload)
 
 
-async def _read_request(
+async def read_request(
     connection: h11.Connection, reader: asyncio.StreamReader
 ) -> tuple[h11.Request, bytes] | None:
+    """One HTTP request and its body; None when the client closed (the lab's admin page too)."""
     request: h11.Request | None = None
     body = bytearray()
     while True:
