@@ -220,7 +220,7 @@ class WinRMListener:
             request = wsman.parse_request(body)
         except wsman.SoapError as exc:
             fault = wsman.invalid_request(str(exc))
-            return _Response(500, fault.render("", machine))
+            return _Response(wsman.FAULT_HTTP_STATUS, fault.render("", machine))
         if request.identify:
             os = self.host.spec.os
             version = f"OS: {os.version} SP: {os.service_pack}.0 Stack: 2.0"
@@ -229,7 +229,7 @@ class WinRMListener:
             payload = await self.service.handle(request, user, client_ip, address)
         except FaultError as exc:
             self.host.count("faults_sent")
-            return _Response(500, exc.fault.render(request.message_id, machine))
+            return _Response(wsman.FAULT_HTTP_STATUS, exc.fault.render(request.message_id, machine))
         return _Response(200, payload)
 
 

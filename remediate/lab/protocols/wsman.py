@@ -235,6 +235,40 @@ def identify_response(product_version: str) -> bytes:
     ).encode()
 
 
+# -- Faults ------------------------------------------------------------------------------------
+# Windows sends every fault with HTTP status 500, whatever its s:Code says; pywinrm reads the
+# fault (WSManFaultError) from a 500 response.
+FAULT_HTTP_STATUS = 500
+
+# f:WSManFault/@Code: Windows error code names (wsmerror.h; values as published in
+# microsoft/windows-rs, Win32::System::RemoteManagement). [MS-WSMV] 2.2.4.43 defines the
+# f:WSManFault detail (Code, Machine, Message).
+ERROR_WSMAN_INVALID_ACTIONURI = 2150858753  # 0x80338001
+ERROR_WSMAN_DESTINATION_UNREACHABLE = 2150858770  # 0x80338012
+# [MS-WSMV] 3.1.4.14 Receive: no output before wsman:OperationTimeout -> a fault with this code,
+# and the client SHOULD Receive again.
+ERROR_WSMAN_OPERATION_TIMEDOUT = 2150858793  # 0x80338029
+ERROR_WSMAN_SCHEMA_VALIDATION_ERROR = 2150858817  # 0x80338041
+# An unknown ShellId or CommandId: selectors that match nothing (subcode wsman:InvalidSelectors,
+# fault detail UnexpectedSelectors).
+ERROR_WSMAN_UNEXPECTED_SELECTORS = 2150858843  # 0x8033805B
+# [MS-WSMV] 3.1.4.5.2.1 wsman:QuotaLimit: winrm/config/winrs MaxShellsPerUser exceeded on Create.
+ERROR_WSMAN_QUOTA_MAX_SHELLS = 2150859173  # 0x803381A5
+# MaxConcurrentOperationsPerUser exceeded; WinRS does not give a command's operation back until
+# the shell is deleted (Ansible's winrm connection plugin re-creates the shell on this code).
+ERROR_WSMAN_QUOTA_MAX_OPERATIONS = 2150859174  # 0x803381A6
+
+# s:Subcode/s:Value: the fault subcodes of DSP0226 (WS-Management) in the wsman namespace, and
+# those of WS-Addressing in the addressing namespace (see `Fault.subcode_ns`).
+SUBCODE_TIMED_OUT = "TimedOut"  # wsman:TimedOut
+SUBCODE_INVALID_SELECTORS = "InvalidSelectors"  # wsman:InvalidSelectors
+SUBCODE_QUOTA_LIMIT = "QuotaLimit"  # wsman:QuotaLimit, [MS-WSMV] 3.1.4.5.2.1
+# [MS-WSMV] 3.1.4.1.31.3: for any operation whose XML is invalid.
+SUBCODE_SCHEMA_VALIDATION_ERROR = "SchemaValidationError"  # wsman:SchemaValidationError
+SUBCODE_ACTION_NOT_SUPPORTED = "ActionNotSupported"  # wsa:ActionNotSupported
+SUBCODE_DESTINATION_UNREACHABLE = "DestinationUnreachable"  # wsa:DestinationUnreachable
+
+
 @dataclass(frozen=True)
 class Fault:
     """A WS-Management fault as Windows sends it (HTTP 500, s:Fault, f:WSManFault Code=)."""
@@ -266,8 +300,8 @@ class Fault:
 
 def timed_out() -> Fault:
     return Fault(
-        2150858793,
-        "TimedOut",
+        ERROR_WSMAN_OPERATION_TIMEDOUT,
+        SUBCODE_TIMED_OUT,
         "The WS-Management service cannot complete the operation within the time specified in "
         "OperationTimeout.  ",
     )
@@ -282,8 +316,8 @@ UNEXPECTED_SELECTORS = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/U
 
 def shell_not_found(shell_id: str) -> Fault:
     return Fault(
-        2150858843,
-        "InvalidSelectors",
+        ERROR_WSMAN_UNEXPECTED_SELECTORS,
+        SUBCODE_INVALID_SELECTORS,
         f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the "
         "shell was not found on the server. Possible causes are: the specified ShellId is "
         "incorrect or the shell no longer exists on the server. Provide the correct ShellId or "
@@ -296,8 +330,8 @@ def shell_not_found(shell_id: str) -> Fault:
 
 def command_not_found() -> Fault:
     return Fault(
-        2150858843,
-        "InvalidSelectors",
+        ERROR_WSMAN_UNEXPECTED_SELECTORS,
+        SUBCODE_INVALID_SELECTORS,
         "The Windows Remote Shell received a request to perform an operation on a command "
         "identifier that does not exist. Either the command has completed execution or the "
         "client specified an invalid command identifier. ",
@@ -309,8 +343,8 @@ def command_not_found() -> Fault:
 
 def shell_quota(limit: int) -> Fault:
     return Fault(
-        2150859173,
-        "QuotaLimit",
+        ERROR_WSMAN_QUOTA_MAX_SHELLS,
+        SUBCODE_QUOTA_LIMIT,
         f"The WS-Management service cannot process the request. This user is allowed a maximum "
         f"number of {limit} concurrent shells, which has been exceeded. Close existing shells or "
         "raise the quota for this user. ",
@@ -323,8 +357,8 @@ def shell_quota(limit: int) -> Fault:
 
 def operations_quota(limit: int) -> Fault:
     return Fault(
-        2150859174,
-        "QuotaLimit",
+        ERROR_WSMAN_QUOTA_MAX_OPERATIONS,
+        SUBCODE_QUOTA_LIMIT,
         f"The WS-Management service cannot process the request. This user is allowed a maximum "
         f"number of {limit} concurrent operations, which has been exceeded. Close existing "
         "operations for this user, or raise the quota for this user. ",
@@ -334,8 +368,8 @@ def operations_quota(limit: int) -> Fault:
 
 def action_not_supported(action: str) -> Fault:
     return Fault(
-        2150858753,
-        "ActionNotSupported",
+        ERROR_WSMAN_INVALID_ACTIONURI,
+        SUBCODE_ACTION_NOT_SUPPORTED,
         f"The WS-Management service cannot process the request because the action {action!r} "
         "is not supported for this resource. ",
         sender=True,
@@ -346,8 +380,8 @@ def action_not_supported(action: str) -> Fault:
 
 def resource_unavailable(resource_uri: str) -> Fault:
     return Fault(
-        2150858770,
-        "DestinationUnreachable",
+        ERROR_WSMAN_DESTINATION_UNREACHABLE,
+        SUBCODE_DESTINATION_UNREACHABLE,
         f"The WS-Management service cannot process the request. The resource URI "
         f"{resource_uri} was not found in the WS-Management catalog. ",
         sender=True,
@@ -358,8 +392,8 @@ def resource_unavailable(resource_uri: str) -> Fault:
 
 def invalid_request(detail: str) -> Fault:
     return Fault(
-        2150858817,
-        "SchemaValidationError",
+        ERROR_WSMAN_SCHEMA_VALIDATION_ERROR,
+        SUBCODE_SCHEMA_VALIDATION_ERROR,
         f"The SOAP XML in the message does not match the corresponding XML schema "
         f"definition. {detail} ",
         sender=True,
