@@ -22,7 +22,11 @@ def _quoted(value: str) -> str:
 
 
 def write_inventory(lab: Lab, path: Path, scheme: str = "http", source: str = "") -> Path:
-    """Write hosts.ini for the lab's hosts and `known_hosts` beside it; returns hosts.ini."""
+    """Write hosts.ini for the lab's hosts and `known_hosts` beside it; returns hosts.ini.
+
+    The files it names (the lab's CA, known_hosts) are written as absolute paths, so the
+    inventory works from any working directory, as Ansible's would.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     known_hosts = path.with_name("known_hosts")
     common = Counter(
@@ -72,11 +76,11 @@ def write_inventory(lab: Lab, path: Path, scheme: str = "http", source: str = ""
         "ansible_connection=winrm",
         "ansible_winrm_transport=ntlm",
         f"ansible_winrm_scheme={scheme}",
-        f"ansible_winrm_ca_trust_path={lab.ca_path}",
+        f"ansible_winrm_ca_trust_path={lab.ca_path.resolve()}",
         "",
         "[ssh:vars]",
         "ansible_connection=ssh",
-        f"remediate_known_hosts={known_hosts}",
+        f"remediate_known_hosts={known_hosts.resolve()}",
         "",
         "[all:vars]",
         f"ansible_user={domain}\\{user}",
