@@ -20,7 +20,14 @@ from typing import Any
 
 from remediate.catalog.components import COMPONENTS
 from remediate.lab.answers.execution import Execution
-from remediate.lab.answers.win32 import START_MODES, system_root
+from remediate.lab.answers.win32 import (
+    ERROR_FILE_NOT_FOUND,
+    ERROR_SERVICE_DISABLED,
+    ERROR_SERVICE_DOES_NOT_EXIST,
+    ERROR_SERVICE_REQUEST_TIMEOUT,
+    START_MODES,
+    system_root,
+)
 from remediate.lab.fleet import HostSpec, Service
 from remediate.lab.host import LabHost
 from remediate.probes.framing import format_output
@@ -134,7 +141,7 @@ def _misfit(spec: HostSpec, mechanism: str, command: str, dialect: str) -> Resul
         return _failed(NO_SERVER_MANAGER, command, 1)
     if mechanism == "ocsetup" and number > 60:
         return _failed(OCSETUP_SUPERSEDED, command, 1)
-    return _failed(FILE_NOT_FOUND, command, 2)
+    return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND)
 
 
 def _feature_key(name: str, mechanism: str) -> str:
@@ -250,9 +257,9 @@ def _start(host: LabHost, service: Service, command: str) -> Result:
     if service.state == "running":
         return _result("ok", False, 0, command, "the service is already running")
     if service.start_mode == "disabled":
-        return _failed(DISABLED, command, 1058)
+        return _failed(DISABLED, command, ERROR_SERVICE_DISABLED)
     if service.fails_to_start and not _mta_may_start(host, service):
-        return _failed(TIMED_OUT, command, 1053)
+        return _failed(TIMED_OUT, command, ERROR_SERVICE_REQUEST_TIMEOUT)
     service.state, service.fails_to_start = "running", False
     _record(host, f"service {service.name} start")
     return _result("ok", True, 0, command, "the service is running")
@@ -282,7 +289,7 @@ def _service(host: LabHost, request: dict[str, Any]) -> Result:
     command = f"Win32_Service {quote_argument(name)} {calls[op]}"
     service = next((s for s in host.spec.services if s.name.lower() == name.lower()), None)
     if service is None:
-        return _failed(NO_SERVICE, command, 1060)
+        return _failed(NO_SERVICE, command, ERROR_SERVICE_DOES_NOT_EXIST)
     if op == "start":
         return _start(host, service, command)
     if op == "stop":
@@ -320,7 +327,7 @@ def _reboot(spec: HostSpec, request: dict[str, Any]) -> tuple[Result, bool]:
         f.path.lower() == program.lower() for f in spec.files
     ):
         # shutdown.exe came with Windows XP; Windows 2000 has it only from the Resource Kit.
-        return _failed(FILE_NOT_FOUND, command, 2), False
+        return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND), False
     return _result("ok", True, 0, command, f"the host restarts in {delay} s"), True
 
 
@@ -338,7 +345,7 @@ def _run(host: LabHost, request: dict[str, Any]) -> Result:
     items = arguments if isinstance(arguments, list) else ([] if arguments is None else [arguments])
     command = " ".join([quote_argument(program), *(quote_argument(_text(a)) for a in items)])
     if "missing" in program.lower():
-        return _failed(FILE_NOT_FOUND, command, 2)
+        return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND)
     codes = request.get("allowed_exit_codes")
     allowed = [0] if codes is None else [int(float(c)) for c in (codes or [])]
     _record(host, f"run {program.replace('/', chr(92)).rsplit(chr(92), 1)[-1]}")

@@ -1,5 +1,6 @@
 """How Windows spells what the lab's answers share: service states and start modes as WMI's
-Win32_Service reports them, and `%SystemRoot%` by Windows version."""
+Win32_Service reports them, the Windows error codes the step script reports, and `%SystemRoot%`
+by Windows version."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ SERVICE_STATES = {
     "paused": "Paused",
 }
 START_MODES = {"auto": "Auto", "manual": "Manual", "disabled": "Disabled"}
+
+# Windows error code names (winerror.h): what step.ps1 reports for a missing program and for the
+# Win32_Service return values 7 and 14, and for a service that does not exist.
+ERROR_FILE_NOT_FOUND = 2
+ERROR_SERVICE_REQUEST_TIMEOUT = 1053
+ERROR_SERVICE_DISABLED = 1058
+ERROR_SERVICE_DOES_NOT_EXIST = 1060
 
 
 def system_root(spec: HostSpec) -> str:
