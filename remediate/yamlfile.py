@@ -21,8 +21,39 @@ class YamlInputError(ValueError):
         self.line = line
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records the line of every mapping and list it builds."""
+
+    def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
+        node: yaml.MappingNode = super().compose_mapping_node(anchor)
+        _refuse_duplicate_keys(node)
+        return node
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    """YAML 1.2.2, 3.2.1.1 Nodes: "each of the keys is unique". PyYAML keeps the last value
+    silently, which would drop a selection or a step written twice; refuse, naming both lines.
+
+    Checked on the composed node, before merge keys (`<<`) copy pairs in: overriding a merged
+    key is allowed. Scalar keys compare by tag and text (`a` and 'a' are the same key).
+    """
+    seen: dict[tuple[str, str], int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue
+        key = (key_node.tag, key_node.value)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.composer.ComposerError(
+                "while reading a mapping",
+                node.start_mark,
+                f"found duplicate key {key_node.value!r} (first on line {seen[key]})",
+                key_node.start_mark,
+            )
+        seen[key] = line
 
 
 def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:

@@ -143,6 +143,44 @@ def test_syntax_errors_name_the_line(text: str, line: int, problem: str) -> None
     assert raised.value.line == line
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "key", "first"),
+    [
+        ("a: 1\nb: 2\na: 3\n", 3, "a", 1),
+        ("{a: 1, 'a': 2}\n", 1, "a", 1),
+        ('a: 1\n"a": 2\n', 2, "a", 1),
+        (
+            "symptoms:\n  selections:\n    mta: {event_ids: [1]}\n"
+            "    imc: {event_ids: [2]}\n    mta: {event_ids: [3]}\n",
+            5,
+            "mta",
+            3,
+        ),
+        ("steps:\n  - name: x\n    when: {os: a}\n    name: y\n", 4, "name", 2),
+    ],
+)
+def test_duplicate_keys_are_refused_with_both_lines(
+    text: str, line: int, key: str, first: int
+) -> None:
+    # PyYAML keeps the last value: a selection written twice would silently not be checked.
+    with pytest.raises(YamlInputError) as raised:
+        load_located(text, "s.yml")
+    assert str(raised.value) == (
+        f"s.yml:{line}: not valid YAML: found duplicate key {key!r} (first on line {first})"
+    )
+    assert raised.value.line == line
+
+
+def test_keys_that_only_look_alike_and_merge_overrides_are_not_duplicates() -> None:
+    text = "1: int\n'1': str\nbase: &b {x: 1, y: 1}\nover: {<<: *b, x: 2}\n"
+    assert load_located(text, "s").data == {
+        1: "int",
+        "1": "str",
+        "base": {"x": 1, "y": 1},
+        "over": {"x": 2, "y": 1},
+    }
+
+
 def test_python_tags_are_refused() -> None:
     # SafeLoader: a playbook cannot make us build arbitrary objects or call functions.
     with pytest.raises(YamlInputError, match=r"s.yml:2: not valid YAML: could not determine"):
