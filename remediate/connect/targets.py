@@ -8,8 +8,7 @@ from functools import partial
 
 from remediate.connect.credentials import Secret, resolve_password
 from remediate.inventory.ini import Host, connection_settings, shell_dialect
-from remediate.probes.collect import Dialect
-from remediate.transport import Transport
+from remediate.transport import Dialect, Transport
 from remediate.transport.factory import open_transport, transport_name
 from remediate.transport.ssh import SshSettings
 from remediate.transport.winrm import WinRMSettings

@@ -7,7 +7,12 @@ Only this package knows about pywinrm and paramiko. Every transport offers `run(
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
+
+# The languages a script may be written in: PowerShell, or JScript under Windows Script Host
+# for hosts without PowerShell. Transports run either, probes are written in both, and
+# `remediate_shell` in the inventory may fix the one a host gets.
+Dialect = Literal["powershell", "wsh"]
 
 POWERSHELL = "powershell.exe"
 POWERSHELL_STDIN_ARGUMENTS = (
