@@ -19,11 +19,11 @@ from rich.text import Text
 
 from remediate.audit.run import AuditOptions, run_audit
 from remediate.cli.render import safe
-from remediate.connect.credentials import redact
+from remediate.connect.secrets import redact
 from remediate.connect.targets import ConnectOptions, build_targets
 from remediate.errors import InputError
 from remediate.history import History, scope_key
-from remediate.inventory.ini import load_inventory, select_hosts
+from remediate.inventory import load_inventory, select_hosts
 from remediate.report.registry import write_reports
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks

@@ -662,7 +662,9 @@ def inventory(
 ) -> None:
     """List the hosts of an inventory with their groups and connection settings."""
     from remediate.cli.render import safe
-    from remediate.inventory.ini import connection_settings, describe, load_inventory, select_hosts
+    from remediate.connect.passwords import password_in_inventory
+    from remediate.connect.variables import connection_settings, describe
+    from remediate.inventory import load_inventory, select_hosts
 
     try:
         loaded = load_inventory(path)
@@ -671,7 +673,9 @@ def inventory(
         for column in ("host", "groups", "connection"):
             table.add_column(column, overflow="fold")
         for host in hosts:
-            settings = connection_settings(host, allow_insecure=allow_insecure)
+            choice = password_in_inventory(host)
+            password = choice.secret if choice else None
+            settings = connection_settings(host, allow_insecure=allow_insecure, password=password)
             rows = describe(host, settings)
             summary = ", ".join(f"{k}={v}" for k, v in rows[:4])
             table.add_row(safe(host.name), safe(", ".join(host.groups)), safe(summary))
@@ -710,7 +714,7 @@ def collect(
     from remediate.audit.host import collect as collect_host
     from remediate.connect.targets import ConnectOptions, build_targets
     from remediate.errors import TransportError
-    from remediate.inventory.ini import load_inventory, select_hosts
+    from remediate.inventory import load_inventory, select_hosts
     from remediate.rules.evaluate import collect_request
     from remediate.rules.playbook import load_playbooks
 

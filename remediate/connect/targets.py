@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 
-from remediate.connect.credentials import Secret, resolve_password
-from remediate.inventory.ini import Host, connection_settings, shell_dialect
+from remediate.connect.passwords import resolve_password
+from remediate.connect.secrets import Secret
+from remediate.connect.variables import connection_settings, shell_dialect
+from remediate.inventory import Host
 from remediate.transport import Dialect, Transport
 from remediate.transport.factory import open_transport, transport_name
 from remediate.transport.ssh import SshSettings
@@ -25,9 +27,10 @@ class HostTarget:
     address: str = ""
 
 
-
 @dataclass(frozen=True)
 class ConnectOptions:
+    """How a run connects, from the command line: the same for every host."""
+
     allow_insecure: bool = False
     ask_pass: bool = False
     accept_new_host_keys: bool = False

@@ -24,7 +24,7 @@ from remediate.audit.host import collect
 from remediate.audit.run import AuditOptions, run_audit
 from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
-from remediate.inventory.ini import Host, load_inventory, select_hosts
+from remediate.inventory import Host, load_inventory, select_hosts
 from remediate.probes.framing import OutputFormatError
 from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.journal import Journal, digest, journal_path

@@ -1,34 +1,24 @@
-"""Passwords: where they come from, and that they never show in any output."""
+"""Passwords: where a host's password comes from, in the documented order, decided once."""
 
 from __future__ import annotations
 
-import base64
-import copy
-import json
-import logging
-import pickle
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 import pytest
-import requests
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from remediate.connect import credentials
-from remediate.connect.credentials import (
-    Secret,
+from remediate.connect import passwords
+from remediate.connect.passwords import (
     env_name,
     env_names,
     find_password,
+    password_in_inventory,
     prompt_password_once,
-    redact,
     resolve_password,
 )
+from remediate.connect.variables import connection_settings
 from remediate.errors import InputError
-from remediate.inventory.ini import Inventory, connection_settings, load_inventory
+from remediate.inventory import Inventory, load_inventory
 from remediate.transport.winrm import WinRMSettings
 
 INVENTORY = """\
@@ -56,9 +46,9 @@ def inventory(tmp_path: Path) -> Inventory:
 
 @pytest.fixture(autouse=True)
 def fresh_prompt() -> Iterator[None]:
-    credentials.forget_prompted_password()
+    passwords.forget_prompted_password()
     yield
-    credentials.forget_prompted_password()
+    passwords.forget_prompted_password()
 
 
 # --- where a password comes from ------------------------------------------------------------
@@ -158,7 +148,7 @@ def test_prompt_is_asked_once_for_all_hosts(
         asked.append(prompt)
         return "typed"
 
-    monkeypatch.setattr(credentials.getpass, "getpass", fake_getpass)
+    monkeypatch.setattr(passwords.getpass, "getpass", fake_getpass)
     first = resolve_password(inventory.host("exch01.corp.local"), ask_pass=True, environ={})
     second = resolve_password(inventory.host("edge01.dmz.local"), ask_pass=True, environ={})
     inline = resolve_password(inventory.host("inline.corp.local"), ask_pass=True, environ={})
@@ -174,7 +164,7 @@ def test_prompt_end_of_file_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -
     def no_input(prompt: str = "") -> str:
         raise EOFError
 
-    monkeypatch.setattr(credentials.getpass, "getpass", no_input)
+    monkeypatch.setattr(passwords.getpass, "getpass", no_input)
     with pytest.raises(InputError, match="no password was typed"):
         prompt_password_once()
 
@@ -188,131 +178,16 @@ def test_resolved_password_reaches_the_settings(inventory: Inventory) -> None:
     assert (settings.username, settings.password) == ("CORP\\svc", "pw")
 
 
-# --- Secret never leaks ---------------------------------------------------------------------
-
-VALUE = "Hunter2-p@ss/w:rd"
-
-
-def test_secret_shows_as_stars_everywhere() -> None:
-    secret = Secret(VALUE, user="CORP\\svc")
-    for text in (
-        str(secret),
-        repr(secret),
-        f"{secret}",
-        f"{secret!r}",
-        f"{secret!s}",
-        f"{secret:>20}",
-        "%s %r" % (secret, secret),  # noqa: UP031
-        "{} {!r}".format(secret, secret),  # noqa: UP032
-        repr([secret, {"pw": secret}]),
-        str((secret,)),
-    ):
-        assert VALUE not in text
-        assert "***" in text
-    assert f"{secret:>5}" == "  ***"
-    assert secret.reveal() == VALUE
+def test_the_inventory_password_wins_and_reaches_the_settings(inventory: Inventory) -> None:
+    host = inventory.host("inline.corp.local")
+    choice = resolve_password(host, ask_pass=True, environ={"REMEDIATE_PASSWORD": "from-env"})
+    assert choice is not None
+    kept = connection_settings(host, password=choice.secret)
+    assert isinstance(kept, WinRMSettings) and kept.password == "from-inventory"
 
 
-def test_secret_in_a_dataclass_repr_and_an_exception() -> None:
-    @dataclass
-    class Login:
-        user: str
-        password: Secret
-
-    login = Login("svc", Secret(VALUE))
-    assert VALUE not in repr(login)
-    assert VALUE not in str(ValueError(login.password))
-
-
-def test_secret_through_logging(caplog: pytest.LogCaptureFixture) -> None:
-    secret = Secret(VALUE)
-    logger = logging.getLogger("remediate.test")
-    with caplog.at_level(logging.DEBUG, logger="remediate.test"):
-        logger.info("password %s", secret)
-        logger.warning("password %r", secret)
-        logger.error(secret)
-        logger.debug("args %s", {"password": secret})
-        logger.info("extra", extra={"secret": secret})
-    assert len(caplog.records) == 5
-    output = caplog.text + "".join(record.getMessage() for record in caplog.records)
-    assert VALUE not in output
-    assert "***" in output
-
-
-def test_secret_cannot_be_serialised() -> None:
-    secret = Secret(VALUE)
-    with pytest.raises(TypeError):
-        json.dumps({"password": secret})
-    with pytest.raises(TypeError):
-        pickle.dumps(secret)
-    assert copy.copy(secret) is secret
-    assert copy.deepcopy({"s": secret})["s"] is secret
-
-
-def test_secret_equality_and_truth() -> None:
-    assert Secret("a") == Secret("a")
-    assert Secret("a") != Secret("b")
-    assert Secret("a") != "a"
-    assert not Secret("")
-    assert Secret(Secret("x", user="u")).user == "u"
-    assert {Secret("a"), Secret("a")} == {Secret("a")}
-    with pytest.raises(TypeError):
-        Secret(1234)  # type: ignore[arg-type]
-
-
-# --- redact ---------------------------------------------------------------------------------
-
-
-def test_redact_plain_and_url_encoded_forms() -> None:
-    secret = Secret("p@ss w/rd&1")
-    text = (
-        f"raw={secret.reveal()} "
-        f"q={quote(secret.reveal(), safe='')} "
-        f"q2={quote(secret.reveal())} "
-        f"plus={quote_plus(secret.reveal())} "
-        f"lower={quote(secret.reveal(), safe='').lower()}"
-    )
-    redacted = redact(text, [secret])
-    assert redacted == "raw=*** q=*** q2=*** plus=*** lower=***"
-
-
-def test_redact_basic_auth_header_from_requests() -> None:
-    secret = Secret("Summer2024!", user="CORP\\svc_audit")
-    request = requests.Request(
-        "POST", "http://h:5985/wsman", auth=("CORP\\svc_audit", "Summer2024!")
-    ).prepare()
-    header = request.headers["Authorization"]
-    assert header.startswith("Basic ")
-    redacted = redact(f"sent Authorization: {header}", [secret])
-    assert redacted == "sent Authorization: Basic ***"
-    token = base64.b64encode(b"CORP\\svc_audit:Summer2024!").decode()
-    assert redact(token.rstrip("="), [secret]) == "***"
-
-
-def test_redact_base64_with_users_given_separately() -> None:
-    token = base64.b64encode(b"root:pw-123").decode()
-    assert redact(f"Basic {token}", ["pw-123"], users=["root"]) == "Basic ***"
-    assert redact(f"Basic {token}", ["pw-123"]) == f"Basic {token}"
-
-
-def test_redact_json_escaped_and_several_secrets() -> None:
-    first, second = Secret('quo"te\\back'), Secret("second-one")
-    document = json.dumps({"a": first.reveal(), "b": [second.reveal()]})
-    redacted = redact(document, [first, second])
-    assert json.loads(redacted) == {"a": "***", "b": ["***"]}
-
-
-def test_redact_overlapping_secrets_prefers_the_longest() -> None:
-    assert redact("abcdef and abc", ["abc", "abcdef"]) == "*** and ***"
-
-
-def test_redact_nothing_to_hide() -> None:
-    assert redact("text", []) == "text"
-    assert redact("text", [Secret(""), ""]) == "text"
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(min_size=1, max_size=30), st.text(max_size=40), st.text(max_size=40))
-def test_fuzz_redact_leaves_no_copy(value: str, before: str, after: str) -> None:
-    redacted = redact(before + value + after, [Secret(value)])
-    assert value not in redacted or value in "***"
+def test_password_in_inventory_is_the_first_step_only(inventory: Inventory) -> None:
+    inline = password_in_inventory(inventory.host("inline.corp.local"))
+    assert inline is not None and inline.secret.reveal() == "from-inventory"
+    assert inline.source.startswith("ansible_password (") and "hosts.ini:1" in inline.source
+    assert password_in_inventory(inventory.host("exch01.corp.local")) is None

@@ -1,0 +1,423 @@
+"""A host's connection settings from its Ansible variables: which names, which defaults.
+
+The inventory only reads variables; this module says what they mean for a connection, as
+Ansible's connection plugins declare the variables they read. The password itself is chosen in
+`remediate.connect.passwords` and handed to `connection_settings`.
+
+Every `ansible_*` name below also answers to `remediate_*` (e.g. `remediate_port`), which
+wins; a connection-specific name (`ansible_winrm_user`, `ansible_ssh_port`) wins over the
+generic one (`ansible_user`), as in Ansible; the legacy `ansible_ssh_user/pass/port/host` names
+are honoured for WinRM hosts too.
+
+* `ansible_connection`: `winrm` (the default here, unlike Ansible's `ssh`: this is a Windows
+  tool), `psrp` (treated as WinRM, its `ansible_psrp_*` names read too), or `ssh`/`paramiko`.
+* WinRM: `ansible_winrm_transport` (`ntlm` by default, where Ansible defaults to Basic that
+  Windows refuses by default; `kerberos` and `credssp` need pywinrm's extras; `basic`,
+  `ssl` = Basic over HTTPS, `plaintext` = Basic with HTTP allowed; `certificate` is not
+  supported yet; a list takes its first item), port 5986 (even with scheme http, as Ansible)
+  and https by default, http when the port is 5985 unless `ansible_winrm_scheme` says so,
+  `ansible_winrm_server_cert_validation`, `ansible_winrm_ca_trust_path`,
+  `ansible_winrm_message_encryption`, `ansible_winrm_operation_timeout_sec` (20) and
+  `ansible_winrm_read_timeout_sec` (operation timeout + 10). Basic authentication over plain
+  HTTP is refused unless `--allow-insecure` or `ansible_winrm_transport=plaintext`.
+* SSH: port 22, `ansible_ssh_private_key_file`, `remediate_known_hosts` (a known_hosts file).
+* `remediate_shell`: `powershell` or `wsh` fixes the dialect instead of detecting it.
+* `ansible_host` (with its connection's aliases) is the address, the inventory name when unset;
+  `ansible_port` (which `host:port` in the INI file sets) the port, 1 to 65535.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from remediate.connect.secrets import MASK, Secret
+from remediate.errors import InputError
+from remediate.inventory import Host
+from remediate.inventory.model import is_secret_name, show_value
+from remediate.transport import Dialect
+from remediate.transport.ssh import SshSettings
+from remediate.transport.winrm import WinRMSettings
+
+ConnectionKind = Literal["winrm", "ssh"]
+
+_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "winrm": {
+        "host": ("ansible_winrm_host", "ansible_psrp_host", "ansible_host", "ansible_ssh_host"),
+        "port": ("ansible_winrm_port", "ansible_psrp_port", "ansible_port", "ansible_ssh_port"),
+        "user": ("ansible_winrm_user", "ansible_psrp_user", "ansible_user", "ansible_ssh_user"),
+        "password": (
+            "ansible_winrm_password",
+            "ansible_winrm_pass",
+            "ansible_psrp_password",
+            "ansible_psrp_pass",
+            "ansible_password",
+            "ansible_ssh_password",
+            "ansible_ssh_pass",
+        ),
+        "transport": ("ansible_winrm_transport", "ansible_psrp_auth"),
+        "scheme": ("ansible_winrm_scheme", "ansible_psrp_protocol"),
+        "cert_validation": (
+            "ansible_winrm_server_cert_validation",
+            "ansible_psrp_cert_validation",
+        ),
+        "ca_trust_path": ("ansible_winrm_ca_trust_path", "ansible_psrp_ca_cert"),
+        "message_encryption": (
+            "ansible_winrm_message_encryption",
+            "ansible_psrp_message_encryption",
+        ),
+        "operation_timeout": (
+            "ansible_winrm_operation_timeout_sec",
+            "ansible_psrp_operation_timeout",
+        ),
+        "read_timeout": ("ansible_winrm_read_timeout_sec", "ansible_psrp_read_timeout"),
+    },
+    "ssh": {
+        "host": ("ansible_ssh_host", "ansible_host"),
+        "port": ("ansible_ssh_port", "ansible_port"),
+        "user": ("ansible_ssh_user", "ansible_user"),
+        "password": ("ansible_ssh_password", "ansible_ssh_pass", "ansible_password"),
+        "key_file": ("ansible_ssh_private_key_file", "ansible_private_key_file"),
+    },
+    "any": {
+        "host": ("ansible_host", "ansible_ssh_host", "ansible_winrm_host"),
+        "port": ("ansible_port", "ansible_ssh_port", "ansible_winrm_port"),
+        "connection": ("ansible_connection",),
+        "shell": ("remediate_shell",),
+        "known_hosts": ("remediate_known_hosts",),
+    },
+}
+
+WINRM_TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic", "certificate", "ssl", "plaintext")
+_CONNECTIONS: dict[str, ConnectionKind] = {
+    "winrm": "winrm",
+    "psrp": "winrm",
+    "ssh": "ssh",
+    "paramiko": "ssh",
+    "paramiko_ssh": "ssh",
+}
+_OPTIONAL_AUTH = {
+    "kerberos": (("kerberos", "winkerberos"), "pywinrm[kerberos]"),
+    "credssp": (("requests_credssp",), "pywinrm[credssp]"),
+}
+
+
+def _names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The `remediate_*` form of every `ansible_*` name first, then the names themselves."""
+    ours = tuple(
+        "remediate_" + n.removeprefix("ansible_") for n in names if n.startswith("ansible_")
+    )
+    return tuple(dict.fromkeys(ours + names))
+
+
+def _lookup(host: Host, names: tuple[str, ...]) -> tuple[str, Any] | None:
+    """The first of these variables the host sets (to something other than None)."""
+    for name in _names(names):
+        if host.vars.get(name) is not None:
+            return name, host.vars[name]
+    return None
+
+
+def _aliases(host: Host, setting: str) -> tuple[str, ...]:
+    """The variable names of a setting, for the host's connection, most specific first."""
+    kind = _kind_or_none(host)
+    for table in (_ALIASES[kind] if kind else {}, _ALIASES["any"], _ALIASES["winrm"]):
+        if setting in table:
+            return table[setting]
+    return _ALIASES["ssh"][setting]
+
+
+def _var_error(host: Host, name: str, message: str, hint: str | None = None) -> InputError:
+    origin = host.origin(name)
+    return InputError(
+        message,
+        hint=hint,
+        file=origin.file if origin else None,
+        line=origin.line if origin else None,
+        host=host.name,
+    )
+
+
+def _text(host: Host, name: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):  # Ansible makes `ansible_password=1234` a string again
+        try:
+            return str(value)
+        except ValueError:
+            pass
+    raise _var_error(host, name, f"{name}={show_value(value)} is not a string")
+
+
+def _setting_text(host: Host, setting: str) -> tuple[str, str] | None:
+    """(variable name, text value) of a setting, or None when unset."""
+    found = _lookup(host, _aliases(host, setting))
+    return None if found is None else (found[0], _text(host, *found))
+
+
+def _kind_or_none(host: Host) -> ConnectionKind | None:
+    found = _lookup(host, _ALIASES["any"]["connection"])
+    if found is None:
+        return "winrm"
+    if not isinstance(found[1], str):
+        return None
+    return _CONNECTIONS.get(found[1].strip().lower().rsplit(".", 1)[-1])
+
+
+def connection_kind(host: Host) -> ConnectionKind:
+    """`winrm` (also for psrp, and by default) or `ssh`, from `ansible_connection`."""
+    kind = _kind_or_none(host)
+    if kind is None:
+        name, value = _lookup(host, _ALIASES["any"]["connection"]) or ("ansible_connection", "")
+        raise _var_error(
+            host,
+            name,
+            f"{name}={show_value(value)} is not a connection remediate can use",
+            hint="use winrm, psrp or ssh",
+        )
+    return kind
+
+
+def _port_value(host: Host, name: str, value: Any) -> int:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) <= 6 else 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise _var_error(host, name, f"{name}={show_value(value)} is not a port (1 to 65535)")
+    return value
+
+
+def host_address(host: Host) -> tuple[str, int | None]:
+    """Where to reach the host: its address (the inventory name when unset) and port if set."""
+    address = _setting_text(host, "host")
+    port = _lookup(host, _aliases(host, "port"))
+    return (address[1] if address else host.name), (_port_value(host, *port) if port else None)
+
+
+def shell_dialect(host: Host) -> Dialect | None:
+    """The dialect `remediate_shell` fixes, or None to detect it."""
+    found = _setting_text(host, "shell")
+    if found is None:
+        return None
+    value = found[1].strip().lower()
+    if value in ("powershell", "wsh"):
+        return cast(Dialect, value)
+    raise _var_error(
+        host, found[0], f"{found[0]}={found[1]!r} is not a shell", "use powershell or wsh"
+    )
+
+
+def host_user(host: Host) -> str:
+    """The user name the inventory gives for this host ("" when none)."""
+    found = _setting_text(host, "user")
+    return found[1] if found else ""
+
+
+def inventory_password(host: Host) -> tuple[str, str] | None:
+    """(variable name, password) when the inventory sets the host's password."""
+    return _setting_text(host, "password")
+
+
+def _choice(host: Host, setting: str, allowed: tuple[str, ...], default: str) -> str:
+    found = _setting_text(host, setting)
+    if found is None:
+        return default
+    value = found[1].strip().lower()
+    if value not in allowed:
+        raise _var_error(
+            host,
+            found[0],
+            f"{found[0]}={found[1]!r} is not valid",
+            hint="use one of: " + ", ".join(allowed),
+        )
+    return value
+
+
+def _transport(host: Host) -> str:
+    found = _lookup(host, _aliases(host, "transport"))
+    if found is None:
+        return "ntlm"
+    name, value = found
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    text = _text(host, name, value).split(",")[0].strip().lower()
+    text = "ntlm" if text == "negotiate" else text
+    if text not in WINRM_TRANSPORTS:
+        raise _var_error(
+            host,
+            name,
+            f"{name}={show_value(found[1])} is not a WinRM transport",
+            hint="use one of: " + ", ".join(WINRM_TRANSPORTS),
+        )
+    return text
+
+
+def _importable(modules: tuple[str, ...]) -> bool:
+    for module in modules:
+        try:
+            if importlib.util.find_spec(module) is not None:
+                return True
+        except (ImportError, ValueError):
+            continue
+    return False
+
+
+def _seconds(host: Host, setting: str, default: int) -> int:
+    found = _lookup(host, _aliases(host, setting))
+    if found is None:
+        return default
+    name, value = found
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) <= 9 else 0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _var_error(host, name, f"{name}={show_value(value)} is not a number of seconds")
+    return value
+
+
+def _check_auth(host: Host, transport: str, scheme: str, allow_insecure: bool) -> None:
+    name = (_lookup(host, _aliases(host, "transport")) or ("ansible_winrm_transport", None))[0]
+    if transport == "certificate":
+        raise _var_error(
+            host,
+            name,
+            f"{name}=certificate: client certificate authentication is not supported yet",
+            hint="use ntlm, kerberos or credssp",
+        )
+    if transport in _OPTIONAL_AUTH:
+        modules, extra = _OPTIONAL_AUTH[transport]
+        if not _importable(modules):
+            raise _var_error(
+                host,
+                name,
+                f"{name}={transport} needs a library that is not installed",
+                hint=f"pip install '{extra}'",
+            )
+    if scheme == "http" and transport in ("basic", "ssl") and not allow_insecure:
+        raise _var_error(
+            host,
+            name,
+            f"Basic authentication over plain HTTP ({name}={transport}, scheme http) "
+            "would send the password in clear",
+            hint="use HTTPS (port 5986) or ntlm/kerberos; to accept the risk pass "
+            "--allow-insecure or set ansible_winrm_transport=plaintext",
+        )
+
+
+def _winrm_settings(host: Host, allow_insecure: bool, password: str | None) -> WinRMSettings:
+    address, port = host_address(host)
+    port = port if port is not None else 5986
+    scheme = _choice(host, "scheme", ("http", "https"), "http" if port == 5985 else "https")
+    transport = _transport(host)
+    _check_auth(host, transport, scheme, allow_insecure)
+    operation = _seconds(host, "operation_timeout", 20)
+    read = _seconds(host, "read_timeout", operation + 10)
+    if read <= operation:
+        name = _lookup(host, _aliases(host, "read_timeout")) or ("ansible_winrm_read_timeout_sec",)
+        raise _var_error(
+            host, name[0], "the read timeout must be longer than the operation timeout"
+        )
+    ca_path = _setting_text(host, "ca_trust_path")
+    validation = _choice(host, "cert_validation", ("validate", "ignore"), "validate")
+    encryption = _choice(host, "message_encryption", ("auto", "always", "never"), "auto")
+    return WinRMSettings(
+        address=address,
+        port=port,
+        scheme=scheme,  # type: ignore[arg-type]
+        auth=transport,
+        username=host_user(host),
+        password=password or "",
+        validate_certificate=validation == "validate",
+        ca_trust_path=str(Path(ca_path[1]).expanduser()) if ca_path else None,
+        message_encryption=encryption,  # type: ignore[arg-type]
+        operation_timeout=operation,
+        read_timeout=read,
+    )
+
+
+def _ssh_settings(
+    host: Host, password: str | None, accept_new: bool, known_hosts: Iterable[str]
+) -> SshSettings:
+    address, port = host_address(host)
+    key_file = _setting_text(host, "key_file")
+    files = [str(Path(path).expanduser()) for path in _known_hosts(host)]
+    files += [str(path) for path in known_hosts if str(path) not in files]
+    return SshSettings(
+        address=address,
+        port=port if port is not None else 22,
+        username=host_user(host),
+        password=password,
+        key_file=str(Path(key_file[1]).expanduser()) if key_file else None,
+        known_hosts=tuple(files),
+        accept_new_host_keys=accept_new,
+    )
+
+
+def _known_hosts(host: Host) -> list[str]:
+    found = _lookup(host, _ALIASES["any"]["known_hosts"])
+    if found is None:
+        return []
+    name, value = found
+    values = value if isinstance(value, list) else [value]
+    return [_text(host, name, item) for item in values]
+
+
+def connection_settings(
+    host: Host,
+    *,
+    allow_insecure: bool = False,
+    password: Secret | None = None,
+    accept_new_host_keys: bool = False,
+    known_hosts: Iterable[str] = (),
+) -> WinRMSettings | SshSettings:
+    """How to reach `host`, from its variables, with the password already chosen for it.
+
+    `password` is what `remediate.connect.passwords` decided (the inventory's own, the
+    environment's or the prompt's); it is not looked for again here. The type says which
+    transport: WinRMSettings or SshSettings. Known-hosts files from `remediate_known_hosts`
+    come before `known_hosts` (new keys are saved to the first).
+    """
+    kind = connection_kind(host)
+    secret = None if password is None else password.reveal()
+    if kind == "ssh":
+        return _ssh_settings(host, secret, accept_new_host_keys, known_hosts)
+    return _winrm_settings(host, allow_insecure, secret)
+
+
+# --- describe -------------------------------------------------------------------------------
+
+
+def describe(host: Host, settings: WinRMSettings | SshSettings | None) -> list[tuple[str, str]]:
+    """Rows for `remediate inventory --vars`: connection, then every variable; secrets masked."""
+    address = settings.address if settings is not None else host_address(host)[0]
+    rows = [("host", host.name), ("address", address), ("groups", ", ".join(host.groups))]
+    if isinstance(settings, WinRMSettings):
+        rows += [
+            ("connection", "winrm"),
+            ("endpoint", settings.endpoint),
+            ("auth", settings.auth),
+            ("user", settings.username or "(none)"),
+            ("password", MASK if settings.password else "(none)"),
+            ("certificate", "validate" if settings.validate_certificate else "ignore"),
+            ("ca trust path", settings.ca_trust_path or "(system)"),
+            ("message encryption", settings.message_encryption),
+            (
+                "timeouts",
+                f"operation {settings.operation_timeout} s, read {settings.read_timeout} s",
+            ),
+        ]
+    elif isinstance(settings, SshSettings):
+        rows += [
+            ("connection", "ssh"),
+            ("endpoint", f"ssh://{settings.address}:{settings.port}"),
+            ("user", settings.username or "(none)"),
+            ("password", MASK if settings.password else "(none)"),
+            ("key file", settings.key_file or "(none)"),
+            ("known hosts", ", ".join(settings.known_hosts) or "(system)"),
+        ]
+    for name in sorted(host.vars):
+        shown = MASK if is_secret_name(name) else show_value(host.vars[name], limit=200)
+        rows.append((name, f"{shown}  ({host.origin(name)})"))
+    return rows
