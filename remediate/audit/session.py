@@ -23,7 +23,7 @@ from remediate.connect.secrets import redact
 from remediate.connect.targets import ConnectOptions, build_targets
 from remediate.errors import InputError
 from remediate.history import History, scope_key
-from remediate.inventory import load_inventory, select_hosts
+from remediate.inventory import hosts_for, load_inventory
 from remediate.report.registry import write_reports
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks
@@ -70,7 +70,7 @@ class AuditOutcome:
 def audit_and_report(request: AuditRequest, console: Console) -> AuditOutcome:
     """The whole audit as a user runs it; InputError for bad input before any host is asked."""
     inventory = load_inventory(request.inventory)
-    hosts = select_hosts(inventory, request.limit) if request.limit else list(inventory.hosts)
+    hosts = hosts_for(inventory, request.limit)
     if not hosts:
         raise InputError(f"{request.inventory}: no hosts to audit")
     playbooks = load_playbooks(list(request.playbooks))

@@ -664,11 +664,11 @@ def inventory(
     from remediate.cli.render import safe
     from remediate.connect.passwords import password_in_inventory
     from remediate.connect.variables import connection_settings, describe
-    from remediate.inventory import load_inventory, select_hosts
+    from remediate.inventory import hosts_for, load_inventory
 
     try:
         loaded = load_inventory(path)
-        hosts = select_hosts(loaded, limit) if limit else list(loaded.hosts)
+        hosts = hosts_for(loaded, limit)
         table = Table(title=f"{path}: {len(hosts)} host(s)")
         for column in ("host", "groups", "connection"):
             table.add_column(column, overflow="fold")
@@ -714,13 +714,13 @@ def collect(
     from remediate.audit.host import collect as collect_host
     from remediate.connect.targets import ConnectOptions, build_targets
     from remediate.errors import TransportError
-    from remediate.inventory import load_inventory, select_hosts
+    from remediate.inventory import hosts_for, load_inventory
     from remediate.rules.evaluate import collect_request
     from remediate.rules.playbook import load_playbooks
 
     try:
         loaded = load_inventory(inventory)
-        hosts = select_hosts(loaded, limit) if limit else list(loaded.hosts)
+        hosts = hosts_for(loaded, limit)
         request = collect_request(
             load_playbooks(playbooks or [Path("playbooks")]), datetime.now(UTC) - _since(since)
         )

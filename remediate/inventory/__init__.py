@@ -7,13 +7,14 @@ read the variables in `remediate.connect`.
 
 from remediate.inventory.ini import load_inventory, parse_inventory
 from remediate.inventory.model import Group, Host, Inventory, Origin
-from remediate.inventory.patterns import select_hosts
+from remediate.inventory.patterns import hosts_for, select_hosts
 
 __all__ = [
     "Group",
     "Host",
     "Inventory",
     "Origin",
+    "hosts_for",
     "load_inventory",
     "parse_inventory",
     "select_hosts",

@@ -1,7 +1,7 @@
 """Ansible host patterns (`--limit`): which hosts of an inventory a run is about.
 
 As `ansible-playbook --limit` reads them: names, wildcards, `~regex`, subscripts, `@file`,
-unions, `&` intersections and `!` exclusions.
+unions, `&` intersections and `!` exclusions. `hosts_for` is the one call commands make.
 """
 
 from __future__ import annotations
@@ -122,3 +122,11 @@ def select_hosts(inventory: Inventory, pattern: str) -> list[Host]:
     if not names:
         raise InputError(f"the host pattern {show_value(pattern)} selects no host")
     return [inventory.by_name[name] for name in names]
+
+
+def hosts_for(inventory: Inventory, limit: str | None) -> list[Host]:
+    """The hosts a run is about: those `limit` selects, or every host when there is no limit.
+
+    No limit is None or empty, as the commands have always read an empty `--limit`.
+    """
+    return select_hosts(inventory, limit) if limit else list(inventory.hosts)

@@ -24,7 +24,7 @@ from remediate.audit.host import collect
 from remediate.audit.run import AuditOptions, run_audit
 from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
-from remediate.inventory import Host, load_inventory, select_hosts
+from remediate.inventory import Host, hosts_for, load_inventory
 from remediate.probes.framing import OutputFormatError
 from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.journal import Journal, digest, journal_path
@@ -57,7 +57,7 @@ def make_plan(
 ) -> Plan:
     """Audit the hosts for one article and plan the steps for each that needs them."""
     inventory = load_inventory(inventory_path)
-    hosts = select_hosts(inventory, limit) if limit else list(inventory.hosts)
+    hosts = hosts_for(inventory, limit)
     targets, _ = build_targets(hosts, connect)
     run = run_audit(targets, [playbook], AuditOptions(timeout=connect.timeout, since=since))
     by_name = {h.name: h for h in hosts}

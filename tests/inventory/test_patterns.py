@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from remediate.errors import InputError
-from remediate.inventory import Inventory, load_inventory, parse_inventory, select_hosts
+from remediate.inventory import Inventory, hosts_for, load_inventory, parse_inventory, select_hosts
 from remediate.inventory.patterns import split_pattern
 from tests.inventory.samples import FLEET, ORDER, names, write
 
@@ -117,3 +117,15 @@ def test_fuzz_limit_patterns(parts: list[str]) -> None:
     chosen_names = names(chosen)
     assert chosen_names and len(set(chosen_names)) == len(chosen_names)
     assert set(chosen_names) <= set(ORDER)
+
+
+def test_hosts_for_is_every_host_without_a_limit(fleet: Inventory) -> None:
+    assert names(hosts_for(fleet, None)) == ORDER
+    assert names(hosts_for(fleet, "")) == ORDER  # an empty --limit has always meant no limit
+    assert hosts_for(fleet, None) == list(fleet.hosts)
+
+
+def test_hosts_for_applies_the_limit(fleet: Inventory) -> None:
+    assert names(hosts_for(fleet, "exchange:!edge")) == ORDER[2:7]
+    with pytest.raises(InputError, match="matches no host or group"):
+        hosts_for(fleet, "nosuchhost")
