@@ -23,6 +23,12 @@ class YamlInputError(ValueError):
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
+MAX_ALIAS_REPEATS = 1_000_000
+"""How many nodes aliases may repeat in one document. Aliases are for reuse (the lab's demo
+fleet repeats 1,892 nodes so); nested ones multiply ("billion laughs": ten aliases of ten
+aliases ... of ten items is 10**9 nodes from a kilobyte), and whoever walks the data then, a
+str() of a step's `when`, a JSON plan, runs out of time and memory."""
+
 
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records the line of every mapping and list it builds."""
@@ -74,6 +80,52 @@ def _sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list[Any]:
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+_SIZE_CAP = 1 << 62
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _refuse_alias_bombs(root: yaml.Node, source: str) -> None:
+    """YamlInputError when aliases would repeat more than MAX_ALIAS_REPEATS nodes.
+
+    Counts each node once and each subtree's written-out size from its children's (one pass,
+    no expansion), so the check is linear in the text however much the aliases multiply.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    first_too_big: yaml.Node | None = None
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            # A child still on the path is a cycle: counted once here, refused by the constructor.
+            size = 1 + sum(sizes.get(id(child), 0) for child in _children(node))
+            sizes[key] = min(size, _SIZE_CAP)  # small ints: adding stays cheap at any depth
+            if first_too_big is None and size - len(sizes) > MAX_ALIAS_REPEATS:
+                first_too_big = node
+            continue
+        if key in sizes or key in on_path:
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    if sizes[id(root)] - len(sizes) > MAX_ALIAS_REPEATS:
+        line = (first_too_big or root).start_mark.line + 1
+        raise YamlInputError(
+            f"{source}:{line}: aliases here repeat more than {MAX_ALIAS_REPEATS:,} nodes;"
+            " refused (nested aliases multiply: write the data out instead)",
+            line,
+        )
 
 
 class LocatedDocument:
@@ -129,7 +181,10 @@ def load_located(text: str, source: str) -> LocatedDocument:
     try:
         loader = _LineLoader(text)
         loader.lines = {}  # type: ignore[attr-defined]
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None:
+            _refuse_alias_bombs(node, source)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -137,6 +192,8 @@ def load_located(text: str, source: str) -> LocatedDocument:
         raise YamlInputError(
             f"{where}: not valid YAML: {problem}", mark.line + 1 if mark else None
         ) from None
+    except YamlInputError:
+        raise
     except (RecursionError, ValueError, TypeError) as exc:
         raise YamlInputError(f"{source}: not valid YAML: {exc}") from None
     finally:

@@ -4,11 +4,13 @@ the encodings a file may have, and the YAML that must be refused cleanly."""
 from __future__ import annotations
 
 import codecs
+import time
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
+from remediate import yamlfile
 from remediate.yamlfile import LocatedDocument, YamlInputError, load_located, read_utf8
 
 PLAYBOOK = """\
@@ -225,6 +227,36 @@ def test_aliases_share_the_anchors_data_and_line() -> None:
     assert document.data["copy"] is document.data["base"]
     assert document.line_of(("copy", "x")) == 2  # the anchor's line: that is where x is written
     assert document.line_of(("merged", "y")) == 6
+
+
+def _laughs(levels: int, fan: int = 10) -> str:
+    """Each level a list of `fan` aliases of the level before: fan**levels items written out."""
+    items = ["&l0 [" + ", ".join(["lol"] * fan) + "]"]
+    items += [f"&l{i} [" + ", ".join([f"*l{i - 1}"] * fan) + "]" for i in range(1, levels)]
+    return "id: Q1\nwhen:\n  os: [" + ", ".join(items) + "]\n"
+
+
+@pytest.mark.parametrize(("levels", "fan"), [(9, 10), (300, 2)], ids=["billion", "2**300"])
+def test_alias_bombs_are_refused_quickly(levels: int, fan: int) -> None:
+    # Loading built them as shared objects in milliseconds; whoever walked the data afterwards
+    # (str() of a step's `when`, a JSON plan) wrote out 10**9 items and ran out of memory.
+    started = time.perf_counter()
+    with pytest.raises(YamlInputError) as raised:
+        load_located(_laughs(levels, fan), "bomb.yml")
+    assert time.perf_counter() - started < 2.0
+    assert str(raised.value).startswith(
+        "bomb.yml:3: aliases here repeat more than 1,000,000 nodes; refused"
+    )
+    assert raised.value.line == 3
+
+
+def test_aliases_within_the_bound_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_located(_laughs(5), "ok.yml").data["when"]["os"][4][9][9][9][9] == ["lol"] * 10
+    monkeypatch.setattr(yamlfile, "MAX_ALIAS_REPEATS", 12)
+    reuse = "a: &a [1, 2, 3]\nb: *a\nc: *a\nd: *a\n"  # three aliases repeat 3 x 4 nodes
+    assert load_located(reuse, "s").data["d"] == [1, 2, 3]
+    with pytest.raises(YamlInputError, match=r"^s:1: aliases here repeat more than 12 nodes"):
+        load_located(reuse + "e: *a\n", "s")
 
 
 def test_a_leading_byte_order_mark_is_not_data() -> None:
