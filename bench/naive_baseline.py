@@ -41,7 +41,7 @@ FACTS = [
 
 def queries(playbooks: Path, since: timedelta = timedelta(days=7)) -> list[str]:
     """One PowerShell query per fact, service, component, file and event filter."""
-    from remediate.rules.evaluate import collect_request
+    from remediate.audit.request import collect_request
     from remediate.rules.playbook import load_playbooks
 
     request = collect_request(load_playbooks([playbooks]), datetime.now(UTC) - since)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from remediate.audit.host import collect
+from remediate.audit.request import collect_request
 from remediate.connect.targets import HostTarget
 from remediate.errors import HostTimeoutError, TransportError
 from remediate.probes.collect import CollectRequest
-from remediate.rules.evaluate import collect_request, error_finding, evaluate
+from remediate.rules.evaluate import error_finding, evaluate
 from remediate.rules.playbook import Playbook
 from remediate.rules.results import AuditRun, HostResult
 from remediate.transport import Transport

@@ -712,10 +712,10 @@ def collect(
     from datetime import UTC, datetime
 
     from remediate.audit.host import collect as collect_host
+    from remediate.audit.request import collect_request
     from remediate.connect.targets import ConnectOptions, build_targets
     from remediate.errors import TransportError
     from remediate.inventory import hosts_for, load_inventory
-    from remediate.rules.evaluate import collect_request
     from remediate.rules.playbook import load_playbooks
 
     try:

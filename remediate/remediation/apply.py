@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from remediate.audit.host import collect
+from remediate.audit.request import collect_request
 from remediate.audit.run import AuditOptions, run_audit
 from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
@@ -36,7 +37,7 @@ from remediate.remediation.plan import (
     check_approved,
 )
 from remediate.remediation.steps import plan_steps
-from remediate.rules.evaluate import collect_request, evaluate
+from remediate.rules.evaluate import evaluate
 from remediate.rules.findings import NON_COMPLIANT, Status
 from remediate.rules.playbook import Playbook
 from remediate.transport import Transport

@@ -1,8 +1,8 @@
 """Evidence x playbook -> Finding. Pure functions: no I/O, no clock (now is passed in).
 
-`collect_request` merges what the selected playbooks need into one collector request, so a
-host is visited once; `evaluate` decides the status of one article on one host and keeps the
-evidence that led there.
+`evaluate` decides the status of one article on one host and keeps the evidence that led
+there. What to ask a host for (`collect_request`) is the audit's business:
+`remediate.audit.request`; the two meet at `event_query_id`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from remediate.catalog.components import component_names
 from remediate.catalog.windows import os_family
 from remediate.errors import TransportError
-from remediate.probes.collect import CollectRequest, ComponentQuery, EventQuery, FileQuery
 from remediate.rules.evidence import EventMatches, EventSample, Evidence, FileEvidence
 from remediate.rules.findings import (
     FileVerdict,
@@ -33,59 +31,10 @@ from remediate.rules.playbook import (
 )
 from remediate.rules.versions import FileVersion, VersionError
 
-SAMPLES = 20
-SAMPLES_FILTERED = 200  # selections that filter on message, codes or data need more to look at
-
 
 def event_query_id(playbook: Playbook, selection: str) -> str:
+    """The name an event selection's matches carry from the collect request to the evidence."""
     return f"{playbook.id}.{selection}"
-
-
-def collect_request(playbooks: Iterable[Playbook], since: datetime) -> CollectRequest:
-    """Everything the playbooks need from a host, merged and without duplicates."""
-    services: dict[str, None] = {}
-    components: dict[str, ComponentQuery] = {}
-    files: dict[str, FileQuery] = {}
-    events: list[EventQuery] = []
-
-    def state(selection: ServiceSelection | ComponentSelection) -> None:
-        if isinstance(selection, ServiceSelection):
-            services[selection.service] = None
-        else:
-            names = component_names(selection.component)
-            components[selection.component] = ComponentQuery(
-                selection.component, names.oc_manager, names.server_feature
-            )
-
-    for playbook in playbooks:
-        for requirement in playbook.fix.requires:
-            state(requirement)
-        for row in playbook.fix.files:
-            root, path = row.location()
-            files.setdefault(row.key, FileQuery(row.key, root, path))  # type: ignore[arg-type]
-        if playbook.symptoms is None:
-            continue
-        for name, selection in playbook.symptoms.selections.items():
-            if not isinstance(selection, EventSelection):
-                state(selection)
-                continue
-            filtered = selection.message or selection.codes or selection.data_contains
-            events.append(
-                EventQuery(
-                    id=event_query_id(playbook, name),
-                    log=selection.log,
-                    sources=tuple(selection.source),
-                    event_ids=tuple(selection.event_ids),
-                    since=since,
-                    max_samples=SAMPLES_FILTERED if filtered or selection.count else SAMPLES,
-                )
-            )
-    return CollectRequest(
-        services=tuple(services),
-        components=tuple(components.values()),
-        files=tuple(files.values()),
-        events=tuple(events),
-    )
 
 
 # -- applicability ---------------------------------------------------------------------------

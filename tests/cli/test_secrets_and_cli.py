@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remediate.audit.host import collect
+from remediate.audit.request import collect_request
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
 from remediate.probes.collect import CollectRequest, EventQuery, FileQuery
-from remediate.rules.evaluate import collect_request
 from remediate.rules.playbook import load_playbooks
 from remediate.transport.winrm import WinRMSettings, WinRMTransport
 

@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from remediate.audit.request import collect_request
 from remediate.lab.answers.scripts import declared_script, run_declared
 from remediate.lab.fleet import (
     EventRecord,
@@ -32,7 +33,7 @@ from remediate.lab.fleet import (
 )
 from remediate.lab.host import LabHost
 from remediate.probes.collect import build_script, parse_evidence
-from remediate.rules.evaluate import collect_request, evaluate
+from remediate.rules.evaluate import evaluate
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks
 from remediate.rules.versions import FileVersion

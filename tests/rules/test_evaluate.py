@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from remediate.rules.evaluate import collect_request, evaluate, event_query_id
+from remediate.rules.evaluate import evaluate, event_query_id
 from remediate.rules.evidence import (
     ComponentState,
     EventMatches,
@@ -251,21 +251,6 @@ def test_repeating_events_count_rule() -> None:
         ).status
         is Status.MISSING_FIX
     )
-
-
-def test_collect_request_merges_every_need_once() -> None:
-    request = collect_request(PLAYBOOKS.values(), NOW)
-    assert request.services == ("MSExchangeMTA",)
-    assert [c.oc for c in request.components] == ["iis_smtp"]
-    keys = [f.id for f in request.files]
-    assert len(keys) == len(set(keys))
-    assert (
-        "exchange:bin\\emsmta.exe" in keys
-        and "exchange:connect\\msexcimc\\bin\\msexcimc.exe" in keys
-    )
-    ids = {e.id for e in request.events}
-    assert "KB840469.init_routing_error" in ids and "Q193639.imc_stopped_on_mapi_error" in ids
-    assert all(e.since == NOW for e in request.events)
 
 
 @pytest.mark.parametrize("playbook_id", sorted(PLAYBOOKS))
