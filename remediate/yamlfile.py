@@ -30,8 +30,40 @@ aliases ... of ten items is 10**9 nodes from a kilobyte), and whoever walks the 
 str() of a step's `when`, a JSON plan, runs out of time and memory."""
 
 
+MAX_NESTING = 100
+"""Collections nested deeper than this are refused. PyYAML's scanner re-checks every open
+flow level for each token (5,000 nested `[`, 10 KB, took 4.5 s; ten times as many, minutes)
+and its composer and constructor recurse per level (RecursionError from ~300 levels); real
+files nest fewer than 10."""
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records the line of every mapping and list it builds."""
+
+    _nesting = 0
+
+    def fetch_flow_collection_start(self, TokenClass: type[yaml.Token]) -> None:
+        if self.flow_level >= MAX_NESTING:
+            raise yaml.scanner.ScannerError(
+                None, None, f"collections nested deeper than {MAX_NESTING} levels", self.get_mark()
+            )
+        super().fetch_flow_collection_start(TokenClass)
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if not self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        self._nesting += 1
+        try:
+            if self._nesting > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"collections nested deeper than {MAX_NESTING} levels",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._nesting -= 1
 
     def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
         node: yaml.MappingNode = super().compose_mapping_node(anchor)

@@ -194,9 +194,48 @@ def test_control_characters_are_refused() -> None:
         load_located("a: \x00\n", "s.yml")
 
 
-def test_deep_nesting_is_an_input_error_not_a_crash() -> None:
-    with pytest.raises(YamlInputError, match=r"^s.yml: not valid YAML: maximum recursion depth"):
-        load_located("[" * 5_000 + "]" * 5_000, "s.yml")
+def _block_mappings(levels: int) -> str:
+    return "".join(" " * (2 * i) + f"k{i}:\n" for i in range(levels)) + " " * (2 * levels) + "v\n"
+
+
+def _block_lists(levels: int) -> str:
+    return "".join(" " * (2 * i) + "-\n" for i in range(levels)) + " " * (2 * levels) + "v\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[" * 50_000 + "]" * 50_000, 1),
+        ("{a: " * 50_000 + "1" + "}" * 50_000, 1),
+        ("[" * (yamlfile.MAX_NESTING + 1) + "]" * (yamlfile.MAX_NESTING + 1), 1),
+        (_block_mappings(yamlfile.MAX_NESTING + 1), yamlfile.MAX_NESTING + 1),
+        (_block_lists(yamlfile.MAX_NESTING + 1), yamlfile.MAX_NESTING + 1),
+        ("a:\n  b: " + "[" * yamlfile.MAX_NESTING + "]" * yamlfile.MAX_NESTING, 2),
+    ],
+    ids=["flow-lists", "flow-maps", "flow+1", "block-maps+1", "block-lists+1", "mixed+1"],
+)
+def test_deep_nesting_is_refused_quickly_with_its_line(text: str, line: int) -> None:
+    # PyYAML's scanner re-checked every open flow level per token: 5,000 `[` took 4.5 s, and
+    # deeper documents fell out of the composer as a RecursionError.
+    started = time.perf_counter()
+    with pytest.raises(YamlInputError) as raised:
+        load_located(text, "s.yml")
+    assert time.perf_counter() - started < 1.0
+    limit = yamlfile.MAX_NESTING
+    assert str(raised.value) == (
+        f"s.yml:{line}: not valid YAML: collections nested deeper than {limit} levels"
+    )
+    assert raised.value.line == line
+
+
+def test_nesting_up_to_the_limit_loads() -> None:
+    limit = yamlfile.MAX_NESTING
+    data = load_located("[" * limit + "x" + "]" * limit, "s").data
+    for _ in range(limit - 1):
+        data = data[0]
+    assert data == ["x"]
+    assert load_located(_block_mappings(limit), "s").line_of(("k0", "k1", "k2")) == 4
+    assert load_located(_block_lists(limit), "s").data is not None
 
 
 def test_yaml_input_error_is_a_value_error() -> None:
