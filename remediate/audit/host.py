@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 
 from remediate.errors import ProbeError
-from remediate.probes.collect import CollectRequest, Dialect, build_script, parse_evidence
+from remediate.probes.collect import CollectRequest, build_collect_script, parse_evidence
 from remediate.probes.framing import OutputFormatError
 from remediate.rules.evidence import Evidence
-from remediate.transport import Transport
+from remediate.transport import Dialect, Transport
 
 POWERSHELL_MISSING = re.compile(rb"'powershell(?:\.exe)?' is not recognized", re.IGNORECASE)
 
@@ -32,11 +32,11 @@ def collect(
 ) -> Collection:
     """Run the collector on one host and validate what it printed."""
     dialect: Dialect = shell or "powershell"
-    result = transport.run(build_script(request, dialect), dialect)
+    result = transport.run(build_collect_script(request, dialect), dialect)
     round_trips, elapsed = 1, result.elapsed
     if shell is None and POWERSHELL_MISSING.search(result.stderr):
         dialect = "wsh"
-        result = transport.run(build_script(request, dialect), dialect)
+        result = transport.run(build_collect_script(request, dialect), dialect)
         round_trips, elapsed = 2, elapsed + result.elapsed
     try:
         evidence = parse_evidence(host, result.stdout)

@@ -1,8 +1,9 @@
 """The collector: one script per host per audit that brings back every piece of evidence.
 
-`CollectRequest` is what the selected playbooks need (services, components, files, event
-filters); `build_script` turns it into the PowerShell or JScript text to send, with the
-request appended as one base64 JSON document; `parse_evidence` validates the framed output
+`CollectRequest` is the request's shape (services, components, files, event filters; what the
+selected playbooks need is decided in `remediate.audit.request`); `build_collect_script` turns
+it into the PowerShell or JScript text to send (assembled by `remediate.probes.assemble`, the
+request appended as one base64 JSON document); `parse_evidence` validates the framed output
 and turns it into `Evidence`.
 """
 
@@ -13,9 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from remediate.probes.assemble import build_script
 from remediate.probes.framing import OutputFormatError, Record, parse_output
-from remediate.probes.protocol import jscript_arguments_line, powershell_arguments_line
-from remediate.probes.shipped import shipped_script
 from remediate.rules.evidence import (
     ComponentState,
     EventMatches,
@@ -27,10 +27,10 @@ from remediate.rules.evidence import (
     OsFacts,
     ServiceState,
 )
+from remediate.transport import Dialect
 
 SCRIPT_NAME = "collect"
 SCRIPT_VERSION = 1
-Dialect = Literal["powershell", "wsh"]
 FileRoot = Literal["exchange", "system32", "windows", "absolute"]
 
 
@@ -93,31 +93,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_COMMENT_OR_BLANK = re.compile(r"^\s*(#(?!\s*remediate-script:).*)?$")
-
-
-def script_source(dialect: Dialect) -> str:
-    """The shipped script text for a dialect (package data)."""
-    return shipped_script("collect.ps1" if dialect == "powershell" else "collect.js")
-
-
-def build_script(request: CollectRequest, dialect: Dialect) -> str:
-    """The script to send: declaration, the arguments line, then the shipped code.
-
-    PowerShell reading `-Command -` takes its input line by line, like a prompt: a statement
-    runs as soon as it is complete, so `else` on its own line or a blank line inside a block
-    would break the script. The code therefore travels as one script block, `& { ... }`,
-    parsed whole once its closing brace arrives, with blank and comment lines dropped and a
-    blank line after it to make PowerShell run it.
-    """
-    source = script_source(dialect)
-    if dialect == "powershell":
-        lines = [ln for ln in source.splitlines() if not _COMMENT_OR_BLANK.match(ln)]
-        header = f"# remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
-        body = [header, powershell_arguments_line(request.arguments()), "& {", *lines, "}"]
-        return "\r\n".join(body) + "\r\n\r\n"
-    header = f"// remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
-    return "\r\n".join([header, jscript_arguments_line(request.arguments()), source]) + "\r\n"
+def build_collect_script(request: CollectRequest, dialect: Dialect) -> str:
+    """The collector as sent: `collect.ps1` or `collect.js` with the request's document."""
+    return build_script(SCRIPT_NAME, SCRIPT_VERSION, dialect, request.arguments())
 
 
 # -- parsing ---------------------------------------------------------------------------------

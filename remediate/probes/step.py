@@ -1,8 +1,10 @@
 """The `step` script: one remediation action sent to a host, and its one-record result.
 
 `build_step_script` assembles `step.ps1` (PowerShell 2.0) or `step.js` (JScript under cscript)
-with the action appended as one base64 JSON document, exactly as the collector is assembled;
-`parse_step_result` validates the framed output and returns its `result` record.
+with the action appended as one base64 JSON document, through the same assembler as the
+collector (`remediate.probes.assemble`); `parse_step_result` validates the framed output and
+returns its `result` record. The command lines a step runs are quoted as in
+`remediate.probes.quoting`.
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from remediate.probes.collect import _COMMENT_OR_BLANK, Dialect
+from remediate.probes.assemble import build_script
 from remediate.probes.framing import OutputFormatError, parse_output
-from remediate.probes.protocol import jscript_arguments_line, powershell_arguments_line
-from remediate.probes.shipped import shipped_script
+from remediate.transport import Dialect
 
 SCRIPT_NAME = "step"
 SCRIPT_VERSION = 1
 STATUSES = ("ok", "failed")
-_NEEDS_QUOTES = re.compile(r'[ \t\r\n"]')
 
 
 @dataclass(frozen=True)
@@ -39,21 +39,8 @@ def step_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_step_script(arguments: dict[str, Any], dialect: Dialect) -> str:
-    """The script to send: declaration, the arguments line, then the shipped code.
-
-    PowerShell code travels as one `& { ... }` block without blank or comment lines (see
-    `remediate.probes.collect.build_script` for why).
-    """
-    document = step_arguments(arguments)
-    if dialect == "powershell":
-        source = shipped_script("step.ps1")
-        lines = [ln for ln in source.splitlines() if not _COMMENT_OR_BLANK.match(ln)]
-        header = f"# remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
-        body = [header, powershell_arguments_line(document), "& {", *lines, "}"]
-        return "\r\n".join(body) + "\r\n\r\n"
-    header = f"// remediate-script: {SCRIPT_NAME} v{SCRIPT_VERSION}"
-    lines = [header, jscript_arguments_line(document), shipped_script("step.js")]
-    return "\r\n".join(lines) + "\r\n"
+    """The step as sent: `step.ps1` or `step.js` with the action's document."""
+    return build_script(SCRIPT_NAME, SCRIPT_VERSION, dialect, step_arguments(arguments))
 
 
 def parse_step_result(stdout: bytes) -> StepOutcome:
@@ -76,19 +63,3 @@ def parse_step_result(stdout: bytes) -> StepOutcome:
         command=record.get("command"),
         message=record.get("message"),
     )
-
-
-def quote_argument(value: str) -> str:
-    """One argument as CommandLineToArgvW reads it back (the scripts quote the same way)."""
-    if value and not _NEEDS_QUOTES.search(value):
-        return value
-    out = ['"']
-    slashes = 0
-    for char in value:
-        if char == "\\":
-            slashes += 1
-            continue
-        out.append("\\" * (2 * slashes + 1 if char == '"' else slashes) + char)
-        slashes = 0
-    out.append("\\" * (2 * slashes) + '"')
-    return "".join(out)

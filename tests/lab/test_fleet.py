@@ -32,7 +32,7 @@ from remediate.lab.fleet import (
     parse_fleet,
 )
 from remediate.lab.host import LabHost
-from remediate.probes.collect import build_script, parse_evidence
+from remediate.probes.collect import build_collect_script, parse_evidence
 from remediate.rules.evaluate import evaluate
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks
@@ -479,7 +479,7 @@ def test_the_playbooks_see_each_host_in_the_state_it_models(demo: Fleet) -> None
     """Through the lab's answer to the collector: what an audit of the demo would decide."""
     playbooks = {p.id: p for p in load_playbooks(sorted(PLAYBOOKS.glob("*.yml")))}
     request = collect_request(playbooks.values(), NOW - timedelta(days=7))
-    declared = declared_script(build_script(request, "powershell"))
+    declared = declared_script(build_collect_script(request, "powershell"))
     assert declared is not None and not isinstance(declared, Exception)
     decided = {}
     for short, (article, _) in EXPECTED_STATUS.items():

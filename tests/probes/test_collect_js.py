@@ -1,8 +1,8 @@
 """collect.js: JScript 5 (ECMAScript 3) only, and the lab's evidence when run on a fake WSH.
 
-The node tests run the script exactly as sent (`build_script(request, "wsh")`, through the
-transport's `eval(WScript.StdIn.ReadAll())` bootstrap) against fake WSH objects derived from a
-lab `HostSpec`, and compare its records with what the lab's model answers for that host.
+The node tests run the script exactly as sent (`build_collect_script(request, "wsh")`, through
+the transport's `eval(WScript.StdIn.ReadAll())` bootstrap) against fake WSH objects derived from
+a lab `HostSpec`, and compare its records with what the lab's model answers for that host.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ from remediate.lab.answers.collect import (
 )
 from remediate.lab.fleet import HostSpec
 from remediate.lab.host import LabHost
+from remediate.probes.assemble import script_source
 from remediate.probes.collect import (
     CollectRequest,
     ComponentQuery,
     EventQuery,
     FileQuery,
-    build_script,
+    build_collect_script,
     parse_evidence,
-    script_source,
 )
 from remediate.probes.framing import Record, parse_output
 from remediate.probes.protocol import parse_declaration
@@ -292,15 +292,15 @@ def _line_index(source: str) -> Callable[[int], int]:
 
 
 def test_collect_js_parses() -> None:
-    assert parse(script_source("wsh"))["body"]
+    assert parse(script_source("collect", "wsh"))["body"]
 
 
 def test_collect_js_is_ecmascript_3() -> None:
-    assert es3_problems(script_source("wsh")) == []  # common.js spliced in
+    assert es3_problems(script_source("collect", "wsh")) == []  # common.js spliced in
 
 
 def test_the_script_as_sent_parses_too() -> None:
-    sent = build_script(HOSTILE_REQUEST, "wsh")
+    sent = build_collect_script(HOSTILE_REQUEST, "wsh")
     assert sent.startswith("// remediate-script: collect v1\r\n")
     assert es3_problems(sent) == []
 
@@ -842,7 +842,7 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_same_records_and_evidence_as_the_lab(node: str, case: str, tmp_path: Path) -> None:
     spec, request, options, errors = CASES[case]
-    script = build_script(request, "wsh")
+    script = build_collect_script(request, "wsh")
     out, queries = run_js(node, fake_host(spec, **options), script, tmp_path)
     expected = lab_answer(spec, script)
 
@@ -858,7 +858,7 @@ def test_same_records_and_evidence_as_the_lab(node: str, case: str, tmp_path: Pa
 
 def test_the_fake_host_drives_the_output(node: str, tmp_path: Path) -> None:
     """The comparison can fail: a host that differs from the model gives other records."""
-    script = build_script(HOSTILE_REQUEST, "wsh")
+    script = build_collect_script(HOSTILE_REQUEST, "wsh")
     changed = EX2003.model_copy(deep=True)
     changed.services[0].state = "stopped"
     changed.event_logs.records[0].message = "another message"
@@ -886,7 +886,7 @@ def _arguments_line(encoded: str) -> str:
     ],
 )
 def test_damaged_arguments_still_end_the_output(node: str, line: str, tmp_path: Path) -> None:
-    script = build_script(HOSTILE_REQUEST, "wsh").splitlines()
+    script = build_collect_script(HOSTILE_REQUEST, "wsh").splitlines()
     assert script[1].startswith("var REMEDIATE_ARGS = ")
     script[1] = line
     out, queries = run_js(node, fake_host(EX2003), "\r\n".join(script), tmp_path)
@@ -904,7 +904,7 @@ def test_a_log_name_that_is_not_a_name_never_reaches_wql(node: str, tmp_path: Pa
     request = CollectRequest(
         events=(EventQuery("bad", bad, (), ()), EventQuery("good", "System", (), (7031,)))
     )
-    out, queries = run_js(node, fake_host(EX2003), build_script(request, "wsh"), tmp_path)
+    out, queries = run_js(node, fake_host(EX2003), build_collect_script(request, "wsh"), tmp_path)
     evidence = parse_evidence(EX2003.name, out)
     assert [(e.scope, e.item) for e in evidence.errors] == [("events", "bad")]
     assert "log name" in evidence.errors[0].message
@@ -918,7 +918,7 @@ def test_a_log_name_that_is_not_a_name_never_reaches_wql(node: str, tmp_path: Pa
 def test_what_cannot_be_read_becomes_error_records(node: str, tmp_path: Path) -> None:
     broken = ("Win32_Service", "StdRegProv", "Win32_NTLogEvent", "Win32_OperatingSystem")
     host = fake_host(EX2003, broken=broken)
-    out, _ = run_js(node, host, build_script(HOSTILE_REQUEST, "wsh"), tmp_path)
+    out, _ = run_js(node, host, build_collect_script(HOSTILE_REQUEST, "wsh"), tmp_path)
     evidence = parse_evidence(EX2003.name, out)
     where = [(e.scope, e.item) for e in evidence.errors]
     assert where[:3] == [("facts", "os"), ("facts", "pending_reboot"), ("services", "*")]
@@ -936,7 +936,7 @@ def test_text_that_is_not_unicode_is_replaced_not_sent_broken(node: str, tmp_pat
     row = host["wmi"]["Win32_NTLogEvent"][0]
     row["Message"] = "half a pair \ud83e then \udd84 and a whole 🦄"
     request = CollectRequest(events=(EventQuery("is", "Application", ("MSExchangeIS",), (9548,)),))
-    out, _ = run_js(node, host, build_script(request, "wsh"), tmp_path)
+    out, _ = run_js(node, host, build_collect_script(request, "wsh"), tmp_path)
     matches = parse_evidence(EX2003.name, out).event_matches("is")
     assert matches is not None
     assert matches.samples[-1].message == "half a pair \ufffd then \ufffd and a whole 🦄"
@@ -954,7 +954,7 @@ def test_version_text_is_the_fixed_file_version(node: str, tmp_path: Path) -> No
     request = CollectRequest(
         files=tuple(FileQuery(str(n), "absolute", f"C:\\v{n}.dll") for n in range(len(versions)))
     )
-    script = build_script(request, "wsh")
+    script = build_collect_script(request, "wsh")
     ours = parse_evidence(spec.name, run_js(node, fake_host(spec), script, tmp_path)[0]).files
     lab = parse_evidence(spec.name, lab_answer(spec, script)).files
     numeric = ["5.2.3790.3959", "6.0.3790.3", "5.5.0.0"]

@@ -9,7 +9,7 @@ import pytest
 import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
 
-from remediate.probes.collect import CollectRequest, EventQuery, FileQuery, build_script
+from remediate.probes.collect import CollectRequest, EventQuery, FileQuery, build_collect_script
 from remediate.probes.shipped import shipped_script
 
 PACKAGE = Path(__file__).resolve().parents[2] / "remediate"
@@ -92,7 +92,7 @@ def test_the_script_as_sent_parses_too() -> None:
         files=(FileQuery("f", "exchange", "bin\\it's $(here).exe"),),
         events=(EventQuery("e", "Application", ("MSExchangeMTA",), (9405,)),),
     )
-    sent = build_script(request, "powershell")
+    sent = build_collect_script(request, "powershell")
     assert syntax_errors(sent.encode()) == []
     assert "\n\n" not in sent.rstrip("\r\n").replace("\r\n", "\n")  # no blank line inside
 

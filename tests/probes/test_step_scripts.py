@@ -15,13 +15,9 @@ from remediate.lab.fleet import parse_fleet
 from remediate.lab.server import Lab
 from remediate.probes.framing import OutputFormatError, format_output
 from remediate.probes.protocol import parse_declaration
+from remediate.probes.quoting import quote_argument
 from remediate.probes.shipped import shipped_script
-from remediate.probes.step import (
-    StepOutcome,
-    build_step_script,
-    parse_step_result,
-    quote_argument,
-)
+from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.steps import unattend
 from remediate.transport.ssh import SshSettings, SshTransport
 from remediate.transport.winrm import WinRMTransport

@@ -32,7 +32,7 @@ from remediate.lab.fleet import HostSpec, Service
 from remediate.lab.host import LabHost
 from remediate.probes.framing import format_output
 from remediate.probes.protocol import DeclaredScript
-from remediate.probes.step import quote_argument
+from remediate.probes.quoting import quote_argument
 
 FILE_NOT_FOUND = "The system cannot find the file specified."
 NO_SERVER_MANAGER = (
