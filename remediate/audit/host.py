@@ -3,6 +3,13 @@
 The dialect is `remediate_shell` when the inventory says; otherwise PowerShell is tried and,
 when the host answers that it has no PowerShell, the WSH/JScript dialect follows (one extra
 round trip, for such hosts only).
+
+One of three "collect" pieces, each in its room:
+- `remediate.audit.request`: *what to ask*, the `CollectRequest` the selected playbooks need;
+- `remediate.probes.collect`: *the script and its parser*, request -> script text, output ->
+  `Evidence`, with no transport;
+- this module: *running it on one host* over a transport (dialect fallback, unusable output
+  turned into a `ProbeError`).
 """
 
 from __future__ import annotations
