@@ -396,8 +396,8 @@ def plan(
     from datetime import UTC, datetime
 
     from remediate.connect.targets import ConnectOptions
-    from remediate.remediation.apply import make_plan
     from remediate.remediation.plan import save_plan
+    from remediate.remediation.planning import make_plan
     from remediate.rules.playbook import load_playbooks
 
     try:
@@ -494,7 +494,7 @@ def apply(
     self-approved).
     """
     from remediate.connect.targets import ConnectOptions
-    from remediate.remediation.apply import ApplyOptions, apply_plan
+    from remediate.remediation.apply import UNFINISHED, ApplyOptions, apply_plan
     from remediate.remediation.plan import load_plan
     from remediate.rules.playbook import load_playbooks
 
@@ -530,8 +530,8 @@ def apply(
         raise _fail(exc) from None
     for outcome in outcomes:
         console.print(f"{outcome.host}: {outcome.status}: {outcome.message}", markup=False)
-    bad = [o for o in outcomes if o.status in ("failed", "waiting_for_operator", "declined")]
-    raise typer.Exit(ExitCode.NEEDS_ACTION if bad else ExitCode.OK)
+    unfinished = any(o.status in UNFINISHED for o in outcomes)
+    raise typer.Exit(ExitCode.NEEDS_ACTION if unfinished else ExitCode.OK)
 
 
 @app.command()

@@ -1,10 +1,9 @@
-"""Make and apply remediation plans.
+"""Apply an approved plan (made by `remediate.remediation.planning`).
 
-`make_plan` audits the hosts for one article and, for each that needs it, resolves the
-playbook's steps for that host. `apply_plan` refuses unapproved, expired or tampered plans,
-re-audits each host first (skipping those that no longer need it), takes a per-host lock,
-runs the steps in order with every one journalled, stops a host at its first failure while
-the others go on, and resumes after a crash without repeating a finished step.
+`apply_plan` refuses unapproved, expired or tampered plans, re-audits each host first
+(skipping those that no longer need it), takes a per-host lock, runs the steps in order with
+every one journalled, stops a host at its first failure while the others go on, and resumes
+after a crash without repeating a finished step. Each host ends with a `HostStatus`.
 """
 
 from __future__ import annotations
@@ -17,88 +16,40 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from remediate.audit.host import collect
 from remediate.audit.request import collect_request
-from remediate.audit.run import AuditOptions, run_audit
 from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
-from remediate.inventory import Host, hosts_for, load_inventory
+from remediate.inventory import Host, load_inventory
 from remediate.probes.framing import OutputFormatError
 from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.journal import Journal, digest, journal_path
-from remediate.remediation.plan import (
-    HostPlan,
-    Plan,
-    PlannedStep,
-    UnauditedHost,
-    check_approved,
-)
-from remediate.remediation.steps import plan_steps
+from remediate.remediation.plan import HostPlan, Plan, PlannedStep, check_approved
 from remediate.rules.evaluate import evaluate
-from remediate.rules.findings import NON_COMPLIANT, Status
+from remediate.rules.findings import Status
 from remediate.rules.playbook import Playbook
 from remediate.transport import Transport
 
-NEEDS_FIX = NON_COMPLIANT - {Status.INVESTIGATE}
 FIXED = {Status.COMPLIANT, Status.NOT_APPLICABLE, Status.WAIVED}
-UNAUDITED = {Status.ERROR, Status.UNKNOWN}
 
 
-def make_plan(
-    inventory_path: Path,
-    playbook: Playbook,
-    limit: str | None,
-    planned_by: str,
-    connect: ConnectOptions,
-    now: datetime,
-    since: timedelta = timedelta(days=7),
-) -> Plan:
-    """Audit the hosts for one article and plan the steps for each that needs them."""
-    inventory = load_inventory(inventory_path)
-    hosts = hosts_for(inventory, limit)
-    targets, _ = build_targets(hosts, connect)
-    run = run_audit(targets, [playbook], AuditOptions(timeout=connect.timeout, since=since))
-    by_name = {h.name: h for h in hosts}
-    planned: list[HostPlan] = []
-    unaudited: list[UnauditedHost] = []
-    for result in sorted(run.results, key=lambda r: r.host):
-        finding = result.findings[0] if result.findings else None
-        if result.error is not None or finding is None or finding.status in UNAUDITED:
-            reason = (
-                f"{result.error.reason}: {result.error.message}"
-                if result.error is not None
-                else (finding.reason if finding else "no finding")
-            )
-            unaudited.append(UnauditedHost(host=result.host, reason=reason))
-            continue
-        if finding.status not in NEEDS_FIX or result.evidence is None:
-            continue
-        evidence = result.evidence
-        exchange = evidence.exchange
-        planned.append(
-            HostPlan(
-                host=result.host,
-                status_before=finding.status.value,
-                reason=finding.reason,
-                os=f"{evidence.os.caption} SP{evidence.os.service_pack or 0}",
-                exchange=f"{exchange.product} SP{exchange.service_pack}" if exchange else "-",
-                steps=plan_steps(playbook, evidence, dict(by_name[result.host].vars)),
-            )
-        )
-    plan = Plan(
-        playbook=playbook.id,
-        title=playbook.title,
-        inventory=str(inventory_path),
-        playbooks=[playbook.source or ""],
-        created=now,
-        planned_by=planned_by,
-        hosts=planned,
-        not_audited=unaudited,
-    )
-    return plan.sealed()
+class HostStatus(StrEnum):
+    """How an apply ended on one host; the journal records the value."""
+
+    DONE = "done"
+    NO_LONGER_NEEDED = "no_longer_needed"
+    CHECKED = "checked"  # --check: printed what would run, changed nothing
+    FAILED = "failed"
+    WAITING_FOR_OPERATOR = "waiting_for_operator"
+    DECLINED = "declined"
+
+
+# The host is not where the plan wants it: someone has to act (the apply exits NEEDS_ACTION).
+UNFINISHED = frozenset({HostStatus.FAILED, HostStatus.WAITING_FOR_OPERATOR, HostStatus.DECLINED})
 
 
 @dataclass(frozen=True)
@@ -115,7 +66,7 @@ class ApplyOptions:
 @dataclass(frozen=True)
 class HostOutcome:
     host: str
-    status: str  # done | no_longer_needed | failed | waiting_for_operator | declined | checked
+    status: HostStatus
     message: str
     steps_run: int = 0
 
@@ -195,7 +146,7 @@ class _HostRun:
         if self.options.check:
             for step in self.host_plan.steps:
                 self.say(f"{self.name}: would run step {step.index} [{step.kind}] {step.display}")
-            return HostOutcome(self.name, "checked", "nothing changed (--check)")
+            return HostOutcome(self.name, HostStatus.CHECKED, "nothing changed (--check)")
         finished = self.journal.finished_steps() if self.options.resume else set()
         status, dialect = self.status_now()
         pending = [s for s in self.host_plan.steps if (self.name, s.index) not in finished]
@@ -203,12 +154,14 @@ class _HostRun:
             (self.name, s.index) in finished for s in self.host_plan.steps
         ):
             self.journal.write("skip", self.name, reason=f"status is now {status.value}")
-            return HostOutcome(self.name, "no_longer_needed", f"status is now {status.value}")
+            return HostOutcome(
+                self.name, HostStatus.NO_LONGER_NEEDED, f"status is now {status.value}"
+            )
         if self.ask is not None and not self.ask(
             f"{self.name} is {status.value}: run its {len(pending)} remaining step(s)?"
         ):
             self.journal.write("declined", self.name, by=self.options.operator)
-            return HostOutcome(self.name, "declined", "the operator said no; nothing ran")
+            return HostOutcome(self.name, HostStatus.DECLINED, "the operator said no; nothing ran")
         self.journal.write("host_start", self.name, status=status.value, resume=bool(finished))
         started_reboots = self.journal.unfinished_starts(self.name, "reboot") if finished else {}
         ran = 0
@@ -224,11 +177,11 @@ class _HostRun:
                 f"{self.name}: step {step.index} " + ("ok" if outcome is None else outcome.status)
             )
             if outcome is not None:
-                self.journal.write("host_end", self.name, status=outcome.status)
+                self.journal.write("host_end", self.name, status=outcome.status.value)
                 return HostOutcome(self.name, outcome.status, outcome.message, ran)
             ran += 1
-        self.journal.write("host_end", self.name, status="done")
-        return HostOutcome(self.name, "done", "every step done and verified", ran)
+        self.journal.write("host_end", self.name, status=HostStatus.DONE.value)
+        return HostOutcome(self.name, HostStatus.DONE, "every step done and verified", ran)
 
     def _step(self, step: PlannedStep, dialect: str) -> HostOutcome | None:
         """Run one step; a HostOutcome stops the host, None goes on."""
@@ -239,7 +192,9 @@ class _HostRun:
             if not confirmed:
                 self.journal.write("wait", self.name, step.index, instruction=step.instruction)
                 return HostOutcome(
-                    self.name, "waiting_for_operator", f"step {step.index}: {step.instruction}"
+                    self.name,
+                    HostStatus.WAITING_FOR_OPERATOR,
+                    f"step {step.index}: {step.instruction}",
                 )
             self.journal.write("confirm", self.name, step.index, by=self.options.operator)
             return None
@@ -267,7 +222,9 @@ class _HostRun:
                 seconds=round(time.monotonic() - started, 1),
             )
             return (
-                None if good else HostOutcome(self.name, "failed", f"verify: still {status.value}")
+                None
+                if good
+                else HostOutcome(self.name, HostStatus.FAILED, f"verify: still {status.value}")
             )
         outcome, output = self._run_action(self.target.connect, step.arguments or {}, dialect)
         status, message = outcome.status, outcome.message
@@ -288,7 +245,7 @@ class _HostRun:
             seconds=round(time.monotonic() - started, 1),
         )
         if status != "ok":
-            return HostOutcome(self.name, "failed", f"step {step.index}: {message}")
+            return HostOutcome(self.name, HostStatus.FAILED, f"step {step.index}: {message}")
         return None
 
     def _run_action(
@@ -386,7 +343,9 @@ def apply_plan(
     def one(host_plan: HostPlan) -> HostOutcome:
         target = targets.get(host_plan.host)
         if target is None:
-            return HostOutcome(host_plan.host, "failed", "the host is no longer in the inventory")
+            return HostOutcome(
+                host_plan.host, HostStatus.FAILED, "the host is no longer in the inventory"
+            )
         try:
             with contextlib.ExitStack() as stack:
                 if not options.check:
@@ -404,11 +363,15 @@ def apply_plan(
                 ).run()
         except TransportError as exc:
             journal.write(
-                "host_end", host_plan.host, status="failed", error=exc.reason, message=exc.message
+                "host_end",
+                host_plan.host,
+                status=HostStatus.FAILED.value,
+                error=exc.reason,
+                message=exc.message,
             )
-            return HostOutcome(host_plan.host, "failed", f"{exc.reason}: {exc.message}")
+            return HostOutcome(host_plan.host, HostStatus.FAILED, f"{exc.reason}: {exc.message}")
         except InputError as exc:
-            return HostOutcome(host_plan.host, "failed", str(exc))
+            return HostOutcome(host_plan.host, HostStatus.FAILED, str(exc))
 
     with ThreadPoolExecutor(max_workers=max(1, options.forks)) as pool:
         return list(pool.map(one, plan.hosts))

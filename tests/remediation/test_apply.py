@@ -14,9 +14,10 @@ import pytest
 
 from remediate.connect.targets import ConnectOptions
 from remediate.lab.server import Lab
-from remediate.remediation.apply import ApplyOptions, apply_plan, make_plan
+from remediate.remediation.apply import ApplyOptions, apply_plan
 from remediate.remediation.journal import Journal, journal_path
 from remediate.remediation.plan import PlanError, approve, save_plan
+from remediate.remediation.planning import make_plan
 from remediate.rules.playbook import load_playbooks
 
 ROOT = Path(__file__).resolve().parents[2]
