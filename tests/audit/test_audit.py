@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from remediate.audit.session import AuditRequest, audit_and_report
 from remediate.connect.targets import ConnectOptions
@@ -34,7 +32,7 @@ def audit(inventory: Path, output: Path, **options: object):
         connect=ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
         **options,  # type: ignore[arg-type]
     )
-    return audit_and_report(request, Console(file=open(os.devnull, "w")))
+    return audit_and_report(request)
 
 
 def test_every_demo_host_gets_the_status_its_model_implies(

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from remediate.audit.session import AuditRequest, audit_and_report
 from remediate.lab.fleet import parse_fleet
@@ -65,7 +63,7 @@ def test_thirty_percent_faulty_fleet(tmp_path: Path) -> None:
             formats=("json",),
         )
         started = time.monotonic()
-        run = audit_and_report(request, Console(file=open(os.devnull, "w"))).run  # noqa: SIM115
+        run = audit_and_report(request).run
         wall = time.monotonic() - started
         time.sleep(0.5)
         assert lab.open_shells() == 0
@@ -109,7 +107,7 @@ def test_a_host_rebooting_during_the_audit_is_reported(tmp_path: Path) -> None:
 
         threading.Timer(1.0, lab.reboot, args=("reboots.lab.local",)).start()
         started = time.monotonic()
-        run = audit_and_report(request, Console(file=open(os.devnull, "w"))).run  # noqa: SIM115
+        run = audit_and_report(request).run
         assert time.monotonic() - started < HOST_TIMEOUT + 10
     by_host = {r.host: r for r in run.results}
     assert by_host["steady.lab.local"].error is None
@@ -157,7 +155,7 @@ def test_playbook_patterns_reach_the_host_as_data(tmp_path: Path, hostile: str) 
             timeout=HOST_TIMEOUT,
             formats=("json",),
         )
-        run = audit_and_report(request, Console(file=open(os.devnull, "w"))).run  # noqa: SIM115
+        run = audit_and_report(request).run
         received = lab.host("target.lab.local").received[-1].arguments
     assert run.results[0].error is None
     assert received["services"] == [hostile]

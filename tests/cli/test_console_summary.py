@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from remediate.audit.session import SUMMARY_ROWS, _summary
+from remediate.cli.console import SUMMARY_ROWS, print_summary
 from remediate.rules.findings import Finding, Status
 from remediate.rules.results import AuditRun, HostResult
 
@@ -26,7 +26,7 @@ def test_a_large_fleet_shows_the_hosts_with_something_to_do() -> None:
     ]
     run = AuditRun("r1", now, (), now, results=results)
     out = io.StringIO()
-    _summary(run, Console(file=out, width=200), [])
+    print_summary(run, Console(file=out, width=200))
     text = out.getvalue()
     assert all(f"bad{i:03d}" in text for i in range(3))
     assert "ok000" not in text
@@ -38,6 +38,6 @@ def test_a_small_fleet_shows_every_host() -> None:
     now = datetime.now(UTC)
     results = [HostResult(f"h{i}", (finding(f"h{i}", Status.COMPLIANT),)) for i in range(5)]
     out = io.StringIO()
-    _summary(AuditRun("r1", now, (), now, results=results), Console(file=out, width=200), [])
+    print_summary(AuditRun("r1", now, (), now, results=results), Console(file=out, width=200))
     assert all(f"h{i}" in out.getvalue() for i in range(5))
     assert "not shown" not in out.getvalue()

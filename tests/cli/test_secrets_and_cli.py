@@ -192,7 +192,7 @@ def test_basic_over_plain_http_is_refused_unless_asked(tmp_path: Path) -> None:
 
 
 def test_terminal_output_is_stripped_of_escape_sequences() -> None:
-    from remediate.cli.render import safe
+    from remediate.cli.console import safe
 
     hostile = "ok\x1b[31mRED\x1b[0m\x1b]0;title\x07\x00 end" + "x" * 20_000
     cleaned = safe(hostile)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 from remediate.audit.session import AuditRequest, audit_and_report
 from remediate.connect.targets import ConnectOptions
@@ -195,8 +194,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditRun]:
             timeout=20.0,
             connect=ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
         )
-        with open(os.devnull, "w") as devnull:
-            yield audit_and_report(request, Console(file=devnull)).run
+        yield audit_and_report(request).run
 
 
 def _yaml(text: str) -> str:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import jsonschema
 import pytest
 import xmlschema
-from rich.console import Console
 
 from remediate.audit.session import AuditRequest, audit_and_report
 from remediate.connect.targets import ConnectOptions
@@ -40,7 +38,7 @@ def audit(inventory: Path, output: Path, history: Path | None = None, **options:
         history=history,
         **options,  # type: ignore[arg-type]
     )
-    return audit_and_report(request, Console(file=open(os.devnull, "w")))
+    return audit_and_report(request)
 
 
 @pytest.fixture(scope="module")

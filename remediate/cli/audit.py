@@ -1,0 +1,149 @@
+"""`remediate audit` and `remediate collect`: ask the hosts, judge the evidence, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from remediate.cli.console import AuditProgress, console, print_outcome
+from remediate.cli.options import (
+    DEFAULT_PLAYBOOKS,
+    DEFAULT_REPORTS,
+    AllowInsecure,
+    AskPass,
+    Forks,
+    InventoryArg,
+    Limit,
+    PlaybookPaths,
+    ReportFolder,
+    ReportFormats,
+    Since,
+    Timeout,
+    duration,
+    who,
+)
+from remediate.errors import ExitCode
+
+if TYPE_CHECKING:
+    from remediate.audit.session import AuditOutcome, AuditRequest
+
+
+def audit_on_console(request: AuditRequest) -> AuditOutcome:
+    """The audit as `audit` and `demo` show it: progress per host, then the summary."""
+    from remediate.audit.session import audit_and_report
+
+    with AuditProgress(console) as progress:
+        outcome = audit_and_report(request, progress.start, progress.advance)
+    print_outcome(outcome, console)
+    return outcome
+
+
+def audit(
+    inventory: InventoryArg,
+    playbooks: PlaybookPaths = None,
+    limit: Limit = None,
+    since: Since = "7d",
+    forks: Forks = 50,
+    timeout: Timeout = 120.0,
+    report_format: ReportFormats = "html,json",
+    output: ReportFolder = DEFAULT_REPORTS,
+    waivers: Annotated[Path | None, typer.Option(help="Waivers YAML file.")] = None,
+    fail_percent: Annotated[
+        float | None,
+        typer.Option(min=0, max=100, help="Stop starting hosts once this % of hosts failed."),
+    ] = None,
+    ask_pass: AskPass = False,
+    allow_insecure: AllowInsecure = False,
+    accept_new_host_keys: Annotated[
+        bool, typer.Option(help="Trust and save unknown SSH host keys (changed keys still fail).")
+    ] = False,
+    history: Annotated[
+        Path | None,
+        typer.Option(help="Run history database (default: history.sqlite in the report folder)."),
+    ] = None,
+    no_history: Annotated[bool, typer.Option(help="Do not record this run.")] = False,
+) -> None:
+    """Audit hosts against KB playbooks and write reports.
+
+    Exit codes: 0 every finding compliant, not applicable or waived; 1 at least one
+    missing_fix, affected, investigate or needs_reboot; 3 at least one host error or unknown
+    (and nothing for 1); 2 bad usage or input; 130 interrupted.
+    """
+    from remediate.audit.session import AuditRequest
+    from remediate.connect.targets import ConnectOptions
+    from remediate.report.registry import parse_formats
+
+    request = AuditRequest(
+        inventory=inventory,
+        playbooks=tuple(playbooks or [DEFAULT_PLAYBOOKS]),
+        limit=limit,
+        since=duration("--since", since),
+        forks=forks,
+        timeout=timeout,
+        formats=parse_formats(report_format),
+        output=output,
+        waivers=waivers,
+        fail_percent=fail_percent,
+        connect=ConnectOptions(
+            allow_insecure=allow_insecure,
+            ask_pass=ask_pass,
+            accept_new_host_keys=accept_new_host_keys,
+        ),
+        history=None if no_history else (history or output / "history.sqlite"),
+        generated_by=who(),
+    )
+    outcome = audit_on_console(request)
+    if outcome.run.interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    raise typer.Exit(outcome.run.exit_code())
+
+
+def collect(
+    inventory: InventoryArg,
+    playbooks: PlaybookPaths = None,
+    limit: Limit = None,
+    since: Since = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON.")] = False,
+    timeout: Timeout = 120.0,
+    ask_pass: AskPass = False,
+    allow_insecure: AllowInsecure = False,
+) -> None:
+    """Collect and print each host's evidence (for writing and debugging playbooks)."""
+    import json
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+
+    from remediate.audit.host import collect as collect_host
+    from remediate.audit.request import collect_request
+    from remediate.connect.targets import ConnectOptions, build_targets
+    from remediate.errors import TransportError
+    from remediate.inventory import hosts_for, load_inventory
+    from remediate.rules.playbook import load_playbooks
+
+    loaded = load_inventory(inventory)
+    hosts = hosts_for(loaded, limit)
+    request = collect_request(
+        load_playbooks(playbooks or [DEFAULT_PLAYBOOKS]),
+        datetime.now(UTC) - duration("--since", since),
+    )
+    targets, _ = build_targets(
+        hosts, ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
+    )
+    failures = 0
+    for target in targets:
+        transport = target.connect()
+        try:
+            evidence = collect_host(transport, target.name, request, target.shell).evidence
+            document = {"host": target.name, "evidence": asdict(evidence)}
+        except TransportError as exc:
+            failures += 1
+            document = {"host": target.name, "error": {"kind": exc.reason, "message": exc.message}}
+        finally:
+            transport.close()
+        if as_json:
+            console.out(json.dumps(document, default=str, ensure_ascii=False))
+        else:
+            console.print_json(json.dumps(document, default=str))
+    raise typer.Exit(ExitCode.HOST_ERRORS if failures else ExitCode.OK)

@@ -1,0 +1,247 @@
+"""Everything the command line prints: the two consoles, errors, playbooks, audit progress
+and the audit summary (rich lives here and nowhere else in the toolkit).
+
+Anything that came from a host or a playbook is printed as text, never as markup, and
+stripped of terminal control sequences.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from remediate.connect.secrets import Secret, redact
+from remediate.rules.findings import Status
+
+if TYPE_CHECKING:  # every command imports this module: what is heavy is imported when used
+    from remediate.audit.session import AuditOutcome, AuditStart
+    from remediate.rules.playbook import Playbook
+    from remediate.rules.results import AuditRun, HostResult
+
+# Piped output (cron, CI logs) gets a wide fixed width so host names are not cut.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def print_error(error: Exception) -> None:
+    """One line on stderr, `error: <what, where, hint>`; the text is never read as markup."""
+    errors.print(Text("error:", style="bold red"), Text(str(error)), soft_wrap=True)
+
+
+def safe(text: object, limit: int = 500) -> str:
+    """Remote or playbook text made safe for a terminal: no escapes, bounded length."""
+    cleaned = _CONTROL.sub("", str(text))
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def playbook_text(playbook: Playbook) -> Iterable[RenderableType]:
+    from remediate.rules.playbook import ComponentSelection, EventSelection, ServiceSelection
+
+    yield Text(f"{playbook.id}: {safe(playbook.title)}", style="bold")
+    yield Text(f"severity {playbook.severity}; references {', '.join(playbook.references) or '-'}")
+    ranges = []
+    for product in playbook.applies_to.products:
+        bounds = []
+        if product.min_sp is not None:
+            bounds.append(f"SP{product.min_sp}+")
+        if product.max_sp is not None:
+            bounds.append(f"up to SP{product.max_sp}")
+        ranges.append(f"Exchange {product.version} {' '.join(bounds)}".strip())
+    yield Text("applies to: " + "; ".join(ranges))
+    if playbook.symptoms is not None:
+        table = Table(title=f"symptoms (condition: {safe(playbook.symptoms.condition)})")
+        for column in ("selection", "what"):
+            table.add_column(column)
+        for name, selection in playbook.symptoms.selections.items():
+            if isinstance(selection, EventSelection):
+                what = (
+                    f"{selection.log}: {'/'.join(selection.source) or 'any source'} "
+                    f"event {'/'.join(map(str, selection.event_ids)) or 'any'}"
+                )
+                if selection.codes:
+                    what += f" with {', '.join(selection.codes)}"
+                if selection.data_contains:
+                    what += f" data {selection.data_contains}"
+                if selection.count:
+                    what += (
+                        f" x{selection.count.min} within {selection.count.within or 'the window'}"
+                    )
+            elif isinstance(selection, ServiceSelection):
+                what = f"service {selection.service} {selection.state}"
+            elif isinstance(selection, ComponentSelection):
+                state = "installed" if selection.installed else "removed"
+                what = f"component {selection.component} {state}"
+            table.add_row(Text(name), Text(safe(what)))
+        yield table
+    fix = playbook.fix
+    if fix.fixed_in:
+        yield Text(f"first fixed in Exchange {fix.fixed_in.version} SP{fix.fixed_in.service_pack}")
+    if fix.files:
+        table = Table(title="fix table")
+        for column in ("file", "version", "folder", "platform"):
+            table.add_column(column)
+        for row in fix.files:
+            table.add_row(
+                Text(row.file),
+                Text(row.version or "N/A (presence)"),
+                Text(row.folder),
+                Text(row.platform or "-"),
+            )
+        yield table
+    for requirement in fix.requires:
+        yield Text(f"requires: {requirement.model_dump()}")
+    if playbook.remediation:
+        yield Text("remediation:", style="bold")
+        for number, step in enumerate(playbook.remediation, start=1):
+            label = step.name or step.step
+            when = f" (when {step.when})" if step.when else ""
+            yield Text(f"  {number}. [{step.step}] {safe(label)}{when}")
+
+
+STATUS_STYLE = {
+    Status.COMPLIANT: "green",
+    Status.NOT_APPLICABLE: "dim",
+    Status.WAIVED: "cyan",
+    Status.MISSING_FIX: "yellow",
+    Status.AFFECTED: "bold red",
+    Status.INVESTIGATE: "magenta",
+    Status.NEEDS_REBOOT: "yellow",
+    Status.UNKNOWN: "bright_black",
+    Status.ERROR: "red",
+}
+# A host's line in the progress shows its most urgent status, in this order.
+_ORDER = [
+    Status.ERROR,
+    Status.AFFECTED,
+    Status.INVESTIGATE,
+    Status.NEEDS_REBOOT,
+    Status.MISSING_FIX,
+    Status.UNKNOWN,
+    Status.WAIVED,
+    Status.COMPLIANT,
+    Status.NOT_APPLICABLE,
+]
+
+
+def _worst(result: HostResult) -> str:
+    statuses = {f.status for f in result.findings}
+    return next((s.value for s in _ORDER if s in statuses), "no findings")
+
+
+class AuditProgress:
+    """A progress bar on a terminal; one plain line per host otherwise.
+
+    `start` and `advance` are the audit's callbacks; as a context manager it takes the bar
+    down however the audit ends.
+    """
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self.total = 0
+        self.done = 0
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> AuditProgress:
+        return self
+
+    def start(self, start: AuditStart) -> None:
+        self.total = start.hosts
+        self.out.print(
+            f"auditing {start.hosts} host(s) for {len(start.playbooks)} article(s) "
+            f"({', '.join(start.playbooks)}), {start.forks} at a time"
+        )
+        if self.out.is_terminal:
+            self.bar = Progress(
+                TextColumn("audit"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=self.out,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("", total=self.total)
+
+    def advance(self, result: HostResult) -> None:
+        self.done += 1
+        worst = _worst(result)
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{result.host}: {worst}")
+        else:
+            line = f"[{self.done}/{self.total}] {result.host}: {worst}"
+            if result.error is not None:
+                line += f" ({result.error.reason}: {result.error.message})"
+            # Plain text straight to the stream: rich's rendering costs milliseconds a line,
+            # which a thousand-host run in cron or CI would spend on its log.
+            self.out.file.write(safe(line, 300) + "\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+SUMMARY_ROWS = 50
+QUIET = {Status.COMPLIANT, Status.NOT_APPLICABLE, Status.WAIVED}
+
+
+def print_summary(run: AuditRun, out: Console, secrets: Sequence[Secret] = ()) -> None:
+    """The host x article table; past SUMMARY_ROWS hosts, only those with something to do."""
+    results = sorted(run.results, key=lambda r: r.host)
+    left_out = 0
+    if len(results) > SUMMARY_ROWS:
+        noisy = [r for r in results if any(f.status not in QUIET for f in r.findings)]
+        left_out = len(results) - min(len(noisy), SUMMARY_ROWS)
+        results = noisy[:SUMMARY_ROWS]
+    table = Table(title=f"audit {run.run_id}")
+    table.add_column("host", overflow="fold")
+    for playbook in run.playbooks:
+        table.add_column(playbook.id)
+    for result in results:
+        by_id = {f.playbook: f for f in result.findings}
+        cells = []
+        for playbook in run.playbooks:
+            finding = by_id.get(playbook.id)
+            status = finding.status if finding else Status.UNKNOWN
+            cells.append(Text(status.value, style=STATUS_STYLE[status]))
+        table.add_row(Text(result.host), *cells)
+    out.print(table)
+    if left_out:
+        out.print(
+            f"{left_out} more host(s) not shown (the table lists up to {SUMMARY_ROWS} hosts "
+            "with something to do); every host is in the reports"
+        )
+    counts = ", ".join(f"{s.value} {n}" for s, n in run.counts().items() if n)
+    out.print(f"findings: {counts}")
+    for result in run.results:
+        if result.error is not None:
+            message = redact(
+                f"{result.host}: {result.error.reason}: {result.error.message}", secrets
+            )
+            hint = f" (hint: {result.error.hint})" if result.error.hint else ""
+            out.print(Text(safe(message + hint, 400), style="red"))
+    if run.interrupted:
+        out.print(
+            Text("interrupted: the hosts not finished are marked not audited", style="bold red")
+        )
+    if run.aborted:
+        out.print(Text(f"aborted: {run.aborted}", style="bold red"))
+
+
+def print_outcome(outcome: AuditOutcome, out: Console) -> None:
+    """After the audit: the summary, then where the reports and the retry file are."""
+    print_summary(outcome.run, out, outcome.secrets)
+    for path in outcome.reports:
+        out.print(f"report: {path}")
+    if outcome.retry_file is not None:
+        out.print(f"retry file: {outcome.retry_file} (use --limit @{outcome.retry_file})")

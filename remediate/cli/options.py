@@ -1,0 +1,77 @@
+"""The options and arguments the commands share, declared once as `Annotated` aliases.
+
+A command names its parameter with the alias and gives only its default, e.g.
+`timeout: Timeout = 120.0`, so `--limit` or `--ask-pass` read the same in every `--help`.
+Also here: what a command knows of its caller beyond the options (`who`), and reading the
+`--since`/`--keep` durations.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from remediate.errors import InputError
+
+# What to audit.
+InventoryArg = Annotated[Path, typer.Argument(help="Ansible-style INI inventory (hosts.ini).")]
+Limit = Annotated[
+    str | None,
+    typer.Option("--limit", "-l", help="Ansible host pattern: web*:&exch:!down, @retryfile."),
+]
+PlaybookPaths = Annotated[
+    list[Path] | None,
+    typer.Option("--playbooks", "-p", help="Playbook folder or files (repeatable)."),
+]
+PlaybookFolder = Annotated[Path, typer.Option("--playbooks", help="Playbook folder.")]
+Since = Annotated[str, typer.Option(help="Look at events this far back: 7d, 12h, 2w.")]
+
+# How to reach the hosts.
+Timeout = Annotated[
+    float, typer.Option(min=1, help="Seconds one host may take, connection included.")
+]
+Forks = Annotated[int, typer.Option(min=1, max=1000, help="Hosts worked on at once.")]
+AskPass = Annotated[bool, typer.Option("--ask-pass", "-k", help="Prompt once for the password.")]
+AllowInsecure = Annotated[bool, typer.Option(help="Allow Basic authentication over plain HTTP.")]
+
+# Where results go.
+ReportFolder = Annotated[Path, typer.Option("--output", "-o", help="Report folder.")]
+ReportFormats = Annotated[
+    str,
+    typer.Option("--format", "-f", help="Report formats, comma separated: html,json,junit,csv."),
+]
+HistoryDatabase = Annotated[Path, typer.Option("--history", help="History database.")]
+
+# The lab and plans.
+FleetFile = Annotated[Path, typer.Option("--fleet", help="Fleet YAML file.")]
+PlanFile = Annotated[Path, typer.Argument(help="Plan file (from `remediate plan`).")]
+
+DEFAULT_PLAYBOOKS = Path("playbooks")
+DEFAULT_REPORTS = Path("reports")
+DEFAULT_HISTORY = DEFAULT_REPORTS / "history.sqlite"
+DEFAULT_FLEET = Path("inventory/lab/demo.yml")
+
+
+def duration(option: str, text: str) -> timedelta:
+    """`7d`, `12h`, `2w` as a timedelta; InputError naming the option otherwise."""
+    from remediate.rules.playbook import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise InputError(f"{option}: {exc}") from None
+
+
+def who() -> str:
+    """The account running the command, `user@machine`, as plans and journals record it."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
