@@ -1,12 +1,16 @@
-"""Shared fixtures: small lab fleets started in-process on loopback addresses."""
+"""Shared fixtures: small lab fleets started in-process on loopback addresses, and audit
+requests against them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from remediate.audit.session import AuditRequest
+from remediate.connect.targets import ConnectOptions
 from remediate.lab.fleet import Fleet, load_fleet, parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
@@ -81,7 +85,9 @@ def lab() -> Iterator[Lab]:
         yield running
 
 
-DEMO_FLEET = Path(__file__).resolve().parents[1] / "inventory" / "lab" / "demo.yml"
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_FLEET = ROOT / "inventory" / "lab" / "demo.yml"
+PLAYBOOKS = ROOT / "playbooks"
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +101,27 @@ def demo_lab() -> Iterator[Lab]:
 def demo_inventory(demo_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An Ansible inventory (and known_hosts) for the running demo lab."""
     return write_inventory(demo_lab, tmp_path_factory.mktemp("demo") / "hosts.ini")
+
+
+AuditRequestFactory = Callable[..., AuditRequest]
+
+
+@pytest.fixture(scope="session")
+def audit_request() -> AuditRequestFactory:
+    """Make an AuditRequest for a lab inventory: `audit_request(inventory, output, **changes)`.
+
+    By default the shipped playbooks, 20 s per host, JSON reports, and the known_hosts file the
+    lab wrote beside the inventory (so SSH hosts are trusted); keywords change any field.
+    Session-scoped, so module-scoped fixtures can use it too.
+    """
+
+    def make(inventory: Path, output: Path, **changes: Any) -> AuditRequest:
+        fields: dict[str, Any] = {
+            "playbooks": (PLAYBOOKS,),
+            "timeout": 20.0,
+            "connect": ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
+            **changes,
+        }
+        return AuditRequest(inventory=inventory, output=output, **fields)
+
+    return make

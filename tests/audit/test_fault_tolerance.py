@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from remediate.audit.session import AuditRequest, audit_and_report
+from remediate.audit.session import audit_and_report
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
 from remediate.rules.findings import Status
+from tests.conftest import AuditRequestFactory
 
-ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOKS = ROOT / "playbooks"
 HOST_TIMEOUT = 6.0
 FORKS = 50
 
@@ -49,19 +48,12 @@ def fleet_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_thirty_percent_faulty_fleet(tmp_path: Path) -> None:
+def test_thirty_percent_faulty_fleet(tmp_path: Path, audit_request: AuditRequestFactory) -> None:
     fleet = parse_fleet(fleet_text(), "faulty.yml")
     assert len(fleet.hosts) == 100
     with Lab(fleet, port_mode="ephemeral") as lab:
         inventory = write_inventory(lab, tmp_path / "hosts.ini")
-        request = AuditRequest(
-            inventory=inventory,
-            playbooks=(PLAYBOOKS,),
-            output=tmp_path / "out",
-            timeout=HOST_TIMEOUT,
-            forks=FORKS,
-            formats=("json",),
-        )
+        request = audit_request(inventory, tmp_path / "out", timeout=HOST_TIMEOUT, forks=FORKS)
         started = time.monotonic()
         run = audit_and_report(request).run
         wall = time.monotonic() - started
@@ -87,7 +79,9 @@ def test_thirty_percent_faulty_fleet(tmp_path: Path) -> None:
     assert len(retry) == 30
 
 
-def test_a_host_rebooting_during_the_audit_is_reported(tmp_path: Path) -> None:
+def test_a_host_rebooting_during_the_audit_is_reported(
+    tmp_path: Path, audit_request: AuditRequestFactory
+) -> None:
     fleet = parse_fleet(
         "address_base: 127.26.0.1\nhosts:\n"
         "  - name: reboots.lab.local\n    faults: {reboot_seconds: 30, slow_probe_seconds: 4}\n"
@@ -96,13 +90,7 @@ def test_a_host_rebooting_during_the_audit_is_reported(tmp_path: Path) -> None:
     )
     with Lab(fleet, port_mode="ephemeral") as lab:
         inventory = write_inventory(lab, tmp_path / "hosts.ini")
-        request = AuditRequest(
-            inventory=inventory,
-            playbooks=(PLAYBOOKS,),
-            output=tmp_path / "out",
-            timeout=HOST_TIMEOUT,
-            formats=("json",),
-        )
+        request = audit_request(inventory, tmp_path / "out", timeout=HOST_TIMEOUT)
         import threading
 
         threading.Timer(1.0, lab.reboot, args=("reboots.lab.local",)).start()
@@ -118,7 +106,9 @@ def test_a_host_rebooting_during_the_audit_is_reported(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "hostile", ["a'b", 'c"d', "$(Remove-Item C:\\)", "`whoami`", "x; exit 3", "l1\nl2"]
 )
-def test_playbook_patterns_reach_the_host_as_data(tmp_path: Path, hostile: str) -> None:
+def test_playbook_patterns_reach_the_host_as_data(
+    tmp_path: Path, hostile: str, audit_request: AuditRequestFactory
+) -> None:
     playbook = {
         "id": "Q999999",
         "title": "hostile patterns",
@@ -148,12 +138,11 @@ def test_playbook_patterns_reach_the_host_as_data(tmp_path: Path, hostile: str) 
     )
     with Lab(fleet, port_mode="ephemeral") as lab:
         inventory = write_inventory(lab, tmp_path / "hosts.ini")
-        request = AuditRequest(
-            inventory=inventory,
+        request = audit_request(
+            inventory,
+            tmp_path / "out",
             playbooks=(tmp_path / "Q999999.yml",),
-            output=tmp_path / "out",
             timeout=HOST_TIMEOUT,
-            formats=("json",),
         )
         run = audit_and_report(request).run
         received = lab.host("target.lab.local").received[-1].arguments

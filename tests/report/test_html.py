@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-from remediate.audit.session import AuditRequest, audit_and_report
-from remediate.connect.targets import ConnectOptions
+from remediate.audit.session import audit_and_report
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
 from remediate.report.html import STATUS_ORDER, render_html, write_html
 from remediate.rules.results import AuditRun
-from tests.audit.test_audit import PLAYBOOKS, audit
+from tests.conftest import PLAYBOOKS, AuditRequestFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -163,9 +162,13 @@ def assert_self_contained(page: Page) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_run(demo_inventory: Path, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
+def demo_run(
+    demo_inventory: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    audit_request: AuditRequestFactory,
+) -> AuditRun:
     """The demo fleet audited once for the module (fixtures from conftest.py)."""
-    return audit(demo_inventory, tmp_path_factory.mktemp("html-demo")).run
+    return audit_and_report(audit_request(demo_inventory, tmp_path_factory.mktemp("html-demo"))).run
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +178,9 @@ def demo_report(demo_run: AuditRun, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditRun]:
+def hostile_run(
+    tmp_path_factory: pytest.TempPathFactory, audit_request: AuditRequestFactory
+) -> Iterator[AuditRun]:
     """One host whose event messages, and one playbook whose title and steps, are hostile."""
     folder = tmp_path_factory.mktemp("html-hostile")
     playbooks = folder / "playbooks"
@@ -187,13 +192,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditRun]:
     fleet = FLEET.replace("MESSAGE", _yaml(HOSTILE)).replace("LONG", _yaml(LONG))
     with Lab(parse_fleet(fleet, "hostile.yml"), port_mode="ephemeral") as lab:
         inventory = write_inventory(lab, folder / "hosts.ini")
-        request = AuditRequest(
-            inventory=inventory,
-            playbooks=(playbooks,),
-            output=folder / "out",
-            timeout=20.0,
-            connect=ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
-        )
+        request = audit_request(inventory, folder / "out", playbooks=(playbooks,))
         yield audit_and_report(request).run
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
 import pytest
 import xmlschema
 
-from remediate.audit.session import AuditRequest, audit_and_report
-from remediate.connect.targets import ConnectOptions
+from remediate.audit.session import AuditOutcome, audit_and_report
 from remediate.history import History
 from remediate.lab.server import Lab
 from remediate.report.csv_report import render_csv
@@ -20,29 +20,30 @@ from remediate.report.document import run_document, run_from_document
 from remediate.report.junit import render_junit
 from remediate.rules.findings import Status
 from remediate.rules.playbook import load_playbooks
-from tests.audit.test_audit import PLAYBOOKS
+from tests.conftest import PLAYBOOKS, AuditRequestFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 JUNIT_XSD = ROOT / "tests" / "schemas" / "junit.xsd"
 JSON_SCHEMA = ROOT / "remediate" / "report" / "schema" / "audit-1.json"
 
 
-def audit(inventory: Path, output: Path, history: Path | None = None, **options: object):
-    request = AuditRequest(
-        inventory=inventory,
-        playbooks=(PLAYBOOKS,),
-        output=output,
-        timeout=20.0,
-        connect=ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
-        formats=("json", "junit", "csv"),
-        history=history,
-        **options,  # type: ignore[arg-type]
-    )
-    return audit_and_report(request)
+Audit = Callable[..., AuditOutcome]
+
+
+@pytest.fixture(scope="session")
+def audit(audit_request: AuditRequestFactory) -> Audit:
+    """`audit(inventory, output, history=None, **changes)`: JSON, JUnit and CSV reports."""
+
+    def run(inventory: Path, output: Path, history: Path | None = None, **changes: object):
+        formats = ("json", "junit", "csv")
+        request = audit_request(inventory, output, formats=formats, history=history, **changes)
+        return audit_and_report(request)
+
+    return run
 
 
 @pytest.fixture(scope="module")
-def demo_run(demo_inventory: Path, tmp_path_factory: pytest.TempPathFactory):
+def demo_run(demo_inventory: Path, tmp_path_factory: pytest.TempPathFactory, audit: Audit):
     return audit(demo_inventory, tmp_path_factory.mktemp("reports")).run
 
 
@@ -92,6 +93,7 @@ def test_two_runs_with_a_host_fixed_between_show_resolved(
     demo_lab: Lab,
     demo_inventory: Path,
     tmp_path: Path,
+    audit: Audit,
 ) -> None:
     history = tmp_path / "history.sqlite"
     name = "ex2003-kb840469-before.lab.local"
@@ -116,7 +118,9 @@ def test_two_runs_with_a_host_fixed_between_show_resolved(
     assert stored["run_id"] == second.run_id
 
 
-def test_noncompliant_since_carries_over(demo_inventory: Path, tmp_path: Path) -> None:
+def test_noncompliant_since_carries_over(
+    demo_inventory: Path, tmp_path: Path, audit: Audit
+) -> None:
     history = tmp_path / "h.sqlite"
     name = "ex55-q232602-before.lab.local"
     first = audit(demo_inventory, tmp_path, history, limit=name).run

@@ -1,0 +1,130 @@
+"""`remediate audit` as a user runs it: exit codes, messages, Ctrl-C (moved from
+tests/audit/test_audit.py, which tests the audit itself)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from remediate.lab.fleet import parse_fleet
+from remediate.lab.inventory_writer import write_inventory
+from remediate.lab.server import Lab
+from tests.conftest import PLAYBOOKS, ROOT
+
+REMEDIATE = [sys.executable, "-m", "remediate"]
+
+
+def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*REMEDIATE, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
+
+
+def test_exit_code_zero_when_everything_is_compliant(demo_inventory: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "audit",
+        str(demo_inventory),
+        "--limit",
+        "ex2003-healthy.lab.local",
+        "-o",
+        str(tmp_path),
+        "--playbooks",
+        str(PLAYBOOKS),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_exit_code_three_for_host_errors_only(demo_inventory: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "audit",
+        str(demo_inventory),
+        "--limit",
+        "ex2003-down.lab.local:ex2003-healthy.lab.local",
+        "-o",
+        str(tmp_path),
+        "--playbooks",
+        str(PLAYBOOKS),
+        "--timeout",
+        "10",
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "ex2003-down.lab.local: unreachable" in result.stdout.replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[web:vars]\nx=1\n", "hosts.ini:1"),
+        ("[g]\nh1 ansible_port=notaport\n", "hosts.ini:2"),
+    ],
+)
+def test_bad_inventory_exits_2_with_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(text)
+    result = run_cli("audit", str(inventory), "-o", str(tmp_path))
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_playbook_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text("id: Q1\ntitle: x\napplies_to: {products: []}\nfix: {}\n")
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("h1\n")
+    result = run_cli("audit", str(inventory), "--playbooks", str(tmp_path / "bad.yml"))
+    assert result.returncode == 2
+    assert "bad.yml:1: id" in result.stderr and "Traceback" not in result.stderr
+
+
+SLOW_FLEET = """
+address_base: 127.23.0.1
+hosts:
+""" + "".join(
+    f"""  - name: slow{i:02d}.lab.local
+    exchange: {{version: "6.5", build: 6.5.7638.1}}
+    faults: {{slow_probe_seconds: 3}}
+"""
+    for i in range(12)
+)
+
+
+def test_ctrl_c_leaves_no_shell_and_writes_a_partial_report(tmp_path: Path) -> None:
+    with Lab(parse_fleet(SLOW_FLEET, "slow.yml"), port_mode="ephemeral") as lab:
+        inventory = write_inventory(lab, tmp_path / "hosts.ini")
+        process = subprocess.Popen(
+            [
+                *REMEDIATE,
+                "audit",
+                str(inventory),
+                "-o",
+                str(tmp_path / "out"),
+                "--forks",
+                "4",
+                "--playbooks",
+                str(PLAYBOOKS),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while lab.open_shells() < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lab.open_shells() == 4
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, out + err
+        time.sleep(0.5)
+        assert lab.open_shells() == 0
+    reports = list((tmp_path / "out").glob("audit-*.json"))
+    assert len(reports) == 1
+    document = json.loads(reports[0].read_text())
+    assert document["interrupted"] is True
+    assert len(document["hosts"]) == 12
+    assert "interrupted" in out
