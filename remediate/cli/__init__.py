@@ -13,8 +13,7 @@ import sys
 import typer
 
 from remediate import __version__
-from remediate.cli import audit, history, inventory, kb, lab, playbook, remediation
-from remediate.cli.console import console, errors, print_error
+from remediate.cli import audit, console, history, inventory, kb, lab, playbook, remediation
 from remediate.errors import ExitCode, RemediateError
 
 app = typer.Typer(
@@ -29,7 +28,7 @@ app = typer.Typer(
 @app.command()
 def version() -> None:
     """Print the version."""
-    console.print(f"remediate {__version__}")
+    console.console.print(f"remediate {__version__}")
 
 
 # Commands first, then groups, in the order `remediate --help` lists them.
@@ -56,8 +55,8 @@ def main() -> None:
     try:
         app()
     except RemediateError as exc:
-        print_error(exc)
+        console.print_error(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        errors.print("interrupted", markup=False)
+        console.errors.print("interrupted", markup=False)
         sys.exit(ExitCode.INTERRUPTED)
