@@ -3,6 +3,7 @@ requests against them."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,16 @@ from remediate.lab.server import Lab
 from remediate.transport.winrm import WinRMSettings, WinRMTransport
 
 PASSWORD = "Lab-Passw0rd!"
+
+
+def interruptible() -> None:
+    """`preexec_fn` for a child the test stops with SIGINT, as Ctrl-C would.
+
+    A shell starts background jobs with SIGINT ignored (POSIX), the child inherits that, and a
+    Python that starts with SIGINT ignored never raises KeyboardInterrupt: run from such a job,
+    the test would see the command finish instead of being interrupted.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def lab_winrm(lab: Lab, name: str, **overrides: object) -> WinRMTransport:

@@ -15,7 +15,7 @@ import pytest
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
-from tests.conftest import PLAYBOOKS, ROOT
+from tests.conftest import PLAYBOOKS, ROOT, interruptible
 
 REMEDIATE = [sys.executable, "-m", "remediate"]
 
@@ -112,6 +112,7 @@ def test_ctrl_c_leaves_no_shell_and_writes_a_partial_report(tmp_path: Path) -> N
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=interruptible,
         )
         deadline = time.monotonic() + 30
         while lab.open_shells() < 4 and time.monotonic() < deadline:

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import SMALL_FLEET
+from tests.conftest import SMALL_FLEET, interruptible
 
 REMEDIATE = [sys.executable, "-m", "remediate"]
 
@@ -38,6 +38,7 @@ def start_lab(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=interruptible,
     )
     return process, inventory
 
