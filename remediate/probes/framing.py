@@ -22,6 +22,7 @@ from dataclasses import dataclass
 FORMAT_VERSION = 1
 HEADER = "REMEDIATE-OUTPUT"
 END = "REMEDIATE-END"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # record kinds and field keys alike
 
@@ -72,13 +73,17 @@ def _describe(line: str) -> str:
 
 def parse_output(data: bytes, script: str) -> list[Record]:
     """Validate and decode a framed output of `script`; OutputFormatError when it is not one."""
+    # PowerShell 2.0 runs on .NET 2.0, whose console writer puts the UTF-8 preamble (EF BB BF)
+    # before the first output when the console code page is 65001, as our WinRM shells are
+    # (dotnet/runtime#28929, "System.Console unexpectedly uses a UTF-8 encoding *with BOM* on
+    # Windows"; ansible/ansible#15770). Those bytes are not ASCII: drop them before decoding.
+    offset = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
     try:
-        text = data.decode("ascii")
+        text = data[offset:].decode("ascii")
     except UnicodeDecodeError as exc:
         raise OutputFormatError(
-            f"output is not ASCII (byte {exc.start}): not our framing"
+            f"output is not ASCII (byte {exc.start + offset}): not our framing"
         ) from None
-    text = text.lstrip("\ufeff")
     lines = [line.rstrip("\r") for line in text.split("\n")]
     while lines and not lines[-1]:
         lines.pop()

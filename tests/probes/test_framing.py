@@ -62,3 +62,15 @@ def test_invalid_utf8_in_a_field_is_kept_and_marked() -> None:
     field = base64.b64encode(b"caf\xe9 \xff ok").decode()
     data = f"REMEDIATE-OUTPUT 1 collect\r\nfact\tvalue={field}\r\nREMEDIATE-END 1\r\n".encode()
     assert parse_output(data, "collect")[0].fields["value"] == "caf\ufffd \ufffd ok"
+
+
+def test_a_utf8_bom_before_the_output_is_accepted() -> None:
+    # PowerShell 2.0 (.NET 2.0) in a code page 65001 shell writes EF BB BF first.
+    data = b"\xef\xbb\xbf" + format_output("collect", [("fact", {"name": "x", "value": "1"})])
+    assert [r.fields for r in parse_output(data, "collect")] == [{"name": "x", "value": "1"}]
+
+
+def test_a_bom_anywhere_else_is_still_refused() -> None:
+    data = format_output("collect", []).replace(b"\r\nREMEDIATE-END", b"\r\n\xef\xbb\xbfREMEDIATE-END")
+    with pytest.raises(OutputFormatError, match="not ASCII"):
+        parse_output(data, "collect")
