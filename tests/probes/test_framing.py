@@ -71,6 +71,7 @@ def test_a_utf8_bom_before_the_output_is_accepted() -> None:
 
 
 def test_a_bom_anywhere_else_is_still_refused() -> None:
-    data = format_output("collect", []).replace(b"\r\nREMEDIATE-END", b"\r\n\xef\xbb\xbfREMEDIATE-END")
+    bom_inside = b"\r\n\xef\xbb\xbfREMEDIATE-END"
+    data = format_output("collect", []).replace(b"\r\nREMEDIATE-END", bom_inside)
     with pytest.raises(OutputFormatError, match="not ASCII"):
         parse_output(data, "collect")
