@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -217,8 +218,65 @@ class Endpoints(_Model):
         default=True,
         description="WinRM AllowUnencrypted: plain SOAP over HTTP (Windows defaults to false)",
     )
-    max_shells_per_user: int = Field(default=30, ge=1)
+    winrm_version: Literal["1.1", "2.0", "3.0"] | None = Field(
+        default=None, description="WinRM stack; by default from the OS version and PowerShell"
+    )
+    # winrm/config/winrs quotas; None = the default of the host's WinRM version (WINRM_DEFAULTS).
+    max_shells_per_user: int | None = Field(default=None, ge=1)
+    max_memory_per_shell_mb: int | None = Field(default=None, ge=1)
     max_concurrent_operations: int = Field(default=1500, ge=1)
+
+    def resolve(self, os: OperatingSystem) -> None:
+        """Fill what was left unset with the defaults of the host's WinRM version."""
+        if self.winrm_version is None:
+            self.winrm_version = winrm_version_of(os)
+        defaults = WINRM_DEFAULTS[self.winrm_version]
+        if self.max_shells_per_user is None:
+            self.max_shells_per_user = defaults.max_shells_per_user
+        if self.max_memory_per_shell_mb is None:
+            self.max_memory_per_shell_mb = defaults.max_memory_per_shell_mb
+
+    @property
+    def standard_ports(self) -> tuple[int, int]:
+        """The (HTTP, HTTPS) ports a listener of this WinRM version takes by default."""
+        return WINRM_DEFAULTS[self.winrm_version or "3.0"].ports
+
+
+@dataclass(frozen=True)
+class WinRMDefaults:
+    ports: tuple[int, int]
+    max_shells_per_user: int
+    max_memory_per_shell_mb: int
+
+
+# Listener ports: "The default ports used when creating new WS-Management listeners will be
+# changed from 80 for HTTP and 443 for HTTPS to 5985 for HTTP and 5986 for HTTPS" in WinRM 2.0
+# ("Details on secure port configuration for WS-Management in Windows 7 and Windows Server 2008
+# R2", TechNet ee922665); [MS-WSMV] 2.2.4.35 ServiceDefaultPortsType: "SHOULD be 5985 but MAY
+# be 80". WinRM 1.1 is on 2003 R2 (Hardware Management), XP/2003 (download) and 2008
+# ("Installation and Configuration for Windows Remote Management", msdn aa384372).
+# Quotas: "Quota Management for Remote Shells" (msdn ee309367, the WinRM 2.0 page): defaults
+# MaxShellsPerUser 5, MaxMemoryPerShellMB 150 (MaxConcurrentUsers 5); the page today (WinRM
+# 3.0, Windows 2012 and later, and [MS-WSMV] 2.2.4.42 WinrsType) gives 30 and 1024. WinRM 1.1's
+# own quota defaults are unverified: the lab gives it 2.0's, the strictest published.
+WINRM_DEFAULTS = {
+    "1.1": WinRMDefaults(ports=(80, 443), max_shells_per_user=5, max_memory_per_shell_mb=150),
+    "2.0": WinRMDefaults(ports=(5985, 5986), max_shells_per_user=5, max_memory_per_shell_mb=150),
+    "3.0": WinRMDefaults(ports=(5985, 5986), max_shells_per_user=30, max_memory_per_shell_mb=1024),
+}
+
+
+def winrm_version_of(os: OperatingSystem) -> Literal["1.1", "2.0", "3.0"]:
+    """The WinRM a Windows version has: 1.1 on XP/2003 (download) and 2008 (built in), 2.0
+    with WMF 2.0 (PowerShell 2.0) and on 2008 R2, 3.0 from Windows 2012 (6.2) on."""
+    parts = os.version.split(".")
+    major = int(parts[0]) if parts[0].isdigit() else 0
+    minor = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    if (major, minor) >= (6, 2):
+        return "3.0"
+    if (major, minor) >= (6, 1) or (os.powershell or "").startswith("2"):
+        return "2.0"
+    return "1.1"
 
 
 class HostSpec(_Model):
@@ -250,6 +308,11 @@ class HostSpec(_Model):
         if not self.os.winrm:
             self.endpoints.http = False
             self.endpoints.https = False
+        return self
+
+    @model_validator(mode="after")
+    def _winrm_defaults(self) -> HostSpec:
+        self.endpoints.resolve(self.os)
         return self
 
     @property
@@ -338,6 +401,7 @@ def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
             where = located.where(("hosts", index, "name"))
             raise FleetError(f"{where}: hosts.{index}.name: host name {name!r} appears twice")
         seen.add(name)
+    _refuse_unencodable_text(located, document, ())
     merged = dict(document)
     merged["hosts"] = [
         _deep_merge(defaults, h) if isinstance(h, dict) else h for h in document["hosts"]
@@ -348,6 +412,30 @@ def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
         raise FleetError(str(located.validation_error(exc))) from None
     fleet.assign_addresses()
     return fleet
+
+
+def _refuse_unencodable_text(located: Any, node: Any, path: tuple[Any, ...]) -> None:
+    """Refuse text Windows could not hold: lone surrogates (YAML "\\udc80" escapes) are no
+    UTF-16 text, so no event message, path or name on a host can contain them; the lab would
+    fail to encode them for every client that asks."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _refuse_unencodable_text(located, key, path)
+            _refuse_unencodable_text(located, value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _refuse_unencodable_text(located, value, (*path, index))
+    elif isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            where = located.where(path)
+            dotted = ".".join(str(p) for p in path) or "(top)"
+            raise FleetError(
+                f"{where}: {dotted}: text holds a lone surrogate "
+                f"(U+{ord(node[exc.start]):04X} at character {exc.start}), which is not "
+                "Unicode text a Windows host could store; write the character itself"
+            ) from None
 
 
 def load_fleet(path: str | Path) -> Fleet:

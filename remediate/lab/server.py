@@ -1,9 +1,10 @@
 """The lab: a whole simulated fleet served from one process.
 
 Each host listens on its own loopback address (127.0.0.0/8 is all loopback on Linux) on the
-standard ports 5985 (HTTP), 5986 (HTTPS) and 22 (SSH), or on ephemeral ports, or on distinct
-ports of 127.0.0.1. WinRM runs on one asyncio loop in a background thread; SSH on paramiko's
-threads behind one accept thread. Tests use `with Lab(fleet) as lab:`.
+standard ports 5985 (HTTP), 5986 (HTTPS) and 22 (SSH) (80 and 443 for a WinRM 1.1 host),
+or on ephemeral ports, or on distinct ports of 127.0.0.1. WinRM runs on one asyncio loop in a
+background thread; SSH on paramiko's threads behind one accept thread. Tests use
+`with Lab(fleet) as lab:`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Literal
 
 import h11
 
-from remediate.lab.fleet import Fleet
+from remediate.lab.fleet import Fleet, HostSpec
 from remediate.lab.host import LabHost
 from remediate.lab.protocols.http import WinRMListener, read_request
 from remediate.lab.protocols.ssh import SshServer, load_or_create_host_key
@@ -148,7 +149,7 @@ class Lab:
                 if not enabled:
                     runtime.ports[protocol] = None
                     continue
-                port = self._port_for(protocol, address)
+                port = self._port_for(protocol, spec)
                 if spec.faults.down:
                     runtime.ports[protocol] = port or _free_port(address)
                     continue
@@ -166,8 +167,12 @@ class Lab:
             port = self._admin.sockets[0].getsockname()[1]
             self.admin_url = f"http://127.0.0.1:{port}"
 
-    def _port_for(self, protocol: str, address: str) -> int:
-        return STANDARD_PORTS[protocol] if self.port_mode == "standard" else 0
+    def _port_for(self, protocol: str, spec: HostSpec) -> int:
+        """The port to bind: 0 (any) unless standard, where WinRM's depends on its version."""
+        if self.port_mode != "standard":
+            return 0
+        http, https = spec.endpoints.standard_ports  # 80/443 for WinRM 1.1, else 5985/5986
+        return {"http": http, "https": https}.get(protocol, STANDARD_PORTS[protocol])
 
     def _bind_ssh(self, host: LabHost, address: str, port: int, key: Any) -> int:
         try:

@@ -126,12 +126,24 @@ class WinRMTransport:
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:
         return self._execute(program, arguments, None)
 
-    def _start(self, program: str, arguments: tuple[str, ...]) -> tuple[str, str]:
-        """Start a command; past the operations quota, close the shell and reopen it once."""
+    def _start(
+        self, program: str, arguments: tuple[str, ...], stdin_fed: bool = False
+    ) -> tuple[str, str]:
+        """Start a command; past the operations quota, close the shell and reopen it once.
+
+        A command fed through stdin gets pipe mode (WINRS_CONSOLEMODE_STDIN=FALSE): "The
+        client-side mode for standard input is console if TRUE and pipe if FALSE" ([MS-WSMV]
+        3.1.4.11 Command), ours is a pipe that ends; a console-mode stdin does not reach EOF
+        for a program that reads it to the end (MetricsHub/winrm-java), and Ansible's winrm
+        plugin sends `console_mode_stdin=(stdin_iterator is None)`.
+        """
+        console = not stdin_fed
         shell_id = self._shell()
         try:
             return shell_id, self._call(
-                lambda: self._protocol.run_command(shell_id, program, arguments)
+                lambda: self._protocol.run_command(
+                    shell_id, program, arguments, console_mode_stdin=console
+                )
             )
         except ProtocolError as exc:
             if exc.fault_code != OPERATIONS_QUOTA:
@@ -139,12 +151,14 @@ class WinRMTransport:
         self.close()
         shell_id = self._shell()
         return shell_id, self._call(
-            lambda: self._protocol.run_command(shell_id, program, arguments)
+            lambda: self._protocol.run_command(
+                shell_id, program, arguments, console_mode_stdin=console
+            )
         )
 
     def _execute(self, program: str, arguments: tuple[str, ...], stdin: bytes | None) -> Result:
         started = time.monotonic()
-        shell_id, command_id = self._start(program, arguments)
+        shell_id, command_id = self._start(program, arguments, stdin is not None)
         try:
             if stdin is not None:
                 self._send(shell_id, command_id, stdin)

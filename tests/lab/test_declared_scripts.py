@@ -77,7 +77,7 @@ def test_slow_probe_outlasts_the_operation_timeout(lab: Lab, echo_handler: None)
     p = protocol(lab, "slowprobe.lab.local", operation_timeout_sec=1, read_timeout_sec=5)
     shell = p.open_shell()
     try:
-        command_id = p.run_command(shell, "powershell.exe", PS_STDIN)
+        command_id = p.run_command(shell, "powershell.exe", PS_STDIN, console_mode_stdin=False)
         p.send_command_input(shell, command_id, declared([1]), end=True)
         with pytest.raises(WinRMOperationTimeoutError):
             p.get_command_output_raw(shell, command_id)

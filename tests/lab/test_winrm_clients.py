@@ -35,7 +35,9 @@ def protocol(lab: Lab, name: str = HOST, **options: object) -> Protocol:
 def run(p: Protocol, command: str, args: tuple[str, ...] = (), stdin: bytes | None = None):
     shell = p.open_shell()
     try:
-        command_id = p.run_command(shell, command, args)
+        # stdin fed through a pipe (WINRS_CONSOLEMODE_STDIN=FALSE): a console-mode stdin never
+        # ends, in the lab as on Windows (tests/lab/test_winrs_options.py)
+        command_id = p.run_command(shell, command, args, console_mode_stdin=stdin is None)
         if stdin is not None:
             p.send_command_input(shell, command_id, stdin, end=True)
         out, err, code = p.get_command_output(shell, command_id)
@@ -117,7 +119,7 @@ def test_long_stdin_arrives_intact_in_several_sends(lab: Lab) -> None:
     p = protocol(lab)
     shell = p.open_shell()
     try:
-        command_id = p.run_command(shell, "powershell.exe", PS_STDIN)
+        command_id = p.run_command(shell, "powershell.exe", PS_STDIN, console_mode_stdin=False)
         chunk = 60_000
         for offset in range(0, len(script), chunk):
             last = offset + chunk >= len(script)
@@ -133,7 +135,7 @@ def test_receive_times_out_then_retry_succeeds(lab: Lab) -> None:
     p = protocol(lab, operation_timeout_sec=1, read_timeout_sec=5)
     shell = p.open_shell()
     try:
-        command_id = p.run_command(shell, "powershell.exe", PS_STDIN)
+        command_id = p.run_command(shell, "powershell.exe", PS_STDIN, console_mode_stdin=False)
         with pytest.raises(WinRMOperationTimeoutError):
             p.get_command_output_raw(shell, command_id)
         p.send_command_input(shell, command_id, b"hostname\n", end=True)

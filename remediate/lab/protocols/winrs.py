@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import codecs
 import contextlib
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from remediate.lab.answers import commands
 from remediate.lab.answers.cmd_line import split_command_line
@@ -24,6 +25,15 @@ from remediate.lab.protocols import wsman
 from remediate.lab.protocols.wsman import Fault, Request, StreamChunk
 
 CTRL_C_EXIT = 0xC000013A  # STATUS_CONTROL_C_EXIT, as WinRS reports it (unsigned)
+UTF8_CODE_PAGE = 65001
+DEFAULT_CODE_PAGE = 437  # the OEM code page of an en-US host, when Create names none
+UTF8_BOM = b"\xef\xbb\xbf"
+# Exceeding MaxMemoryPerShellMB makes the shell's processes fail their allocations (the quota is
+# "the maximum amount of memory allocated per shell, including the shell's child processes",
+# "Quota Management for Remote Shells"); wsmerror.h has no fault of its own for it (the
+# ERROR_WSMAN_QUOTA_* codes name shells, operations, users and plug-ins), and PowerShell then
+# reports this (ansible/ansible#39327, WinRb/winrm-fs#55, chef/knife-windows#365).
+OUT_OF_MEMORY = b"Exception of type 'System.OutOfMemoryException' was thrown.\r\n"
 IDLE_TIMEOUT = "PT7200.000S"
 STREAM_OVERHEAD = 2048  # bytes of envelope around the streams in a ReceiveResponse
 
@@ -34,6 +44,7 @@ class Command:
     program: str
     arguments: list[str]
     reads_stdin: bool
+    console_stdin: bool = False
     stdin: bytearray = field(default_factory=bytearray)
     started: bool = False
     result: Execution | None = None
@@ -48,6 +59,7 @@ class Shell:
     id: str
     owner: str
     client_ip: str
+    code_page: int = DEFAULT_CODE_PAGE
     commands: dict[str, Command] = field(default_factory=dict)
     operations: int = 0
 
@@ -109,7 +121,10 @@ class ShellService:
         in_use = len(self.shells) + (max_shells if self.host.spec.faults.shell_quota_full else 0)
         if in_use >= max_shells:
             raise FaultError(wsman.shell_quota(max_shells))
-        shell = Shell(id=str(uuid.uuid4()).upper(), owner=user, client_ip=client_ip)
+        code_page = _code_page(request.options.get("WINRS_CODEPAGE"))
+        shell = Shell(
+            id=str(uuid.uuid4()).upper(), owner=user, client_ip=client_ip, code_page=code_page
+        )
         self.shells[shell.id] = shell
         self.host.count("shells_created")
         self.host.count("shells_open")
@@ -144,19 +159,45 @@ class ShellService:
             program=program,
             arguments=arguments,
             reads_stdin=commands.needs_stdin(program, arguments),
+            console_stdin=_true(request.options.get("WINRS_CONSOLEMODE_STDIN")),
         )
         shell.commands[command_id] = command
         if not command.reads_stdin:
-            self._start(command)
+            self._start(shell, command)
         return wsman.command_response(request, command_id)
 
-    def _start(self, command: Command) -> None:
+    def _start(self, shell: Shell, command: Command) -> None:
         command.started = True
-        command.result = self._run(
+        result = self._run(
             self.host, command.program, command.arguments, bytes(command.stdin), "winrm"
         )
+        command.result = self._as_windows_writes_it(shell, command, result)
         command.ready_at = time.monotonic() + command.result.delay_seconds
         command.wake.set()
+
+    def _as_windows_writes_it(self, shell: Shell, command: Command, result: Execution) -> Execution:
+        """The lab's answers are UTF-8 text; a shell gets them in its WINRS_CODEPAGE, with the
+        UTF-8 preamble PowerShell 2.0 puts first at 65001, within the shell's memory quota."""
+        stdout, stderr = result.stdout, result.stderr
+        if shell.code_page != UTF8_CODE_PAGE:
+            # A console program writes in the console's code page; characters it lacks become
+            # "?", as WideCharToMultiByte's default character.
+            codec = f"cp{shell.code_page}"
+            stdout = stdout.decode("utf-8", "replace").encode(codec, "replace")
+            stderr = stderr.decode("utf-8", "replace").encode(codec, "replace")
+        elif _is_powershell(command.program) and _on_dotnet2(self.host.spec.os.powershell):
+            # .NET 2.0's console writer emits the encoding's preamble before its first write
+            # when the console code page is 65001 (dotnet/runtime#28929, ansible/ansible#15770);
+            # PowerShell 1.0 and 2.0 run on .NET 2.0. Whether 3.0+ (.NET 4) does is unverified.
+            stdout = UTF8_BOM + stdout if stdout else stdout
+            stderr = UTF8_BOM + stderr if stderr else stderr
+        quota = (self.host.spec.endpoints.max_memory_per_shell_mb or 0) * 1024 * 1024
+        if quota and len(stdout) + len(stderr) > quota:
+            # The lab counts the output a command holds as the memory of its shell: past the
+            # quota the program fails as an allocation would, with nothing on stdout.
+            self.host.count("faults_sent")
+            return replace(result, stdout=b"", stderr=OUT_OF_MEMORY, exit_code=1)
+        return replace(result, stdout=stdout, stderr=stderr)
 
     def _command_of(self, shell: Shell, command_id: str | None) -> Command:
         command = shell.commands.get((command_id or "").upper())
@@ -176,8 +217,13 @@ class ShellService:
                 command.stdin += base64.b64decode(stream.text or "", validate=True)
             except binascii.Error:
                 raise FaultError(wsman.invalid_request("Stream is not base64.")) from None
-            if stream.get("End", "").lower() in ("true", "1"):
-                self._start(command)
+            if stream.get("End", "").lower() in ("true", "1") and not command.console_stdin:
+                # Only a pipe ends: a console-mode stdin (WINRS_CONSOLEMODE_STDIN=TRUE) "never
+                # reaches EOF" for a program that reads it to the end (recorded by
+                # MetricsHub/winrm-java for sort and findstr; Ansible's winrm plugin uses pipe
+                # mode whenever it feeds stdin). The lab keeps such a program waiting, as it
+                # would wait on Windows, until the client signals or deletes the shell.
+                self._start(shell, command)
         return wsman.send_response(request)
 
     async def _receive(self, request: Request, shell: Shell) -> bytes:
@@ -253,6 +299,42 @@ class ShellService:
         else:
             raise FaultError(wsman.invalid_request(f"Unknown signal code {code!r}."))
         return wsman.signal_response(request)
+
+
+def _true(value: str | None) -> bool:
+    """A WinRS boolean option: TRUE or FALSE, any case; absent is False (pipe mode; pypsrp
+    sends no WINRS_CONSOLEMODE_STDIN and feeds stdin)."""
+    return (value or "").strip().lower() == "true"
+
+
+def _code_page(value: str | None) -> int:
+    """WINRS_CODEPAGE of a Create: the code page the shell's programs read and write."""
+    text = (value or "").strip()
+    if not text:
+        return DEFAULT_CODE_PAGE
+    if not text.isdigit():
+        raise FaultError(wsman.invalid_request(f"WINRS_CODEPAGE {text!r} is not a number."))
+    code_page = int(text)
+    if code_page != UTF8_CODE_PAGE:
+        try:
+            codecs.lookup(f"cp{code_page}")
+        except LookupError:
+            # Windows' answer to a code page it lacks is unverified; the lab refuses the shell.
+            raise FaultError(
+                wsman.invalid_request(f"The code page {code_page} is not supported.")
+            ) from None
+    return code_page
+
+
+def _on_dotnet2(powershell: str | None) -> bool:
+    """PowerShell 1.0 and 2.0 run on the .NET 2.0 runtime."""
+    major = (powershell or "").split(".")[0]
+    return major.isdigit() and int(major) < 3
+
+
+def _is_powershell(program: str) -> bool:
+    name = program.strip().strip('"').replace("/", "\\").split("\\")[-1].lower()
+    return name in ("powershell", "powershell.exe")
 
 
 class FaultError(Exception):
