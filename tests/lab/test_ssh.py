@@ -224,16 +224,27 @@ def test_host_without_powershell(fleet: _Fleet) -> None:
         assert _run(client, "hostname") == (b"NOPS\r\n", b"", 0)
 
 
-def test_shell_and_pty_requests_fail_cleanly(fleet: _Fleet) -> None:
+def test_shell_and_subsystem_requests_fail_cleanly(fleet: _Fleet) -> None:
     with fleet.connect("ex01") as client:
         transport = client.get_transport()
         with pytest.raises(paramiko.SSHException):
             transport.open_session(timeout=10).invoke_shell()
         with pytest.raises(paramiko.SSHException):
-            transport.open_session(timeout=10).get_pty()
-        with pytest.raises(paramiko.SSHException):
             transport.open_session(timeout=10).invoke_subsystem("sftp")
         assert _run(client, "hostname") == (b"EX01\r\n", b"", 0)
+
+
+def test_a_pty_is_granted_and_the_command_runs_as_on_windows(fleet: _Fleet) -> None:
+    # Win32-OpenSSH grants pty-req (ConPTY); Ansible's `-m raw` asks for one (ssh -tt).
+    with fleet.connect("ex01") as client:
+        _, stdout, _ = client.exec_command("hostname", get_pty=True, timeout=60)
+        assert stdout.read() == b"EX01\r\n"
+        assert stdout.channel.recv_exit_status() == 0
+        _, stdout, stderr = client.exec_command("nosuchprogram", get_pty=True, timeout=60)
+        out = stdout.read()
+        assert stderr.read() == b""  # one output on a pseudo console
+        assert b"'nosuchprogram' is not recognized" in out
+        assert stdout.channel.recv_exit_status() == 9009
 
 
 def test_latency_fault_delays_each_exec(fleet: _Fleet) -> None:

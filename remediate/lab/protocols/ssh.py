@@ -161,6 +161,7 @@ class _HostInterface(paramiko.ServerInterface):
         self.transport = transport
         self._pending: dict[int, str] = {}
         self._executing: set[int] = set()
+        self.pty_channels: set[int] = set()
         self._lock = threading.Lock()
 
     # authentication
@@ -198,8 +199,14 @@ class _HostInterface(paramiko.ServerInterface):
         self.host.count("ssh_sessions")
         return paramiko.OPEN_SUCCEEDED
 
-    def check_channel_pty_request(self, *args: Any) -> bool:
-        return False
+    def check_channel_pty_request(self, channel: paramiko.Channel, *args: Any) -> bool:
+        # Win32-OpenSSH grants pty-req ("session_pty_req: session 0 alloc windows-pty" in its
+        # sshd log, PowerShell/Win32-OpenSSH#1399; ConPTY from Windows 10 1809 / Server 2019,
+        # wiki "TTY/PTY support in Windows OpenSSH", #1326). Ansible's `-m raw` asks for one
+        # (ssh -tt): refusing it made the lab run nothing and report an empty success.
+        with self._lock:
+            self.pty_channels.add(channel.get_id())
+        return True
 
     def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
         return False
@@ -552,10 +559,15 @@ class SshServer:
             log.debug("%s: flapping, dropping the ssh connection", host.name)
             _close_transport(interface.transport)
             return
-        if execution.stdout:
-            channel.sendall(execution.stdout)
-        if execution.stderr:
-            channel.sendall_stderr(execution.stderr)
+        stdout, stderr = execution.stdout, execution.stderr
+        if channel.get_id() in interface.pty_channels:
+            # A program on a pseudo console has one output: its errors come on stdout, and
+            # the client's extended-data (stderr) stream stays empty, as with sshd's pty.
+            stdout, stderr = stdout + stderr, b""
+        if stdout:
+            channel.sendall(stdout)
+        if stderr:
+            channel.sendall_stderr(stderr)
         channel.send_exit_status(execution.exit_code & 0xFFFFFFFF)
 
 
