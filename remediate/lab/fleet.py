@@ -67,6 +67,11 @@ class OperatingSystem(_Model):
     winrm: bool = True
     hostname: str | None = None
     timezone: str = "UTC"
+    dotnet: str | None = Field(
+        default=None,
+        description="the .NET Framework installed (2.0 ...), for WSH steps that hash a file "
+        "through COM; PowerShell hosts have it (PowerShell 2.0 runs on .NET 2.0)",
+    )
 
     @property
     def family(self) -> str:
@@ -90,6 +95,20 @@ class FileEntry(_Model):
     pending_version: str | None = Field(
         default=None, description="a replacement waiting in PendingFileRenameOperations"
     )
+
+
+class ShareFile(_Model):
+    """A file on a share the host can read (`\\\\server\\share\\file`), for copy_from."""
+
+    path: str
+    content: str = Field(default="", description="the file's bytes, as UTF-8 text")
+
+    @field_validator("path")
+    @classmethod
+    def _unc(cls, value: str) -> str:
+        if not re.fullmatch(r"\\\\[^\\]+\\[^\\]+\\.+", value):
+            raise ValueError(f"{value!r} is not a share path such as \\\\server\\share\\file")
+        return value
 
 
 class Service(_Model):
@@ -287,6 +306,7 @@ class HostSpec(_Model):
     exchange: Exchange | None = None
     files: list[FileEntry] = []
     services: list[Service] = []
+    shares: list[ShareFile] = Field(default=[], description="share files this host can read")
     components: dict[str, bool] = {}
     event_logs: EventLogs = EventLogs()
     credentials: Credentials = Credentials()

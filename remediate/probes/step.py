@@ -9,6 +9,7 @@ returns its `result` record. The command lines a step runs are quoted as in
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,30 @@ class StepOutcome:
 def step_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     """The JSON document the script receives: the action with the format version."""
     return {**arguments, "v": SCRIPT_VERSION}
+
+
+# Raw bytes of a file per `put_file` request. The script travels on stdin, which the WinRM
+# transport cuts into Send messages of STDIN_CHUNK (64 KiB) so that each envelope stays under
+# MaxEnvelopeSizekb ([MS-WSMV] 2.2.4.10 ConfigType: "The default value SHOULD be 500 but MAY
+# be 150"; 150 KB on WinRM 2.0). 48 KiB base64-encoded twice (the chunk in the JSON document,
+# the document on the arguments line) is about 87 KiB: two Sends per request, and a chunk small
+# enough for the character-by-character argument readers of PowerShell 2.0 and JScript 5.
+PUT_CHUNK = 48 * 1024
+
+
+def put_file_requests(path: str, content: bytes, chunk: int = PUT_CHUNK) -> list[dict[str, Any]]:
+    """The `put_file` requests that write `content` to `path` on the host, in order: the first
+    (offset 0) creates or empties the file, each next one appends at its offset."""
+    pieces = [content[i : i + chunk] for i in range(0, len(content), chunk)] or [b""]
+    return [
+        {
+            "action": "put_file",
+            "path": path,
+            "offset": index * chunk,
+            "data": base64.b64encode(piece).decode("ascii"),
+        }
+        for index, piece in enumerate(pieces)
+    ]
 
 
 def build_step_script(arguments: dict[str, Any], dialect: Dialect) -> str:

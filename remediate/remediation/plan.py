@@ -32,11 +32,29 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FileCopy(_Model):
+    """A file a `run` step copies to the host before it runs it, fixed by its SHA-256 when
+    planned: the approved hash is the content that may run (the host checks it)."""
+
+    source: str = Field(description="a controller file (absolute) or a share path \\\\s\\f")
+    origin: Literal["controller", "share"]
+    destination: str = Field(description="where it is written on the host (the program)")
+    staged: str = Field(description="where it is assembled and checked before it is moved there")
+    size: int | None = Field(default=None, description="bytes (unknown for a share)")
+    sha256: str
+
+    def describe(self) -> str:
+        size = f"{self.size} bytes, " if self.size is not None else ""
+        how = "the host copies" if self.origin == "share" else "copy from the controller"
+        return f"{how} {self.source} ({size}sha256 {self.sha256}) to {self.destination}"
+
+
 class PlannedStep(_Model):
     index: int
     kind: StepKind
     name: str
     display: str = Field(description="what will run, as an operator reads it")
+    copy_file: FileCopy | None = Field(default=None, description="run: the file copied first")
     arguments: dict[str, Any] | None = Field(default=None, description="the step script's input")
     instruction: str | None = None
 
@@ -82,6 +100,10 @@ class Plan(_Model):
     def content_hash(self) -> str:
         """SHA-256 of the canonical content (without hash and approval)."""
         content = self.model_dump(mode="json", exclude={"hash", "approval"})
+        for host in content["hosts"]:
+            for step in host["steps"]:
+                if step.get("copy_file") is None:  # plans made before copies keep their hash
+                    step.pop("copy_file", None)
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -40,7 +40,24 @@ def connect(inventory: Path) -> ConnectOptions:
     return ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),), timeout=30)
 
 
+INSTALLER = b"MZ Smtpreinstall.exe of the lab\r\n" * 4000  # 136 KB: three put_file chunks
+
+
+def with_installer(inventory: Path) -> Path:
+    """The inventory with `smtpreinstall_source` for the Exchange 2000 hosts: KB840469 copies
+    that controller file to the host before it runs it (copy_from)."""
+    installer = inventory.with_name("Smtpreinstall.exe")
+    if not installer.exists():
+        installer.write_bytes(INSTALLER)
+    text = inventory.read_text(encoding="utf-8")
+    if "[exchange2000]" in text and "smtpreinstall_source" not in text:
+        text += f"\n[exchange2000:vars]\nsmtpreinstall_source={installer}\n"
+        inventory.write_text(text, encoding="utf-8")
+    return inventory
+
+
 def planned(inventory: Path, tmp_path: Path, limit: str) -> Path:
+    with_installer(inventory)
     plan = make_plan(inventory, PLAYBOOK, limit, "alice", connect(inventory), datetime.now(UTC))
     return save_plan(approve(plan, "bob", datetime.now(UTC)), tmp_path / "plan.json")
 

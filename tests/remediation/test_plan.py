@@ -56,8 +56,11 @@ def test_the_component_mechanism_follows_the_os(version: str, family: str, mecha
     assert os_family(version) == family and mechanism_for(family) == mechanism
 
 
-def test_kb840469_on_exchange_2000_windows_2003() -> None:
-    steps = plan_steps(PLAYBOOKS["KB840469"], evidence("5.2.3790", "6.0"), {})
+def test_kb840469_on_exchange_2000_windows_2003(tmp_path: Path) -> None:
+    installer = tmp_path / "Smtpreinstall.exe"  # copy_from: see tests/remediation/test_copy.py
+    installer.write_bytes(b"MZ")
+    source = {"smtpreinstall_source": str(installer)}
+    steps = plan_steps(PLAYBOOKS["KB840469"], evidence("5.2.3790", "6.0"), source)
     kinds = [s.kind for s in steps]
     assert kinds == [
         "windows_component",
@@ -113,7 +116,9 @@ def test_missing_installer_variable_becomes_the_manual_step() -> None:
 
 def test_a_run_step_without_fallback_needs_its_variable() -> None:
     playbook = PLAYBOOKS["KB840469"]
-    step = playbook.remediation[4].model_copy(update={"program": "{{ nowhere }}\\x.exe"})
+    step = playbook.remediation[4].model_copy(
+        update={"program": "{{ nowhere }}\\x.exe", "otherwise": None}
+    )
     broken = playbook.model_copy(update={"remediation": [step]})
     with pytest.raises(StepError, match="needs the inventory variable"):
         plan_steps(broken, evidence("5.2.3790", "6.0"), {})
