@@ -100,14 +100,57 @@
         return Math.max(0, Math.floor(n));
     }
 
-    // Start a program (CreateProcess through WScript.Shell.Exec, no shell), wait for it up to
-    // the timeout, and judge its exit code.
+    // cmd.exe's view of a command line: a quote toggles quoting; outside quotes ^ & | < > ( )
+    // are operators and ^ escapes them ("cmd /?": /S strips the first and last quote of the
+    // text after /C; "Command shell overview", Microsoft Learn, for ^ and the operators).
+    // Returns the line with those characters escaped, or null when it holds what cmd.exe cannot
+    // carry as data: % (expanded even inside quotes), line breaks, or an odd number of quotes.
+    function cmdEscaped(commandText) {
+        var out = [];
+        var quoted = false;
+        var i, c;
+        if (/[%\r\n\u0000]/.test(commandText)) {
+            return null;
+        }
+        for (i = 0; i < commandText.length; i++) {
+            c = commandText.charAt(i);
+            if (c === "\"") {
+                quoted = !quoted;
+            } else if (!quoted && "^&|<>()".indexOf(c) >= 0) {
+                out.push("^");
+            }
+            out.push(c);
+        }
+        return quoted ? null : out.join("");
+    }
+
+    // Start a program and wait for it up to the timeout, then judge its exit code.
+    // WScript.Shell.Exec gives the child pipes for StdOut and StdErr; a child that writes more
+    // than a pipe holds blocks until the script reads, and a script that only polls Status waits
+    // forever (the WshScriptExec object: Status, StdOut, StdErr, ExitCode, Terminate; the
+    // deadlock: T. Soulami, "Anatomy of a debugging investigation", Microsoft Press blog, 2012).
+    // Reading both pipes from one thread is not safe either: TextStream Read, ReadLine and
+    // AtEndOfStream block until the child writes to that pipe or closes it, while it may be
+    // blocked writing the other one. So the child's output goes nowhere: the program runs
+    // under cmd.exe /D /S /C with both streams sent to NUL, its exit code is cmd's exit code,
+    // and Exec's own pipes carry nothing. Terminate stops cmd.exe, not its child (stated in
+    // the result). Data stays data: what cmd.exe would read as an operator is escaped, and what
+    // it cannot carry is refused.
     function runProgram(program, argumentText, timeout, allowed) {
         var command = quoteArgument(program) + (argumentText ? " " + argumentText : "");
+        var escaped = cmdEscaped(command);
         var waited = 0;
         var exec, code, i;
+        if (escaped === null) {
+            return result("failed", false, "", command, "The command holds % , a line break or " +
+                "an unpaired quote, which cmd.exe cannot pass to the program as data.");
+        }
+        if (/\\/.test(program) && !fso.FileExists(program)) {
+            return result("failed", false, 2, command, FILE_NOT_FOUND);
+        }
         try {
-            exec = shell.Exec(command);
+            exec = shell.Exec(quoteArgument(joinPath(system32(), "cmd.exe")) + " /D /S /C \"" +
+                escaped + " >NUL 2>&1\"");
         } catch (failure) {
             return result("failed", false, win32Code(failure), command,
                 sentence(errorText(failure)));
@@ -125,7 +168,7 @@
                     // it ended meanwhile
                 }
                 return result("failed", false, "", command, "The program did not finish within " +
-                    timeout + " s and was stopped.");
+                    timeout + " s; its cmd.exe was stopped (the program itself may still run).");
             }
             WScript.Sleep(100);
             waited += 100;
@@ -386,14 +429,34 @@
     }
 
     // --- reboot and programs ---------------------------------------------------------------------
+    // Restart through WMI: shutdown.exe came with Windows XP and Server 2003 (Windows 2000 has
+    // it only in the Resource Kit: retired.beyondlogic.org/solutions/shutdown/shutdown.htm;
+    // unverified against Microsoft), Win32_OperatingSystem.Win32Shutdown is there wherever WMI
+    // is (Windows 2000 on; NT 4.0 with the WMI Core add-on). Flags 2 = Reboot, 6 = Forced
+    // Reboot (2 + 4); 0 = success, any other value an error ("Win32Shutdown method of the
+    // Win32_OperatingSystem class", Microsoft Learn). The caller needs SeShutdownPrivilege,
+    // which the moniker's "(Shutdown)" enables (the VBScript example of "Win32ShutdownTracker
+    // method", Microsoft Learn). Win32Shutdown has no timeout: the delay is waited here first.
     function reboot(request) {
         var delay = readNumber(member(request, "delay"), 5);
-        var outcome = runProgram(joinPath(system32(), "shutdown.exe"),
-            "/r /t " + delay + " /c \"remediate\"", 60, [0]);
-        if (outcome.status === "ok") {
-            outcome.message = "the host restarts in " + delay + " s";
+        var flags = member(request, "force") === true ? 6 : 2;
+        var command = "Win32_OperatingSystem Win32Shutdown(" + flags + ")";
+        var service, systems, code;
+        WScript.Sleep(delay * 1000);
+        try {
+            service = GetObject(
+                "winmgmts:{impersonationLevel=impersonate,(Shutdown)}!\\\\.\\root\\cimv2");
+            systems = new Enumerator(service.ExecQuery("SELECT * FROM Win32_OperatingSystem",
+                "WQL", WMI_FORWARD_ONLY));
+            code = Number(systems.item().Win32Shutdown(flags));
+        } catch (failure) {
+            return result("failed", false, win32Code(failure), command,
+                sentence(errorText(failure)));
         }
-        return outcome;
+        if (code !== 0) {
+            return result("failed", false, code, command, "Win32Shutdown returned " + code + ".");
+        }
+        return result("ok", true, 0, command, "the host is restarting");
     }
 
     // Win32_OperatingSystem.LastBootUpTime as WMI writes it (CIM_DATETIME): only compared.
@@ -402,147 +465,15 @@
             .LastBootUpTime));
     }
 
-    // --- files: put_file, and the checked copy of a run step's program -------------------------
-    // JScript cannot read a byte array itself: MSXML's typed nodes turn base64 into bytes
-    // (bin.base64) and bytes into hex (bin.hex) ("Data Types in Schemas", MSXML SDK;
-    // Microsoft.XMLDOM is the version-independent ProgID), and ADODB.Stream reads and writes
-    // binary files (ADO 2.5, with Windows 2000: "Stream Object (ADO)", Microsoft Learn).
-    function typedNode(type) {
-        var node = new ActiveXObject("Microsoft.XMLDOM").createElement("b");
-        node.dataType = type;
-        return node;
-    }
-
-    function fileSize(path) {
-        return fso.FileExists(path) ? Number(fso.GetFile(path).Size) : -1;
-    }
-
-    // One chunk of a file the controller sends: offset 0 creates (or empties) the file, any
-    // other offset must be the file's length (a lost or repeated chunk fails, never a hole).
-    function putFile(request) {
-        var path = text(member(request, "path"));
-        var offset = readNumber(member(request, "offset"), 0);
-        var data = text(member(request, "data"));
-        var command = "put_file " + quoteArgument(path) + " at " + offset;
-        var node, stream;
-        if (path === "") {
-            return result("failed", false, "", "", "no path given.");
-        }
-        if (offset > 0 && fileSize(path) !== offset) {
-            return result("failed", false, "", command, "the file holds " + fileSize(path) +
-                " bytes, not " + offset + ": a chunk is missing.");
-        }
-        node = typedNode("bin.base64");
-        node.text = data;
-        stream = new ActiveXObject("ADODB.Stream");
-        stream.Type = 1; // adTypeBinary
-        stream.Open();
-        try {
-            if (offset > 0) {
-                stream.LoadFromFile(path);
-                stream.Position = stream.Size;
-            }
-            if (data !== "") {
-                stream.Write(node.nodeTypedValue);
-            }
-            stream.SaveToFile(path, 2); // adSaveCreateOverWrite
-        } finally {
-            stream.Close();
-        }
-        return result("ok", true, 0, command, fileSize(path) + " bytes written");
-    }
-
-    // SHA-256 of a file in lowercase hex, or null when this host cannot compute it. WSH has no
-    // hash of its own: .NET's SHA256Managed is COM-creatable where the .NET Framework 2.0 is
-    // installed (ComputeHash_2 is ComputeHash(byte[]) as COM names overloads; that Windows
-    // 2000/2003 without .NET lack it, and that the ProgID is registered by every .NET 2.0
-    // install, is unverified). certutil -hashfile is not used: SHA-256 in CryptoAPI needs
-    // Windows Vista/2008 or later (WinBatch FileDigest docs; unverified for certutil on 2003).
-    function sha256Hex(path) {
-        var hasher, stream, node;
-        try {
-            hasher = new ActiveXObject("System.Security.Cryptography.SHA256Managed");
-        } catch (failure) {
-            return null;
-        }
-        stream = new ActiveXObject("ADODB.Stream");
-        stream.Type = 1; // adTypeBinary
-        stream.Open();
-        try {
-            stream.LoadFromFile(path);
-            node = typedNode("bin.hex");
-            node.nodeTypedValue = hasher.ComputeHash_2(stream.Read());
-        } finally {
-            stream.Close();
-        }
-        return text(node.text).toLowerCase();
-    }
-
-    function removeFile(path) {
-        try {
-            fso.DeleteFile(path, true);
-        } catch (ignored) {
-            // already gone
-        }
-    }
-
-    // Put a run step's program in place only when it has the planned SHA-256: from a share
-    // (the host copies it) or from the file put_file assembled. null when the program is in
-    // place, else the failed result (the staged copy is removed).
-    function copyChecked(copy, program) {
-        var from = text(member(copy, "from"));
-        var staged = text(member(copy, "staged"));
-        var wanted = text(member(copy, "sha256")).toLowerCase();
-        var command = "copy " + quoteArgument(from !== "" ? from : staged) + " " +
-            quoteArgument(program);
-        var found;
-        if (staged === "" || !/^[0-9a-f]{64}$/.test(wanted)) {
-            return result("failed", false, "", "", "copy: the staged path and the sha256 are " +
-                "needed.");
-        }
-        try {
-            if (from !== "") {
-                fso.GetFile(from).Copy(staged, true); // File.Copy: no wildcards, unlike CopyFile
-            }
-            if (!fso.FileExists(staged)) {
-                return result("failed", false, 2, command, FILE_NOT_FOUND);
-            }
-            found = sha256Hex(staged);
-            if (found === null) {
-                removeFile(staged);
-                return result("failed", false, "", command, "Cannot check the copied file's " +
-                    "SHA-256 on this host (System.Security.Cryptography.SHA256Managed needs the " +
-                    ".NET Framework 2.0): it was not run.");
-            }
-            if (found !== wanted) {
-                removeFile(staged);
-                return result("failed", false, "", command, "The copied file has SHA-256 " +
-                    found + ", not the planned " + wanted + ": it was not run.");
-            }
-            fso.GetFile(staged).Copy(program, true);
-            removeFile(staged);
-        } catch (failure) {
-            return result("failed", false, win32Code(failure), command,
-                sentence(errorText(failure)));
-        }
-        return null;
-    }
-
     function run(request) {
         var program = text(member(request, "program"));
         var items = list(member(request, "arguments"));
         var codes = member(request, "allowed_exit_codes");
         var parts = [];
         var allowed = [0];
-        var i, copied;
+        var i;
         if (program === "") {
             return result("failed", false, "", "", "no program given.");
-        }
-        if (member(request, "copy") !== null) {
-            copied = copyChecked(member(request, "copy"), program);
-            if (copied !== null) {
-                return copied;
-            }
         }
         for (i = 0; i < items.length; i++) {
             parts.push(quoteArgument(text(items[i])));
@@ -575,9 +506,6 @@
         }
         if (kind === "run") {
             return run(request);
-        }
-        if (kind === "put_file") {
-            return putFile(request);
         }
         if (kind === "boot_time") {
             return bootTime();

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from remediate.errors import TransportError
+from remediate.lab.answers.commands import run as run_command
 from remediate.lab.answers.step import history
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.server import Lab
@@ -19,15 +22,17 @@ from remediate.probes.quoting import quote_argument
 from remediate.probes.shipped import shipped_script
 from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.steps import unattend
+from remediate.transport import WSH_BOOTSTRAP
 from remediate.transport.ssh import SshSettings, SshTransport
 from remediate.transport.winrm import WinRMTransport
 from tests.conftest import PASSWORD, lab_winrm
-from tests.probes.test_collect_js import es3_problems
+from tests.probes.test_collect_js import HARNESS, es3_problems, fake_host
 from tests.probes.test_powershell_scripts import ps3_constructs, syntax_errors
 
 PROBES = Path(__file__).resolve().parents[2] / "remediate" / "probes"
 EX2000 = "ex2000.lab.local"
 W2K = "w2k.lab.local"
+W2K8R2 = "w2k8r2.lab.local"
 HOSTILE = 'MTA\'s "$(Remove-Item C:\\)" `x`; exit 3\r\n& del /q *'
 
 FLEET = """
@@ -48,6 +53,11 @@ hosts:
          service_pack: 4, powershell: null, winrm: false}
     components: {iis_smtp: true}
     services: [{name: Spooler, state: stopped}]
+    faults: {reboot_seconds: 1.0}
+  - name: w2k8r2.lab.local
+    os: {caption: Microsoft Windows Server 2008 R2 Enterprise, version: 6.1.7601, build: 7601,
+         service_pack: 1, powershell: "2.0", winrm: true}
+    components: {SMTP-Server: true}
 """
 
 
@@ -188,10 +198,7 @@ def test_kb840469_sequence_starts_the_mta(lab: Lab) -> None:
     assert spec.components["iis_smtp"] is False
 
     reboot = ps(action="reboot", delay=0)
-    assert (reboot.status, reboot.command) == (
-        "ok",
-        'C:\\WINDOWS\\system32\\shutdown.exe /r /t 0 /c "remediate"',
-    )
+    assert (reboot.status, reboot.command) == ("ok", "Win32_OperatingSystem Win32Shutdown(2)")
     wait_for_reboot(lab, EX2000)
     installed = ps(**smtp, op="install", unattend=unattend("iis_smtp", True))
     assert (installed.status, installed.changed) == ("ok", True)
@@ -236,10 +243,17 @@ def test_hostile_data_arrives_as_data(lab: Lab, ssh: Callable) -> None:
     assert (service.status, service.exit_code) == ("failed", 1060)
     assert service.command == f"Win32_Service {quote_argument(HOSTILE)} StopService()"
     assert lab.host(W2K).received[-1].arguments["name"] == HOSTILE
+    # step.js runs programs under cmd.exe (see test_a_chatty_installer...): a line break or a %
+    # cannot pass through it as data, so the step refuses them and runs nothing.
     ran = step(ssh(), "wsh", action="run", program="C:\\tools\\fix.exe", arguments=[HOSTILE, ""])
-    assert ran.status == "ok"
+    assert (ran.status, ran.exit_code) == ("failed", None)
+    assert "cmd.exe cannot pass to the program as data" in ran.message
     assert ran.command == f'C:\\tools\\fix.exe {quote_argument(HOSTILE)} ""'
-    assert lab.host(W2K).received[-1].arguments["arguments"] == [HOSTILE, ""]
+    assert "run fix.exe" not in history(W2K)
+    carried = HOSTILE.replace("\r\n", " ")
+    ran = step(ssh(), "wsh", action="run", program="C:\\tools\\fix.exe", arguments=[carried, ""])
+    assert ran.status == "ok"
+    assert lab.host(W2K).received[-1].arguments["arguments"] == [carried, ""]
     assert "run fix.exe" in history(W2K)
     bad_name = step(
         ssh(),
@@ -257,10 +271,6 @@ def test_hostile_data_arrives_as_data(lab: Lab, ssh: Callable) -> None:
 def test_failures_are_results(lab: Lab, ssh: Callable) -> None:
     missing = step(ssh(), "wsh", action="run", program="C:\\missing\\x.exe")
     assert (missing.status, missing.exit_code) == ("failed", 2)
-    # Windows 2000 has no shutdown.exe (Resource Kit only): the reboot fails, the host stays up.
-    reboot = step(ssh(), "wsh", action="reboot", delay=5)
-    assert (reboot.status, reboot.exit_code) == ("failed", 2)
-    assert lab.host(W2K).is_online()
     unknown = step(ssh(), "wsh", action="format_c")
     assert (unknown.status, unknown.message) == ("failed", "unknown action 'format_c'.")
     mode = step(ssh(), "wsh", action="service", op="start_mode", name="spooler", mode="disabled")
@@ -271,3 +281,112 @@ def test_failures_are_results(lab: Lab, ssh: Callable) -> None:
     )
     refused = step(ssh(), "wsh", action="service", op="start", name="Spooler")
     assert (refused.status, refused.exit_code) == ("failed", 1058)
+
+
+# -- issue 13: reboot on Windows 2000, chatty programs under WSH, progress records ---------------
+
+
+def test_windows_2000_restarts_through_wmi(lab: Lab, ssh: Callable) -> None:
+    """Windows 2000 has no shutdown.exe: the restart is Win32Shutdown, and the host comes back."""
+    # The lab's cmd.exe knows shutdown.exe only from Windows XP/2003 on (as the old script ran it).
+    w2k = lab.host(W2K)
+    refused = run_command(w2k, "cmd.exe", ["/c", "shutdown /r /t 0"], b"", "ssh")
+    assert refused.exit_code == 9009
+    assert b"'shutdown' is not recognized" in refused.stderr
+    assert w2k.is_online()
+
+    before = step(ssh(), "wsh", action="boot_time").message
+    reboot = step(ssh(), "wsh", action="reboot", delay=0)
+    assert (reboot.status, reboot.changed, reboot.exit_code) == ("ok", True, 0)
+    assert reboot.command == "Win32_OperatingSystem Win32Shutdown(2)"
+    deadline = time.monotonic() + 30
+    after = before
+    while after == before:
+        assert time.monotonic() < deadline, "the host did not come back with a new boot time"
+        time.sleep(0.3)
+        try:
+            after = step(ssh(), "wsh", action="boot_time").message
+        except TransportError:
+            continue
+    assert after > before
+
+
+def run_step_js(host: dict, arguments: dict, tmp_path: Path) -> tuple[StepOutcome, dict]:
+    """step.js as sent, run by node under the fake WSH: its outcome and the harness's log."""
+    description = tmp_path / "host.json"
+    description.write_text(json.dumps(host), encoding="utf-8")
+    done = subprocess.run(
+        ["node", str(HARNESS), str(description), WSH_BOOTSTRAP],
+        input=build_step_script(arguments, "wsh").encode("utf-8"),
+        capture_output=True,
+        timeout=60,  # a script that hangs fails here instead of hanging the suite
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    log = json.loads(done.stderr.decode("utf-8").splitlines()[-1])
+    return parse_step_result(done.stdout), log
+
+
+@pytest.fixture
+def w2k_host(lab: Lab) -> dict:
+    """What WSH sees on the lab's Windows 2000 host: no shutdown.exe, and a chatty installer."""
+    host = fake_host(lab.host(W2K).spec)
+    installer = "C:\\setup\\chatty.exe"
+    host["files"].append({"path": installer, "version": "", "size": 1, "modified_ms": 0})
+    # 40,000 characters on each stream: ten times what a pipe holds before the writer blocks.
+    host["programs"] = {installer: {"stdout": 40000, "stderr": 40000, "exit_code": 3010}}
+    return host
+
+
+@pytest.mark.skipif(not Path("/usr/bin/node").exists(), reason="node runs the fake WSH")
+def test_step_js_reboots_windows_2000_with_win32shutdown(w2k_host: dict, tmp_path: Path) -> None:
+    outcome, log = run_step_js(w2k_host, {"action": "reboot", "delay": 3}, tmp_path)
+    assert (outcome.status, outcome.exit_code) == ("ok", 0), outcome.message
+    assert log["shutdowns"] == [2]  # Reboot, not forced, with the Shutdown privilege enabled
+    assert log["clock"] == 3000  # the delay is waited before the call
+    assert log["executed"] == []  # no shutdown.exe
+    forced, log = run_step_js(w2k_host, {"action": "reboot", "delay": 0, "force": True}, tmp_path)
+    assert forced.status == "ok" and log["shutdowns"] == [6]
+
+
+@pytest.mark.skipif(not Path("/usr/bin/node").exists(), reason="node runs the fake WSH")
+def test_a_chatty_installer_does_not_hang_a_wsh_step(w2k_host: dict, tmp_path: Path) -> None:
+    run = {
+        "action": "run",
+        "program": "C:\\setup\\chatty.exe",
+        "arguments": ["/q", "a&b (c) ^d |e <f> \"g h\""],
+        "allowed_exit_codes": [0, 3010],
+        "timeout": 600,
+    }
+    outcome, log = run_step_js(w2k_host, run, tmp_path)
+    assert (outcome.status, outcome.exit_code) == ("ok", 3010), outcome.message
+    assert log["clock"] < 600_000  # it ended, not the timeout
+    # cmd.exe handed the program exactly the command line quote_argument built
+    assert log["executed"] == [
+        " ".join(quote_argument(a) for a in [run["program"], *run["arguments"]])
+    ]
+    missing, log = run_step_js(w2k_host, {**run, "program": "C:\\setup\\gone.exe"}, tmp_path)
+    assert (missing.status, missing.exit_code) == ("failed", 2)
+    assert log["executed"] == []
+    refused, log = run_step_js(w2k_host, {**run, "arguments": ["100%"]}, tmp_path)
+    assert refused.status == "failed" and "cannot pass to the program as data" in refused.message
+    assert log["executed"] == []
+
+
+def test_servermanager_steps_silence_progress(lab: Lab) -> None:
+    """Add-WindowsFeature's progress records reach WinRS as CLIXML on stderr unless silenced."""
+    feature = {"action": "component", "op": "install", "mechanism": "servermanager"}
+    script = build_step_script({**feature, "name": "SMTP-Server"}, "powershell")
+    assert "$ProgressPreference = 'SilentlyContinue'" in script
+    link = winrm(lab, W2K8R2)
+    try:
+        result = link.run(script, "powershell")
+        assert result.stderr == b""
+        assert parse_step_result(result.stdout).status == "ok"
+        unsilenced = "\r\n".join(
+            line for line in script.split("\r\n") if not line.startswith("$ProgressPreference")
+        )
+        noisy = link.run(unsilenced, "powershell")
+        assert noisy.stderr.removeprefix(b"\xef\xbb\xbf").startswith(b"#< CLIXML")
+    finally:
+        link.close()

@@ -15,11 +15,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import replace
 
 from remediate.lab.answers import cmd_line, scripts
 from remediate.lab.answers.cmd_line import split_command_line
 from remediate.lab.answers.execution import Execution
 from remediate.lab.host import LabHost
+from remediate.probes.protocol import DeclaredScript
 
 CMD_NOT_FOUND = (
     "'{name}' is not recognized as an internal or external command,\r\n"
@@ -127,7 +129,10 @@ def run_powershell(host: LabHost, script: str, transport: str) -> Execution:
     """Answer a PowerShell script: a declared project script or a plain connection test."""
     declared = scripts.declared_script(script)
     if declared is not None:
-        return scripts.run_declared(host, declared, transport)
+        execution = scripts.run_declared(host, declared, transport)
+        if _shows_progress(host, declared, script):
+            execution = replace(execution, stderr=PROGRESS_CLIXML + execution.stderr)
+        return execution
     lines = [ln.strip() for ln in script.replace("\r\n", "\n").split("\n") if ln.strip()]
     if not lines:
         return Execution()
@@ -138,6 +143,39 @@ def run_powershell(host: LabHost, script: str, transport: str) -> Execution:
         if result.stderr or result.exit_code:
             return Execution(stdout=bytes(out), stderr=result.stderr, exit_code=result.exit_code)
     return Execution(stdout=bytes(out))
+
+
+# What a PowerShell host without a console sends on stderr for Write-Progress records, as
+# ServerManager's Add-WindowsFeature writes them on Windows 2008 R2 and later: the serialized
+# progress record behind the "#< CLIXML" marker (the marker and the record's shape as seen in
+# WinRM client issues, e.g. pywinrm's CLIXML stderr handling; the exact fields are unverified).
+PROGRESS_CLIXML = (
+    b"#< CLIXML\r\n"
+    b'<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+    b'<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject'
+    b"</T><T>System.Object</T></TN><MS><I64 N=\"SourceId\">1</I64><PR N=\"Record\">"
+    b'<AV>Add-WindowsFeature</AV><AI>0</AI><Nil /><PI>-1</PI><PC>10</PC><T>Processing</T>'
+    b"<SR>-1</SR><SD>Installing</SD></PR></MS></Obj></Objs>"
+)
+_SILENT_PROGRESS = re.compile(r"(?mi)^\s*\$ProgressPreference\s*=\s*'SilentlyContinue'")
+
+
+def _shows_progress(host: LabHost, declared: DeclaredScript | Exception, script: str) -> bool:
+    """A ServerManager step on Windows 6.1+ from a script that left $ProgressPreference alone.
+
+    The one place the lab reads a script's code: progress is a property of the script, not of
+    its arguments, and a script that does not silence it must be seen doing so.
+    """
+    if not isinstance(declared, DeclaredScript) or declared.name != "step":
+        return False
+    request = declared.arguments if isinstance(declared.arguments, dict) else {}
+    if request.get("action") != "component" or request.get("mechanism") != "servermanager":
+        return False
+    major, _, rest = host.spec.os.version.partition(".")
+    minor = rest.split(".")[0]
+    if not (major.isdigit() and minor.isdigit()) or (int(major), int(minor)) < (6, 1):
+        return False
+    return _SILENT_PROGRESS.search(script) is None
 
 
 def _split_first(line: str) -> tuple[str, list[str]]:
@@ -173,6 +211,15 @@ def run_plain(host: LabHost, program: str, arguments: list[str], shell: str) -> 
         if re.fullmatch(r"-?\d+", code):
             return Execution(exit_code=int(code) & 0xFFFFFFFF)
         return Execution(exit_code=0)
+    if name == "shutdown" and spec.os.family not in ("nt4", "w2k"):
+        # shutdown.exe ships with Windows XP and Server 2003 on; Windows 2000 and NT 4.0 have it
+        # only from the Resource Kit, so there it is "not recognized" (9009) like any unknown
+        # command ("The Windows 2000 Professional Resource Kit and Windows XP introduce a
+        # shutdown.exe", retired.beyondlogic.org/solutions/shutdown/shutdown.htm; no Microsoft
+        # page found that says it: unverified against Microsoft).
+        if any(a.lower() in ("/r", "-r") for a in arguments):
+            host.begin_reboot()
+        return Execution()
     if shell == "powershell":
         line = " ".join([program, *arguments])
         return Execution(

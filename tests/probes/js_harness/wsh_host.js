@@ -8,6 +8,16 @@
 // Enumerator and VBArray. What the script writes to WScript.StdOut goes to stdout; the WQL
 // queries it ran go to stderr as one JSON line. The fakes are strict: an unknown ProgID, WMI
 // class, WQL shape or property name throws, as COM would.
+//
+// Programs (HOST.json "programs": path -> {stdout, stderr: characters written, exit_code}) run
+// under WScript.Shell.Exec with pipes of PIPE_CAPACITY characters, as anonymous pipes have a
+// finite buffer: a child that writes more than that blocks until the script reads, and a read
+// that could only return once the child writes to the other, full, pipe is a deadlock (thrown).
+// cmd.exe /D /S /C "LINE" is understood as far as the step script uses it: ^ escapes outside
+// quotes, the line ending in ">NUL 2>&1". WScript.Sleep advances a virtual clock. A missing
+// program (not in "programs") fails as CreateProcess does; under cmd.exe it exits 9009.
+// Win32_OperatingSystem.Win32Shutdown returns 0 only when the moniker enabled the Shutdown
+// privilege (ERROR_PRIVILEGE_NOT_HELD 1314 otherwise: stricter than documented).
 "use strict";
 
 const fs = require("fs");
@@ -205,15 +215,26 @@ function wmiMoment(text) {
   return local - (m[8] === "-" ? -1 : 1) * +m[9] * 60000;
 }
 
-function wmiInstance(className, properties) {
+const shutdowns = [];
+
+function wmiInstance(className, properties, privileges) {
   const copy = {};
   for (const [name, value] of Object.entries(properties)) {
     copy[name] = Array.isArray(value) ? new SafeArray(value) : value;
   }
+  if (className === "Win32_OperatingSystem") {
+    copy.Win32Shutdown = (flags) => {
+      if (!privileges.has("shutdown")) {
+        return 1314;
+      }
+      shutdowns.push(Number(flags));
+      return 0;
+    };
+  }
   return comObject(copy, className);
 }
 
-function execQuery(wql, language, flags) {
+function execQuery(privileges, wql, language, flags) {
   queries.push(wql);
   if (language !== "WQL") {
     throw comError("fake WMI: only WQL", -2147217385);
@@ -238,7 +259,9 @@ function execQuery(wql, language, flags) {
   if (!Object.prototype.hasOwnProperty.call(classes, className)) {
     throw comError(`Invalid class ${className}`, -2147217392);
   }
-  const items = classes[className].filter(select).map((p) => wmiInstance(className, p));
+  const items = classes[className]
+    .filter(select)
+    .map((p) => wmiInstance(className, p, privileges));
   return new Collection(items, (flags & 32) !== 0);
 }
 
@@ -252,9 +275,184 @@ function GetObject(moniker) {
     return stdRegProv();
   }
   if (text.endsWith("\\root\\cimv2")) {
-    return { ExecQuery: execQuery };
+    const wanted = /\{([^}]*)\}/.exec(text);
+    const privileges = new Set();
+    for (const m of (wanted ? wanted[1] : "").matchAll(/\(([^)]*)\)/g)) {
+      m[1].split(",").forEach((p) => privileges.add(p.trim()));
+    }
+    return { ExecQuery: (...args) => execQuery(privileges, ...args) };
   }
   throw comError(`fake GetObject: unknown namespace ${moniker}`, -2147217394);
+}
+
+// --- programs ---------------------------------------------------------------------------------
+const PIPE_CAPACITY = 4096;
+const executed = [];
+let clock = 0;
+
+function firstWord(line) {
+  const m = /^\s*(?:"([^"]*)"|(\S+))\s*(.*)$/s.exec(line);
+  return m ? [m[1] === undefined ? m[2] : m[1], m[3]] : ["", ""];
+}
+
+function programOf(path) {
+  const programs = host.programs || {};
+  for (const [key, value] of Object.entries(programs)) {
+    if (filePath(key) === filePath(path)) {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+// cmd.exe /D /S /C "LINE >NUL 2>&1": the line with its ^ escapes removed, or a throw.
+function cmdLine(rest) {
+  const m = /^\/D \/S \/C "(.*)"$/s.exec(rest);
+  if (!m) {
+    throw new Error(`fake cmd.exe: unexpected switches: ${rest}`);
+  }
+  let out = "";
+  let quoted = false;
+  let at = 0;
+  const line = m[1];
+  for (; at < line.length; at += 1) {
+    const c = line[at];
+    if (c === '"') {
+      quoted = !quoted;
+    } else if (!quoted && c === "^") {
+      at += 1;
+      out += line[at];
+      continue;
+    } else if (!quoted && "&|<>()".includes(c)) {
+      break;
+    } else if (c === "%" || c === "\r" || c === "\n") {
+      throw new Error(`fake cmd.exe: ${JSON.stringify(c)} in the line would not stay data`);
+    }
+    out += c;
+  }
+  if (line.slice(at) !== ">NUL 2>&1" || !out.endsWith(" ")) {
+    throw new Error(`fake cmd.exe: unexpected operators: ${line.slice(at)}`);
+  }
+  return out.slice(0, -1);
+}
+
+// A pipe of PIPE_CAPACITY characters between the child and the script.
+class Pipe {
+  constructor(name, child) {
+    this.name = name;
+    this.child = child;
+    this.buffered = 0;
+  }
+
+  available() {
+    this.child.run();
+    return this.buffered;
+  }
+
+  take(count) {
+    while (this.available() === 0 && !this.child.closed(this)) {
+      if (this.child.blocked()) {
+        throw comError(`fake WSH: deadlock reading ${this.name}: the child is blocked`, -1);
+      }
+      this.child.run();
+    }
+    const n = Math.min(count, this.buffered);
+    this.buffered -= n;
+    return "x".repeat(n);
+  }
+}
+
+class Child {
+  constructor(spec) {
+    this.left = { out: Number(spec.stdout || 0), err: Number(spec.stderr || 0) };
+    this.exitCode = Number(spec.exit_code || 0);
+    this.stdout = new Pipe("StdOut", this);
+    this.stderr = new Pipe("StdErr", this);
+    this.done = false;
+    this.killed = false;
+  }
+
+  // Write what fits: first stdout, then stderr, as a chatty installer does.
+  run() {
+    for (const [key, pipe] of [["out", this.stdout], ["err", this.stderr]]) {
+      const n = Math.min(this.left[key], PIPE_CAPACITY - pipe.buffered);
+      this.left[key] -= n;
+      pipe.buffered += n;
+      if (this.left[key] > 0) {
+        return;
+      }
+    }
+    this.done = true;
+  }
+
+  blocked() {
+    return !this.done && !this.killed;
+  }
+
+  closed() {
+    return this.done || this.killed;
+  }
+}
+
+function textStream(pipe) {
+  return {
+    Read: (n) => pipe.take(Number(n)),
+    ReadLine: () => pipe.take(80),
+    ReadAll: () => {
+      let all = "";
+      while (!pipe.child.closed() || pipe.buffered > 0) {
+        all += pipe.take(PIPE_CAPACITY);
+      }
+      return all;
+    },
+    get AtEndOfStream() {
+      if (pipe.available() > 0) {
+        return false;
+      }
+      if (pipe.child.closed()) {
+        return true;
+      }
+      throw comError(`fake WSH: deadlock: AtEndOfStream of ${pipe.name} waits for the child`, -1);
+    },
+  };
+}
+
+function exec(commandLine) {
+  failIfBroken("Exec");
+  const [program, rest] = firstWord(String(commandLine));
+  let spec;
+  if (/(^|\\)cmd\.exe$/i.test(program)) {
+    const line = cmdLine(rest);
+    const [inner] = firstWord(line);
+    executed.push(line);
+    // the child's streams go to NUL: it never blocks; a program cmd cannot find exits 9009
+    spec = programOf(inner) || { exit_code: 9009 };
+    spec = { exit_code: spec.exit_code, seconds: spec.seconds };
+  } else {
+    executed.push(String(commandLine));
+    spec = programOf(program);
+    if (spec === undefined) {
+      throw comError("The system cannot find the file specified.", -2147024894);
+    }
+  }
+  const child = new Child(spec);
+  const started = clock;
+  const ends = started + Number(spec.seconds || 0) * 1000;
+  return {
+    StdIn: { Close: () => undefined },
+    StdOut: textStream(child.stdout),
+    StdErr: textStream(child.stderr),
+    get Status() {
+      child.run();
+      return child.killed || (child.done && clock >= ends) ? 1 : 0;
+    },
+    get ExitCode() {
+      return child.killed ? 1 : child.exitCode;
+    },
+    Terminate: () => {
+      child.killed = true;
+    },
+  };
 }
 
 // --- ActiveX ----------------------------------------------------------------------------------
@@ -273,7 +471,7 @@ function ActiveXObject(progId) {
   failIfBroken(progId);
   switch (String(progId).toLowerCase()) {
     case "wscript.shell":
-      return { RegRead: regRead, ExpandEnvironmentStrings: expand };
+      return { RegRead: regRead, ExpandEnvironmentStrings: expand, Exec: exec };
     case "scripting.filesystemobject":
       return fileSystem;
     case "wscript.network":
@@ -286,6 +484,9 @@ function ActiveXObject(progId) {
 const written = [];
 const WScript = {
   StdIn: { ReadAll: () => script },
+  Sleep: (milliseconds) => {
+    clock += Number(milliseconds);
+  },
   StdOut: {
     Write: (text) => {
       written.push(String(text));
@@ -298,5 +499,5 @@ try {
   vm.runInContext(bootstrap, context, { filename: "bootstrap.js" });
 } finally {
   process.stdout.write(written.join(""), "utf8");
-  process.stderr.write(`${JSON.stringify({ queries })}\n`);
+  process.stderr.write(`${JSON.stringify({ queries, executed, shutdowns, clock })}\n`);
 }
