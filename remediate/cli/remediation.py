@@ -22,9 +22,12 @@ from remediate.cli.options import (
     PlanFile,
     PlaybookFolder,
     Timeout,
+    duration,
     who,
 )
 from remediate.errors import ExitCode, InputError
+
+REBOOT_TIMEOUT = 600.0  # seconds `apply` waits for a restarted host by default
 
 
 def plan(
@@ -47,7 +50,7 @@ def plan(
     from datetime import UTC, datetime
 
     from remediate.connect.targets import ConnectOptions
-    from remediate.remediation.plan import save_plan
+    from remediate.remediation.plan import describe_timeout, save_plan
     from remediate.remediation.planning import make_plan
     from remediate.rules.playbook import load_playbooks
 
@@ -65,7 +68,9 @@ def plan(
         )
         for step in host_plan.steps:
             console.print(
-                f"  {step.index}. [{step.kind}] {step.name}: {step.display}", markup=False
+                f"  {step.index}. [{step.kind}] {step.name}: {step.display}"
+                f"  ({describe_timeout(step, None, REBOOT_TIMEOUT)})",
+                markup=False,
             )
     for left in made.not_audited:
         console.print(f"not audited, not planned: {left.host}: {left.reason}", markup=False)
@@ -124,16 +129,28 @@ def apply(
     timeout: Timeout = 120.0,
     reboot_timeout: Annotated[
         float, typer.Option(min=1, help="Seconds a reboot may take.")
-    ] = 600.0,
+    ] = REBOOT_TIMEOUT,
+    step_timeout: Annotated[
+        str | None,
+        typer.Option(
+            help="How long every step may take (90s, 45m, 2h), over the plan's own timeouts; "
+            "a step still running then is left running and journalled as such."
+        ),
+    ] = None,
+    rerun_still_running: Annotated[
+        bool,
+        typer.Option(help="On --resume, run again a step left running that shows no result."),
+    ] = False,
     ask_pass: AskPass = False,
     allow_insecure: AllowInsecure = False,
 ) -> None:
     """Apply an approved plan; every step is journalled beside the plan.
 
     In a terminal it asks before each host (and at each manual step) unless --yes.
-    Exit codes: 0 every host done or no longer needing it; 1 a host failed, was declined or
-    waits for an operator; 2 the plan may not run (unapproved, expired, tampered,
-    self-approved).
+    Each step has its own timeout (shown by `plan` and `apply --check`), not --timeout.
+    Exit codes: 0 every host done or no longer needing it; 1 a host failed, was declined,
+    waits for an operator or has a step still running; 2 the plan may not run (unapproved,
+    expired, tampered, self-approved) or bad input.
     """
     from remediate.connect.targets import ConnectOptions
     from remediate.remediation.apply import UNFINISHED, ApplyOptions, apply_plan
@@ -145,6 +162,11 @@ def apply(
     def ask(question: str) -> bool:
         return typer.confirm(question, default=False)
 
+    step_seconds = None
+    if step_timeout is not None:
+        step_seconds = duration("--step-timeout", step_timeout).total_seconds()
+        if step_seconds <= 0:
+            raise InputError(f"--step-timeout: {step_timeout!r} must be more than 0 s")
     loaded = load_plan(plan_file)
     found = {p.id: p for p in load_playbooks([playbooks])}
     if loaded.playbook not in found:
@@ -156,6 +178,8 @@ def apply(
         confirm_manual=confirm_manual,
         operator=who(),
         reboot_timeout=reboot_timeout,
+        step_timeout=step_seconds,
+        rerun_still_running=rerun_still_running,
     )
     connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
     outcomes = apply_plan(

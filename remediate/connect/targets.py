@@ -52,7 +52,8 @@ def settings_for(
     )
     if isinstance(settings, WinRMSettings):
         # No single request may outlast the host's timeout: a host that accepts and never
-        # answers is given up on within it.
+        # answers is given up on within it. A remediation step may run far longer (its own
+        # timeout, passed to Transport.run): the transport keeps asking with short Receives.
         read = min(settings.read_timeout, max(2, int(options.timeout)))
         operation = min(settings.operation_timeout, max(1, read - 1))
         settings = replace(

@@ -67,11 +67,6 @@ class OperatingSystem(_Model):
     winrm: bool = True
     hostname: str | None = None
     timezone: str = "UTC"
-    dotnet: str | None = Field(
-        default=None,
-        description="the .NET Framework installed (2.0 ...), for WSH steps that hash a file "
-        "through COM; PowerShell hosts have it (PowerShell 2.0 runs on .NET 2.0)",
-    )
 
     @property
     def family(self) -> str:
@@ -95,20 +90,6 @@ class FileEntry(_Model):
     pending_version: str | None = Field(
         default=None, description="a replacement waiting in PendingFileRenameOperations"
     )
-
-
-class ShareFile(_Model):
-    """A file on a share the host can read (`\\\\server\\share\\file`), for copy_from."""
-
-    path: str
-    content: str = Field(default="", description="the file's bytes, as UTF-8 text")
-
-    @field_validator("path")
-    @classmethod
-    def _unc(cls, value: str) -> str:
-        if not re.fullmatch(r"\\\\[^\\]+\\[^\\]+\\.+", value):
-            raise ValueError(f"{value!r} is not a share path such as \\\\server\\share\\file")
-        return value
 
 
 class Service(_Model):
@@ -306,13 +287,25 @@ class HostSpec(_Model):
     exchange: Exchange | None = None
     files: list[FileEntry] = []
     services: list[Service] = []
-    shares: list[ShareFile] = Field(default=[], description="share files this host can read")
     components: dict[str, bool] = {}
     event_logs: EventLogs = EventLogs()
     credentials: Credentials = Credentials()
     endpoints: Endpoints = Endpoints()
     faults: Faults = Faults()
     pending_reboot: bool = False
+    step_seconds: dict[Literal["component", "service", "reboot", "run"], float] = Field(
+        default={},
+        description="how long each kind of step action takes on this host before it answers "
+        "(sysocmgr and installers take minutes on real hosts); its change lands at the end",
+    )
+
+    @field_validator("step_seconds")
+    @classmethod
+    def _step_seconds(cls, value: dict[str, float]) -> dict[str, float]:
+        for kind, seconds in value.items():
+            if not 0 <= seconds <= 86400:
+                raise ValueError(f"step_seconds.{kind}: {seconds} is not between 0 and 86400")
+        return value
 
     @field_validator("address")
     @classmethod

@@ -4,6 +4,12 @@
 (skipping those that no longer need it), takes a per-host lock, runs the steps in order with
 every one journalled, stops a host at its first failure while the others go on, and resumes
 after a crash without repeating a finished step. Each host ends with a `HostStatus`.
+
+Each step is waited for up to its own timeout (`PlannedStep.wait_seconds`: the kind's default,
+the playbook's `timeout:`, or `--step-timeout`), not the audit's: installers take many minutes.
+When it passes, the command is left running on the host and the journal says so
+(`step_still_running`); a resume does not run that step blindly again: the re-audit, or the
+state the step sets (component, service), decides whether it is done.
 """
 
 from __future__ import annotations
@@ -26,19 +32,20 @@ from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
 from remediate.inventory import Host, load_inventory
 from remediate.probes.framing import OutputFormatError
-from remediate.probes.step import (
-    StepOutcome,
-    build_step_script,
-    parse_step_result,
-    put_file_requests,
-)
+from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
 from remediate.remediation.journal import Journal, digest, journal_path
-from remediate.remediation.plan import FileCopy, HostPlan, Plan, PlannedStep, check_approved
-from remediate.remediation.steps import file_sha256
+from remediate.remediation.plan import (
+    HostPlan,
+    Plan,
+    PlannedStep,
+    check_approved,
+    describe_timeout,
+)
 from remediate.rules.evaluate import evaluate
+from remediate.rules.evidence import Evidence
 from remediate.rules.findings import Status
 from remediate.rules.playbook import Playbook
-from remediate.transport import Transport
+from remediate.transport import CommandStillRunning, Transport
 
 FIXED = {Status.COMPLIANT, Status.NOT_APPLICABLE, Status.WAIVED}
 
@@ -52,10 +59,18 @@ class HostStatus(StrEnum):
     FAILED = "failed"
     WAITING_FOR_OPERATOR = "waiting_for_operator"
     DECLINED = "declined"
+    STILL_RUNNING = "still_running"  # a step outlived its timeout; it was left running
 
 
 # The host is not where the plan wants it: someone has to act (the apply exits NEEDS_ACTION).
-UNFINISHED = frozenset({HostStatus.FAILED, HostStatus.WAITING_FOR_OPERATOR, HostStatus.DECLINED})
+UNFINISHED = frozenset(
+    {
+        HostStatus.FAILED,
+        HostStatus.WAITING_FOR_OPERATOR,
+        HostStatus.DECLINED,
+        HostStatus.STILL_RUNNING,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,8 @@ class ApplyOptions:
     operator: str = ""
     reboot_timeout: float = 600.0
     allow_self_approval: bool = False
+    step_timeout: float | None = None  # --step-timeout: every step's, over the plan's
+    rerun_still_running: bool = False  # a resume runs again a step left running, unchecked
 
 
 @dataclass(frozen=True)
@@ -137,6 +154,7 @@ class _HostRun:
         self.playbook, self.journal, self.options = playbook, journal, options
         self.say, self.ask = say, ask
         self.name = host_plan.host
+        self.evidence: Evidence | None = None
 
     def status_now(self) -> tuple[Status, str]:
         """Audit this article on this host again; returns the status and the dialect."""
@@ -146,20 +164,71 @@ class _HostRun:
             collection = collect(transport, self.name, request, self.target.shell)
         finally:
             transport.close()
+        self.evidence = collection.evidence
         return evaluate(self.playbook, collection.evidence).status, collection.dialect
+
+    def wait_seconds(self, step: PlannedStep) -> float | None:
+        return step.wait_seconds(self.options.step_timeout, self.options.reboot_timeout)
+
+    def _settle(self, step: PlannedStep, status: Status, left: dict[str, Any]) -> str | None:
+        """A step the last apply left running: "done", "rerun", or None (cannot tell yet)."""
+        reason = ""
+        if status in FIXED:
+            reason = f"the re-audit says {status.value}"
+        elif step.goal and self.evidence is not None:
+            goal = step.goal
+            if "component" in goal:
+                state = self.evidence.component(str(goal["component"]))
+                if state is not None and state.installed is bool(goal["installed"]):
+                    reason = f"component {goal['component']} is now as the step sets it"
+            elif "service" in goal:
+                service = self.evidence.service(str(goal["service"]))
+                if service is not None and service.state.lower() == str(goal["state"]):
+                    reason = f"service {goal['service']} is now {goal['state']}"
+        if reason:
+            self.journal.write(
+                "step_end",
+                self.name,
+                step.index,
+                status="ok",
+                message=f"left running at {left.get('at', 'the last apply')}; {reason}",
+            )
+            return "done"
+        if self.options.rerun_still_running:
+            self.journal.write("rerun", self.name, step.index, by=self.options.operator)
+            return "rerun"
+        return None
+
+    def _still_running(self, step: PlannedStep, seconds: float, message: str) -> HostOutcome:
+        self.journal.write(
+            "step_still_running",
+            self.name,
+            step.index,
+            kind=step.kind,
+            timeout=seconds,
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+            message=message,
+        )
+        return HostOutcome(
+            self.name,
+            HostStatus.STILL_RUNNING,
+            f"step {step.index} [{step.kind}] was still running on the host after {seconds:g} s; "
+            "it was left running. `apply --resume` checks it before going on",
+        )
 
     def run(self) -> HostOutcome:
         if self.options.check:
             for step in self.host_plan.steps:
-                self.say(f"{self.name}: would run step {step.index} [{step.kind}] {step.display}")
-                if step.copy_file is not None and step.copy_file.origin == "controller":
-                    changed = _changed_since_plan(step.copy_file)
-                    self.say(
-                        f"{self.name}:   {step.copy_file.source}: "
-                        + (changed or "as planned (size and sha256 match)")
-                    )
+                timeout = describe_timeout(
+                    step, self.options.step_timeout, self.options.reboot_timeout
+                )
+                self.say(
+                    f"{self.name}: would run step {step.index} [{step.kind}] {step.display}"
+                    f"  ({timeout})"
+                )
             return HostOutcome(self.name, HostStatus.CHECKED, "nothing changed (--check)")
         finished = self.journal.finished_steps() if self.options.resume else set()
+        left_running = self.journal.still_running_steps(self.name) if self.options.resume else {}
         status, dialect = self.status_now()
         pending = [s for s in self.host_plan.steps if (self.name, s.index) not in finished]
         if status in FIXED and not any(
@@ -178,6 +247,23 @@ class _HostRun:
         started_reboots = self.journal.unfinished_starts(self.name, "reboot") if finished else {}
         ran = 0
         for step in pending:
+            if step.index in left_running:
+                settled = self._settle(step, status, left_running[step.index])
+                if settled == "done":
+                    self.say(f"{self.name}: step {step.index} [{step.kind}] had finished since")
+                    ran += 1
+                    continue
+                if settled is None:
+                    self.say(f"{self.name}: step {step.index} [{step.kind}] may still be running")
+                    self.journal.write("host_end", self.name, status=HostStatus.STILL_RUNNING.value)
+                    return HostOutcome(
+                        self.name,
+                        HostStatus.STILL_RUNNING,
+                        f"step {step.index} [{step.kind}] was left running and the host does not "
+                        f"show it done yet (status {status.value}): wait and resume again, or "
+                        "check the host and resume with --rerun-still-running",
+                        ran,
+                    )
             before = started_reboots.get(step.index, {}).get("boot_before")
             if before and self._restarted_before_resume(step, before, dialect):
                 self.say(f"{self.name}: step {step.index} [reboot] had finished before the resume")
@@ -238,24 +324,23 @@ class _HostRun:
                 if good
                 else HostOutcome(self.name, HostStatus.FAILED, f"verify: still {status.value}")
             )
-        if step.copy_file is not None and step.copy_file.origin == "controller":
-            refused = self._send_file(step.copy_file, dialect)
-            if refused is not None:
-                self.journal.write(
-                    "step_end",
-                    self.name,
-                    step.index,
-                    status="failed",
-                    message=refused,
-                    seconds=round(time.monotonic() - started, 1),
-                )
-                return HostOutcome(self.name, HostStatus.FAILED, f"step {step.index}: {refused}")
-        outcome, output = self._run_action(self.target.connect, step.arguments or {}, dialect)
+        wait = self.wait_seconds(step)
+        try:
+            outcome, output = self._run_action(
+                self.target.connect,
+                step.arguments or {},
+                dialect,
+                None if step.kind == "reboot" else wait,
+            )
+        except CommandStillRunning as exc:
+            return self._still_running(step, wait or 0.0, exc.message)
         status, message = outcome.status, outcome.message
         if status == "ok" and step.kind == "reboot":
             # A reboot ends only when the host answers with a new boot time: the next step
             # never runs early, and a resume can tell whether the restart already happened.
-            status, message = self._wait_for_reboot(boot_before or "", dialect)
+            status, message = self._wait_for_reboot(
+                boot_before or "", dialect, wait or self.options.reboot_timeout
+            )
         self.journal.write(
             "step_end",
             self.name,
@@ -273,42 +358,30 @@ class _HostRun:
         return None
 
     def _run_action(
-        self, connect: Callable[[], Transport], arguments: dict[str, Any], dialect: str
+        self,
+        connect: Callable[[], Transport],
+        arguments: dict[str, Any],
+        dialect: str,
+        timeout: float | None = None,
     ) -> tuple[StepOutcome, bytes]:
-        """Send one step script; its outcome and everything it printed."""
+        """Send one step script; its outcome and everything it printed.
+
+        `timeout` is the step's own (None: the audit's); past it CommandStillRunning.
+        """
         transport = connect()
         try:
-            result = transport.run(build_step_script(arguments, dialect), dialect)
+            script = build_step_script(arguments, dialect)
+            result = (
+                transport.run(script, dialect)
+                if timeout is None
+                else transport.run(script, dialect, timeout=timeout)
+            )
         finally:
             transport.close()
         try:
             return parse_step_result(result.stdout), result.stdout + result.stderr
         except OutputFormatError as exc:
             raise ProbeError(f"the step's output is unreadable: {exc}", host=self.name) from None
-
-    def _send_file(self, copy: FileCopy, dialect: str) -> str | None:
-        """Send a controller file to the host in put_file chunks, through one connection;
-        None when every chunk was written, else why not. A file changed since the plan was
-        approved is not sent: the approved hash is the content that may run."""
-        changed = _changed_since_plan(copy)
-        if changed is not None:
-            return f"{copy.source}: {changed}; nothing was copied or run"
-        content = Path(copy.source).read_bytes()
-        transport = self.target.connect()
-        try:
-            for request in put_file_requests(copy.staged, content):
-                result = transport.run(build_step_script(request, dialect), dialect)
-                try:
-                    outcome = parse_step_result(result.stdout)
-                except OutputFormatError as exc:
-                    raise ProbeError(
-                        f"the step's output is unreadable: {exc}", host=self.name
-                    ) from None
-                if outcome.status != "ok":
-                    return f"{outcome.command}: {outcome.message}"
-        finally:
-            transport.close()
-        return None
 
     def _boot_time(self, connect: Callable[[], Transport], dialect: str) -> str:
         """When the host last started (WMI's LastBootUpTime text; only ever compared)."""
@@ -344,28 +417,14 @@ class _HostRun:
             return restarted
         return False
 
-    def _wait_for_reboot(self, boot_before: str, dialect: str) -> tuple[str, str]:
+    def _wait_for_reboot(self, boot_before: str, dialect: str, seconds: float) -> tuple[str, str]:
         """Wait until the host answers with a new boot time; (status, message)."""
-        deadline = time.monotonic() + self.options.reboot_timeout
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             time.sleep(1.0)
             if self.rebooted_since(boot_before, dialect):
                 return "ok", "the host restarted and answers again"
-        return "failed", f"the host did not come back within {self.options.reboot_timeout:g} s"
-
-
-def _changed_since_plan(copy: FileCopy) -> str | None:
-    """Why a controller file is no longer the one planned (missing, other size or hash)."""
-    try:
-        size, sha256 = file_sha256(Path(copy.source))
-    except OSError as exc:
-        return f"cannot read it any more ({exc.strerror})"
-    if (size, sha256) != (copy.size, copy.sha256):
-        return (
-            f"changed since the plan was made: sha256 {sha256} ({size} bytes), "
-            f"the plan approved {copy.sha256} ({copy.size} bytes)"
-        )
-    return None
+        return "failed", f"the host did not come back within {seconds:g} s"
 
 
 def apply_plan(

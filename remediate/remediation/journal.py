@@ -2,7 +2,9 @@
 
 Every step's start and end (exit code, output digest, status), every skip, operator
 confirmation and host outcome is recorded. `--resume` reads it back: a step whose `end` says
-`ok` is never run again. Secrets never enter it: only digests of what steps printed.
+`ok` is never run again; a step the controller stopped waiting for (`step_still_running`: its
+own timeout passed, the command was left running on the host) is checked before anything else.
+Secrets never enter it: only digests of what steps printed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ class JournalError(InputError):
 @dataclass(frozen=True)
 class JournalEntry:
     time: str
-    event: str  # plan | host_start | step_start | step_end | skip | confirm | host_end
+    event: str  # apply | host_start | step_start | step_end | step_still_running | skip |
+    # confirm | wait | declined | host_end
     host: str | None = None
     step: int | None = None
     data: dict[str, Any] | None = None
@@ -100,6 +103,18 @@ class Journal:
             if ok or entry.event == "confirm":
                 done.add((entry.host, entry.step))
         return done
+
+    def still_running_steps(self, host: str) -> dict[int, dict[str, Any]]:
+        """Steps of `host` last left running on the host (no `step_end` since): their data."""
+        left: dict[int, dict[str, Any]] = {}
+        for entry in self.entries():
+            if entry.host != host or entry.step is None:
+                continue
+            if entry.event == "step_still_running":
+                left[entry.step] = entry.data or {}
+            elif entry.event == "step_end":
+                left.pop(entry.step, None)
+        return left
 
     def unfinished_starts(self, host: str, kind: str) -> dict[int, dict[str, Any]]:
         """The last `step_start` data of each step of `kind` on `host` that never ended ok."""

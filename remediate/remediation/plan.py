@@ -32,21 +32,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FileCopy(_Model):
-    """A file a `run` step copies to the host before it runs it, fixed by its SHA-256 when
-    planned: the approved hash is the content that may run (the host checks it)."""
-
-    source: str = Field(description="a controller file (absolute) or a share path \\\\s\\f")
-    origin: Literal["controller", "share"]
-    destination: str = Field(description="where it is written on the host (the program)")
-    staged: str = Field(description="where it is assembled and checked before it is moved there")
-    size: int | None = Field(default=None, description="bytes (unknown for a share)")
-    sha256: str
-
-    def describe(self) -> str:
-        size = f"{self.size} bytes, " if self.size is not None else ""
-        how = "the host copies" if self.origin == "share" else "copy from the controller"
-        return f"{how} {self.source} ({size}sha256 {self.sha256}) to {self.destination}"
+# How long the controller waits for a step of each kind when neither the playbook (`timeout:`)
+# nor `apply --step-timeout` says otherwise, in seconds. Our choice, not a Microsoft figure:
+# - windows_component, run: step.ps1/step.js wait 3600 s for sysocmgr, ocsetup or an installer
+#   before they stop it, so the controller waits that long plus STEP_MARGIN for their answer.
+#   Service packs and hotfix installers commonly run for many minutes (unverified: no public
+#   figure per version was found); the audit's --timeout (120 s) cut them off.
+# - service: the step script waits 120 s for the state (`Wait-ServiceState`); the Service
+#   Control Manager itself gives a service 30 s to answer a start (ServicesPipeTimeout, KB 922918;
+#   unverified here: that page was not found in the search index).
+# - reboot: the wait for the host to answer again is `apply --reboot-timeout` (600 s).
+# - verify is an audit: it runs under the audit's --timeout. manual waits for an operator.
+DEFAULT_STEP_TIMEOUTS: dict[str, int] = {"windows_component": 3600, "run": 3600, "service": 120}
+STEP_MARGIN = 60  # seconds the controller waits beyond the script's own limit, for its answer
 
 
 class PlannedStep(_Model):
@@ -54,9 +52,62 @@ class PlannedStep(_Model):
     kind: StepKind
     name: str
     display: str = Field(description="what will run, as an operator reads it")
-    copy_file: FileCopy | None = Field(default=None, description="run: the file copied first")
     arguments: dict[str, Any] | None = Field(default=None, description="the step script's input")
     instruction: str | None = None
+    timeout: int | None = Field(
+        default=None, description="seconds the step may take (the playbook's `timeout:`)"
+    )
+    goal: dict[str, Any] | None = Field(
+        default=None,
+        description="the state the step leaves (component or service), checked by a resume",
+    )
+
+    def wait_seconds(
+        self, override: float | None = None, reboot_timeout: float = 600.0
+    ) -> float | None:
+        """How long the controller waits for this step; None: the audit's --timeout (verify)
+        or no limit (manual)."""
+        if self.kind in ("manual", "verify"):
+            return None
+        if override is not None:
+            return override
+        if self.kind == "reboot":
+            return float(self.timeout) if self.timeout is not None else reboot_timeout
+        seconds = self.timeout if self.timeout is not None else DEFAULT_STEP_TIMEOUTS[self.kind]
+        return float(seconds + STEP_MARGIN)
+
+
+def describe_seconds(seconds: float) -> str:
+    """600 -> 10m, 3660 -> 1h 1m, 45 -> 45s."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
+    return " ".join(p for p in parts if p) or "0s"
+
+
+def describe_timeout(step: PlannedStep, override: float | None, reboot_timeout: float) -> str:
+    """The step's timeout as `plan` and `apply --check` show it."""
+    if step.kind == "manual":
+        return "no timeout: the operator confirms"
+    if step.kind == "verify":
+        return "timeout: the audit's --timeout"
+    seconds = step.wait_seconds(override, reboot_timeout)
+    assert seconds is not None
+    source = (
+        "--step-timeout"
+        if override is not None
+        else "playbook"
+        if step.timeout is not None
+        else "--reboot-timeout"
+        if step.kind == "reboot"
+        else "default"
+    )
+    return f"timeout {describe_seconds(seconds)} ({source})"
 
 
 class HostPlan(_Model):
@@ -102,8 +153,10 @@ class Plan(_Model):
         content = self.model_dump(mode="json", exclude={"hash", "approval"})
         for host in content["hosts"]:
             for step in host["steps"]:
-                if step.get("copy_file") is None:  # plans made before copies keep their hash
-                    step.pop("copy_file", None)
+                # Fields added later are hashed only when set: older plans keep their hash.
+                for key in ("timeout", "goal"):
+                    if step.get(key) is None:
+                        step.pop(key, None)
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

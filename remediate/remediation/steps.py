@@ -15,7 +15,7 @@ from typing import Any
 from remediate.catalog.components import component_names
 from remediate.catalog.windows import os_family
 from remediate.errors import InputError
-from remediate.remediation.plan import PlannedStep
+from remediate.remediation.plan import DEFAULT_STEP_TIMEOUTS, PlannedStep
 from remediate.rules.evidence import Evidence
 from remediate.rules.playbook import Playbook, Step
 
@@ -85,7 +85,8 @@ def plan_steps(
         label = step.name or step.step
         index = len(steps) + 1
         if step.step == "windows_component":
-            steps.append(_component(index, label, extra, facts["os_family"]))
+            planned = _component(index, label, extra, facts["os_family"])
+            steps.append(planned.model_copy(update={"timeout": step.timeout}))
         elif step.step == "service":
             name, action = str(extra.get("service", "")), str(extra.get("action", "start"))
             if not name:
@@ -95,8 +96,10 @@ def plan_steps(
                 "op": action,
                 "name": name,
                 "mode": extra.get("mode"),
-                "timeout": extra.get("timeout", 120),
+                # The script waits this long for the state; the controller a margin more.
+                "timeout": step.timeout or DEFAULT_STEP_TIMEOUTS["service"],
             }
+            wanted = {"start": "running", "restart": "running", "stop": "stopped"}.get(action)
             steps.append(
                 PlannedStep(
                     index=index,
@@ -104,6 +107,8 @@ def plan_steps(
                     name=label,
                     display=f"{action} service {name}",
                     arguments=arguments,
+                    timeout=step.timeout,
+                    goal={"service": name, "state": wanted} if wanted else None,
                 )
             )
         elif step.step == "reboot":
@@ -113,12 +118,13 @@ def plan_steps(
                     index=index,
                     kind="reboot",
                     name=label,
-                    display=f"restart (WMI Win32Shutdown) after {delay} s, then wait for the host",
+                    display=f'shutdown.exe /r /t {delay} /c "remediate", then wait for the host',
                     arguments={"action": "reboot", "delay": delay},
+                    timeout=step.timeout,
                 )
             )
         elif step.step == "run":
-            steps.append(_run(index, label, extra, values, playbook.id))
+            steps.append(_run(index, label, extra, values, playbook.id, step.timeout))
         elif step.step == "manual":
             instruction, _ = _fill(str(extra.get("instruction", label)), values)
             steps.append(
@@ -184,12 +190,22 @@ def _component(index: int, label: str, extra: dict[str, Any], family: str) -> Pl
         verb = "Add-WindowsFeature" if on else "Remove-WindowsFeature"
         display = f"Import-Module ServerManager; {verb} {names.server_manager}"
     return PlannedStep(
-        index=index, kind="windows_component", name=label, display=display, arguments=arguments
+        index=index,
+        kind="windows_component",
+        name=label,
+        display=display,
+        arguments=arguments,
+        goal={"component": logical, "installed": on},
     )
 
 
 def _run(
-    index: int, label: str, extra: dict[str, Any], values: dict[str, Any], article: str
+    index: int,
+    label: str,
+    extra: dict[str, Any],
+    values: dict[str, Any],
+    article: str,
+    timeout: int | None,
 ) -> PlannedStep:
     program, missing = _fill(str(extra.get("program", "")), values)
     arguments = [_fill(str(a), values)[0] for a in extra.get("arguments", [])]
@@ -221,6 +237,8 @@ def _run(
             "program": program,
             "arguments": arguments,
             "allowed_exit_codes": codes,
-            "timeout": int(extra.get("timeout", 3600)),
+            # The script stops the program after this long; the controller waits a margin more.
+            "timeout": timeout or DEFAULT_STEP_TIMEOUTS["run"],
         },
+        timeout=timeout,
     )

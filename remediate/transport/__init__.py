@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from remediate.errors import HostTimeoutError
+
 # The languages a script may be written in: PowerShell, or JScript under Windows Script Host
 # for hosts without PowerShell. Transports run either, probes are written in both, and
 # `remediate_shell` in the inventory may fix the one a host gets.
@@ -42,6 +44,18 @@ def wsh_command_line(token: str) -> str:
     )
 
 
+class CommandStillRunning(HostTimeoutError):
+    """The controller stopped waiting for a step (its own timeout); the command was not stopped.
+
+    WinRM: the shell is left open, neither signalled nor deleted, so the program goes on until
+    the host's WinRS IdleTimeout reaps the shell ([MS-WSMV] 2.2.4.42 WinrsType: IdleTimeout,
+    "the maximum duration the shell will stay open without any request"; whether reaping also
+    ends the program is unverified). SSH: the channel is closed; Win32-OpenSSH ends the
+    session's processes with it by design (PowerShell/Win32-OpenSSH#1195, #1642), though
+    without a pty some survive (#1751). Either way the host's state must be checked again.
+    """
+
+
 @dataclass(frozen=True)
 class Result:
     """What a command printed and how it ended."""
@@ -55,8 +69,12 @@ class Result:
 class Transport(Protocol):
     """A connection to one host."""
 
-    def run(self, script: str, dialect: str = "powershell") -> Result:
-        """Run a script fed through standard input: PowerShell, or JScript under cscript."""
+    def run(self, script: str, dialect: str = "powershell", timeout: float | None = None) -> Result:
+        """Run a script fed through standard input: PowerShell, or JScript under cscript.
+
+        `timeout` (a remediation step's own) replaces the settings' command timeout; when it
+        passes, CommandStillRunning is raised and the command is left running.
+        """
         ...
 
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:

@@ -26,6 +26,7 @@ from remediate.errors import (
 from remediate.transport import (
     POWERSHELL,
     POWERSHELL_STDIN_ARGUMENTS,
+    CommandStillRunning,
     Result,
     wsh_command_line,
 )
@@ -138,18 +139,23 @@ class SshTransport:
                 client.save_host_keys(settings.known_hosts[0])
         return client
 
-    def run(self, script: str, dialect: str = "powershell") -> Result:
+    def run(self, script: str, dialect: str = "powershell", timeout: float | None = None) -> Result:
         if dialect == "wsh":
             command = wsh_command_line(secrets.token_hex(8))
         else:
             command = " ".join((POWERSHELL, *POWERSHELL_STDIN_ARGUMENTS))
-        return self.exec(command, script.encode("utf-8"))
+        return self.exec(command, script.encode("utf-8"), timeout)
 
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:
         return self.exec(" ".join((program, *arguments)), None)
 
-    def exec(self, command_line: str, stdin: bytes | None) -> Result:
-        """Run a command line; feed stdin (then EOF) when given."""
+    def exec(self, command_line: str, stdin: bytes | None, timeout: float | None = None) -> Result:
+        """Run a command line; feed stdin (then EOF) when given.
+
+        `timeout` (a remediation step's own) replaces the command timeout; past it the channel
+        is closed and CommandStillRunning raised: the command may or may not go on (see there).
+        """
+        wait = self.settings.command_timeout if timeout is None else timeout
         started = time.monotonic()
         client = self._connect()
         transport = client.get_transport()
@@ -157,7 +163,7 @@ class SshTransport:
             raise ConnectError("SSH connection lost", host=self.host)
         try:
             channel = transport.open_session(timeout=self.settings.connect_timeout)
-            channel.settimeout(self.settings.command_timeout)
+            channel.settimeout(wait)
             channel.exec_command(command_line)
             stdout, stderr = bytearray(), bytearray()
             readers = [
@@ -170,9 +176,18 @@ class SshTransport:
                 channel.sendall(stdin)
             channel.shutdown_write()
             for reader in readers:
-                reader.join(self.settings.command_timeout)
-            if any(r.is_alive() for r in readers):
+                reader.join(max(0.0, started + wait - time.monotonic()))
+            if not any(r.is_alive() for r in readers):
+                # A reader also ends when recv times out: wait for the exit status a little.
+                channel.status_event.wait(max(1.0, started + wait - time.monotonic()))
+            if any(r.is_alive() for r in readers) or not channel.exit_status_ready():
                 channel.close()
+                if timeout is not None:
+                    raise CommandStillRunning(
+                        f"the step was still running after {timeout:g} s",
+                        host=self.host,
+                        hint="`apply --resume` checks the host again before going on",
+                    )
                 raise HostTimeoutError("the command did not finish in time", host=self.host)
             exit_code = channel.recv_exit_status()
             channel.close()

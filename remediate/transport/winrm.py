@@ -2,12 +2,17 @@
 
 The script goes to `powershell.exe -Command -` through Send messages, so its size has no
 command-line limit. Receive is retried on operation timeouts (the server's way of saying
-"nothing yet"); the shell is always closed, and "shell not found" on close is not an error.
+"nothing yet", [MS-WSMV] 3.1.4.14: no output within wsman:OperationTimeout is a w:TimedOut
+fault) until the command's own limit: the audit's --timeout, or a remediation step's timeout,
+which may be an hour while each request still waits only `read_timeout` (a host that stops
+answering is noticed within it). The shell is always closed, and "shell not found" on close is
+not an error, except after a step's timeout: then it is left open (see CommandStillRunning).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import secrets
 import time
@@ -35,6 +40,7 @@ from remediate.errors import (
 from remediate.transport import (
     POWERSHELL,
     POWERSHELL_STDIN_ARGUMENTS,
+    CommandStillRunning,
     Result,
     wsh_command_line,
 )
@@ -77,6 +83,7 @@ class WinRMTransport:
         self.host = host or settings.address
         self._protocol = self._new_protocol()
         self._shell_id: str | None = None
+        self.abandoned_shell: str | None = None  # left open for a step still running
 
     def _new_protocol(self) -> Protocol:
         settings = self.settings
@@ -116,12 +123,12 @@ class WinRMTransport:
                     attempt += 1
         return self._shell_id
 
-    def run(self, script: str, dialect: str = "powershell") -> Result:
+    def run(self, script: str, dialect: str = "powershell", timeout: float | None = None) -> Result:
         data = script.encode("utf-8")
         if dialect == "wsh":
             program, _, arguments = wsh_command_line(secrets.token_hex(8)).partition(" ")
-            return self._execute(program, (arguments,), data)
-        return self._execute(POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, data)
+            return self._execute(program, (arguments,), data, timeout)
+        return self._execute(POWERSHELL, POWERSHELL_STDIN_ARGUMENTS, data, timeout)
 
     def run_command(self, program: str, arguments: tuple[str, ...] = ()) -> Result:
         return self._execute(program, arguments, None)
@@ -156,19 +163,31 @@ class WinRMTransport:
             )
         )
 
-    def _execute(self, program: str, arguments: tuple[str, ...], stdin: bytes | None) -> Result:
+    def _execute(
+        self,
+        program: str,
+        arguments: tuple[str, ...],
+        stdin: bytes | None,
+        timeout: float | None = None,
+    ) -> Result:
         started = time.monotonic()
         shell_id, command_id = self._start(program, arguments, stdin is not None)
         try:
             if stdin is not None:
                 self._send(shell_id, command_id, stdin)
-            stdout, stderr, exit_code = self._receive(shell_id, command_id, started)
+            stdout, stderr, exit_code = self._receive(shell_id, command_id, started, timeout)
+        except CommandStillRunning:
+            # A step past its own timeout: neither Signal nor Delete, both would end it.
+            self.abandoned_shell, self._shell_id = self._shell_id, None
+            raise
         except BaseException:
             # A command cut short is told to stop. One that reached Done needs no Signal: the
             # shell's Delete releases it, and skipping it saves a round trip per host.
             with contextlib.suppress(TransportError):
                 self._call(lambda: self._protocol.cleanup_command(shell_id, command_id))
             raise
+        finally:
+            self._protocol.operation_timeout_sec = self.settings.operation_timeout
         return Result(stdout, stderr, exit_code, time.monotonic() - started)
 
     def _send(self, shell_id: str, command_id: str, data: bytes) -> None:
@@ -181,16 +200,30 @@ class WinRMTransport:
                 )
             )
 
-    def _receive(self, shell_id: str, command_id: str, started: float) -> tuple[bytes, bytes, int]:
+    def _receive(
+        self, shell_id: str, command_id: str, started: float, timeout: float | None = None
+    ) -> tuple[bytes, bytes, int]:
         """Read output until Done; an operation timeout only means "nothing yet"."""
         stdout, stderr = bytearray(), bytearray()
-        deadline = started + self.settings.command_timeout
+        deadline = started + (self.settings.command_timeout if timeout is None else timeout)
         while True:
+            if timeout is not None:
+                # Ask for no more than the step has left, so it is given up on at its time.
+                left = math.ceil(deadline - time.monotonic())
+                self._protocol.operation_timeout_sec = max(
+                    1, min(self.settings.operation_timeout, left)
+                )
             try:
                 out, err, code, done = self._call(
                     lambda: self._protocol.get_command_output_raw(shell_id, command_id)
                 )
             except WinRMOperationTimeoutError:
+                if time.monotonic() >= deadline and timeout is not None:
+                    raise CommandStillRunning(
+                        f"the step was still running after {timeout:g} s; it was left running",
+                        host=self.host,
+                        hint="`apply --resume` checks the host again before going on",
+                    ) from None
                 if time.monotonic() >= deadline:
                     raise HostTimeoutError(
                         f"no result within {self.settings.command_timeout:g} s",

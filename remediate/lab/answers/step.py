@@ -86,12 +86,80 @@ def _failed(message: str, command: str = "", exit_code: int | None = None) -> Re
 
 
 def answer_step(host: LabHost, declared: DeclaredScript) -> Execution:
-    """Compute the step's result and apply its change to the host model."""
+    """Compute the step's result and apply its change to the host model.
+
+    An action the fleet gives `step_seconds` answers only after that long (the WinRS Receive
+    keeps faulting with TimedOut meanwhile), and its change lands at the end, not at once: a
+    controller that looks at the host while the installer still runs sees the old state.
+    A `run` longer than its own `timeout` is stopped by the script at that timeout, as
+    step.ps1's Invoke-Program does (WaitForExit, then Kill).
+    """
+    request = declared.arguments
+    kind = str(request.get("action") or "") if isinstance(request, dict) else ""
+    seconds = host.spec.step_seconds.get(kind, 0.0)  # type: ignore[call-overload]
+    if kind == "run" and seconds > 0:
+        limit = _number(request.get("timeout"), 3600)
+        if seconds > limit:
+            stopped = _failed(
+                f"The program did not finish within {limit} s and was stopped.",
+                quote_argument(_text(request.get("program"))),
+            )
+            return Execution(
+                stdout=format_output("step", [("result", stopped)]), delay_seconds=limit
+            )
     with host.lock:
-        result, restart = _answer(host, declared.arguments, declared.dialect)
+        if seconds <= 0:
+            result, restart = _answer(host, request, declared.dialect)
+        else:
+            before = _snapshot(host)
+            result, restart = _answer(host, request, declared.dialect)
+            after = _snapshot(host)
+            _restore(host, before)
+            timer = threading.Timer(seconds, _finish, (host, before, after, restart))
+            timer.daemon = True
+            timer.start()
+            restart = False
     if restart:
         host.begin_reboot()
-    return Execution(stdout=format_output("step", [("result", result)]))
+    return Execution(stdout=format_output("step", [("result", result)]), delay_seconds=seconds)
+
+
+_Snapshot = tuple[dict[str, bool], list[dict[str, Any]], list[str]]
+
+
+def _snapshot(host: LabHost) -> _Snapshot:
+    """What a step may change: components, services, the step history."""
+    with _HISTORY_LOCK:
+        events = list(_HISTORY.get(host.name, []))
+    services = [service.model_dump() for service in host.spec.services]
+    return dict(host.spec.components), services, events
+
+
+def _restore(host: LabHost, snapshot: _Snapshot) -> None:
+    components, services, events = snapshot
+    host.spec.components.clear()
+    host.spec.components.update(components)
+    for live, saved in zip(host.spec.services, services, strict=True):
+        for key, value in saved.items():
+            setattr(live, key, value)
+    with _HISTORY_LOCK:
+        _HISTORY[host.name] = events
+
+
+def _finish(host: LabHost, before: _Snapshot, after: _Snapshot, restart: bool) -> None:
+    """A slow step's change lands when it ends (only what it changed, over what is now)."""
+    with host.lock:
+        for key, on in after[0].items():
+            if before[0].get(key) != on:
+                host.spec.components[key] = on
+        for live, old, new in zip(host.spec.services, before[1], after[1], strict=True):
+            for key, value in new.items():
+                if old[key] != value:
+                    setattr(live, key, value)
+        with _HISTORY_LOCK:
+            _HISTORY.setdefault(host.name, []).extend(after[2][len(before[2]) :])
+    if restart:
+        host.begin_reboot()
 
 
 def _answer(host: LabHost, request: Any, dialect: str) -> tuple[Result, bool]:
@@ -109,7 +177,7 @@ def _answer(host: LabHost, request: Any, dialect: str) -> tuple[Result, bool]:
     if kind == "reboot":
         return _reboot(host.spec, request)
     if kind == "run":
-        return _run(host, request, dialect), False
+        return _run(host, request), False
     if kind == "boot_time":
         return _result("ok", False, 0, "", cim_datetime(host.booted_at)), False
     return _failed(f"unknown action '{kind}'."), False
@@ -320,15 +388,15 @@ def _number(value: Any, default: int) -> int:
 
 
 def _reboot(spec: HostSpec, request: dict[str, Any]) -> tuple[Result, bool]:
-    """Win32_OperatingSystem.Win32Shutdown(2), or 6 (forced) with `force`: on every version.
-
-    The scripts no longer run shutdown.exe, which Windows 2000 and NT 4.0 lack (Resource Kit
-    only): the lab's command interpreter refuses it there (`commands.run_plain`). The delay the
-    script waits before the call is not modelled: the host goes down at once.
-    """
-    flags = 6 if request.get("force") is True else 2
-    command = f"Win32_OperatingSystem Win32Shutdown({flags})"
-    return _result("ok", True, 0, command, "the host is restarting"), True
+    delay = _number(request.get("delay"), 5)
+    program = _system32(spec) + "\\shutdown.exe"
+    command = f'{quote_argument(program)} /r /t {delay} /c "remediate"'
+    if spec.os.family in ("nt4", "w2k") and not any(
+        f.path.lower() == program.lower() for f in spec.files
+    ):
+        # shutdown.exe came with Windows XP; Windows 2000 has it only from the Resource Kit.
+        return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND), False
+    return _result("ok", True, 0, command, f"the host restarts in {delay} s"), True
 
 
 def cim_datetime(moment: float) -> str:
@@ -337,27 +405,13 @@ def cim_datetime(moment: float) -> str:
     return stamp.strftime("%Y%m%d%H%M%S.") + f"{stamp.microsecond:06d}+000"
 
 
-# step.js starts programs under cmd.exe (their output to NUL, so a chatty program never fills a
-# pipe): a command holding what cmd.exe cannot pass as data is refused, as the script does.
-CMD_CANNOT_CARRY = (
-    "The command holds % , a line break or an unpaired quote, which cmd.exe cannot pass to the "
-    "program as data."
-)
-
-
-def _cmd_cannot_carry(command: str) -> bool:
-    return bool(re.search(r"[%\r\n\x00]", command)) or command.count('"') % 2 == 1
-
-
-def _run(host: LabHost, request: dict[str, Any], dialect: str = "powershell") -> Result:
+def _run(host: LabHost, request: dict[str, Any]) -> Result:
     program = _text(request.get("program"))
     if not program:
         return _failed("no program given.")
     arguments = request.get("arguments")
     items = arguments if isinstance(arguments, list) else ([] if arguments is None else [arguments])
     command = " ".join([quote_argument(program), *(quote_argument(_text(a)) for a in items)])
-    if dialect == "jscript" and _cmd_cannot_carry(command):
-        return _failed(CMD_CANNOT_CARRY, command)
     if "missing" in program.lower():
         return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND)
     codes = request.get("allowed_exit_codes")

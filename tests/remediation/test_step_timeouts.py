@@ -1,0 +1,188 @@
+"""Steps have their own timeouts, not the audit's: sysocmgr, ocsetup, ServerManager and
+service-pack installers take minutes, and a step the controller stops waiting for is
+journalled as still running, then checked (not rerun blindly) by a resume.
+
+The lab's fleet gives a host `step_seconds`: its step actions answer only after that long (the
+WinRS Receive faults with TimedOut meanwhile, as [MS-WSMV] 3.1.4.14 says) and their change
+lands at the end. Durations are kept to a few seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from remediate.connect.targets import ConnectOptions
+from remediate.lab.server import Lab
+from remediate.remediation.apply import UNFINISHED, ApplyOptions, HostStatus, apply_plan
+from remediate.remediation.journal import Journal, journal_path
+from remediate.remediation.plan import approve, describe_timeout, load_plan, save_plan
+from remediate.remediation.planning import make_plan
+from remediate.rules.playbook import Playbook, PlaybookError, Step, load_playbooks, parse_playbook
+
+ROOT = Path(__file__).resolve().parents[2]
+KB840469 = {p.id: p for p in load_playbooks([ROOT / "playbooks"])}["KB840469"]
+EX2003 = "ex2003-kb840469-before.lab.local"
+AUDIT_TIMEOUT = 3.0  # --timeout: every step below takes longer than this
+
+
+def remove_smtp(**fields: object) -> Playbook:
+    """KB840469 cut down to its first step: remove the SMTP component (sysocmgr on 2003)."""
+    step = Step.model_validate(
+        {"step": "windows_component", "action": "remove", "component": "smtp", **fields}
+    )
+    return KB840469.model_copy(update={"remediation": [step]})
+
+
+@pytest.fixture(params=["winrm", "ssh"])
+def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """The demo fleet's Exchange 2003 host on its own address, reached over one transport."""
+    from remediate.lab.fleet import load_fleet
+
+    fleet = load_fleet(ROOT / "inventory" / "lab" / "demo.yml")
+    fleet.hosts = [h for h in fleet.hosts if h.name == EX2003]
+    spec = fleet.hosts[0]
+    spec.address = "127.28.3.1" if request.param == "winrm" else "127.28.3.2"
+    if request.param == "ssh":
+        spec.endpoints.http = spec.endpoints.https = False
+    with Lab(fleet, port_mode="ephemeral") as running:
+        yield running
+
+
+def plan_for(lab: Lab, tmp_path: Path, playbook: Playbook) -> tuple[Path, ConnectOptions]:
+    from remediate.lab.inventory_writer import write_inventory
+
+    inventory = write_inventory(lab, tmp_path / "hosts.ini")
+    connect = ConnectOptions(
+        known_hosts=(str(inventory.with_name("known_hosts")),), timeout=AUDIT_TIMEOUT
+    )
+    plan = make_plan(inventory, playbook, EX2003, "alice", connect, datetime.now(UTC))
+    assert [h.host for h in plan.hosts] == [EX2003], plan.not_audited
+    return save_plan(approve(plan, "bob", datetime.now(UTC)), tmp_path / "plan.json"), connect
+
+
+def component_steps(lab: Lab) -> int:
+    received = lab.host(EX2003).received
+    return sum(1 for r in received if r.name == "step" and r.arguments.get("action") == "component")
+
+
+def test_a_step_longer_than_the_audit_timeout_succeeds(lab: Lab, tmp_path: Path) -> None:
+    from remediate.lab.answers.step import history
+
+    lab.host(EX2003).spec.step_seconds = {"component": AUDIT_TIMEOUT + 2.5}
+    playbook = remove_smtp()
+    path, connect = plan_for(lab, tmp_path, playbook)
+    earlier = len(history(EX2003))
+    outcomes = apply_plan(path, load_plan(path), playbook, ApplyOptions(), connect)
+    assert [(o.status, o.steps_run) for o in outcomes] == [(HostStatus.DONE, 1)], outcomes
+    assert history(EX2003)[earlier:] == ["component iis_smtp off"]
+    ends = [e for e in Journal(journal_path(path)).entries() if e.event == "step_end"]
+    assert [(e.step, (e.data or {})["status"]) for e in ends] == [(1, "ok")]
+    assert (ends[0].data or {})["seconds"] >= AUDIT_TIMEOUT + 2
+    assert lab.open_shells() == 0
+
+
+def test_a_step_past_its_timeout_is_still_running_then_resume_checks_it(
+    lab: Lab, tmp_path: Path
+) -> None:
+    from remediate.lab.answers.step import history
+
+    seconds = 6.0
+    lab.host(EX2003).spec.step_seconds = {"component": seconds}
+    playbook = remove_smtp()
+    path, connect = plan_for(lab, tmp_path, playbook)
+    plan = load_plan(path)
+    earlier = len(history(EX2003))
+    started = time.monotonic()
+    first = apply_plan(path, plan, playbook, ApplyOptions(step_timeout=2.0), connect)
+    assert time.monotonic() - started < seconds  # it did not wait for the step
+    assert first[0].status == HostStatus.STILL_RUNNING, first
+    assert first[0].status in UNFINISHED
+    assert "still running" in first[0].message
+    journal = Journal(journal_path(path))
+    events = [(e.event, e.step, (e.data or {}).get("status")) for e in journal.entries()]
+    assert ("step_still_running", 1, None) in events
+    assert not any(event == "step_end" for event, _, _ in events)  # not "failed"
+    assert ("host_end", None, "still_running") in events
+    assert history(EX2003)[earlier:] == []  # sysocmgr has not finished yet
+
+    # Resumed while it still runs: the host does not show it done, so it is neither rerun
+    # nor taken as done.
+    second = apply_plan(path, plan, playbook, ApplyOptions(resume=True, step_timeout=2.0), connect)
+    assert second[0].status == HostStatus.STILL_RUNNING, second
+    assert component_steps(lab) == 1
+
+    deadline = time.monotonic() + 2 * seconds
+    while time.monotonic() < deadline and not history(EX2003)[earlier:]:
+        time.sleep(0.2)
+    assert history(EX2003)[earlier:] == ["component iis_smtp off"]
+    third = apply_plan(path, plan, playbook, ApplyOptions(resume=True, step_timeout=2.0), connect)
+    assert third[0].status == HostStatus.DONE, third
+    assert component_steps(lab) == 1  # settled by the component's state, not run again
+    last_end = [e for e in journal.entries() if e.event == "step_end"][-1]
+    assert (last_end.data or {})["status"] == "ok"
+    assert "component smtp is now as the step sets it" in (last_end.data or {})["message"]
+
+
+def test_the_playbook_timeout_field() -> None:
+    assert Step(step="run", timeout="45m").timeout == 2700
+    assert Step(step="run", timeout="2h").timeout == 7200
+    assert Step(step="service", timeout=90).timeout == 90
+    head = (ROOT / "playbooks" / "KB840469.yml").read_text().split("remediation:")[0]
+    for bad, says in (("45x", "not a duration"), ("0s", "more than 0 s"), ("25h", "at most 24h")):
+        text = head + f"remediation:\n  - step: run\n    program: x.exe\n    timeout: {bad}\n"
+        with pytest.raises(PlaybookError, match=says) as caught:
+            parse_playbook(text, "bad.yml")
+        assert "bad.yml" in str(caught.value) and "timeout" in str(caught.value)
+        assert caught.value.line == text.count("\n")
+
+
+def test_plan_shows_each_steps_timeout() -> None:
+    from remediate.remediation.plan import PlannedStep
+
+    def step(kind: str, timeout: int | None = None) -> PlannedStep:
+        return PlannedStep(index=1, kind=kind, name="x", display="x", timeout=timeout)  # type: ignore[arg-type]
+
+    assert describe_timeout(step("windows_component"), None, 600) == "timeout 1h 1m (default)"
+    assert describe_timeout(step("run", 2700), None, 600) == "timeout 46m (playbook)"
+    assert describe_timeout(step("reboot"), None, 600) == "timeout 10m (--reboot-timeout)"
+    assert describe_timeout(step("run", 2700), 7200, 600) == "timeout 2h (--step-timeout)"
+    assert "audit" in describe_timeout(step("verify"), None, 600)
+
+
+@pytest.mark.parametrize("lab", ["winrm"], indirect=True)
+def test_apply_step_timeout_on_the_command_line(lab: Lab, tmp_path: Path) -> None:
+    playbook_dir = tmp_path / "playbooks"
+    playbook_dir.mkdir()
+    source = (ROOT / "playbooks" / "KB840469.yml").read_text()
+    (playbook_dir / "KB840469.yml").write_text(source)
+    path, _ = plan_for(lab, tmp_path, KB840469)
+    base = [sys.executable, "-m", "remediate", "apply", str(path), "--playbooks", str(playbook_dir)]
+    checked = subprocess.run(
+        [*base, "--check", "--step-timeout", "45m"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "timeout 45m (--step-timeout)" in checked.stdout
+    default = subprocess.run(
+        [*base, "--check"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert "timeout 1h 1m (default)" in default.stdout
+    bad = subprocess.run(
+        [*base, "--step-timeout", "soon", "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert bad.returncode == 2
+    assert "--step-timeout" in bad.stderr and "Traceback" not in bad.stderr
