@@ -47,6 +47,10 @@ def collect_request(playbooks: Iterable[Playbook], since: datetime) -> CollectRe
             files.setdefault(row.key, FileQuery(row.key, root, path))  # type: ignore[arg-type]
         if playbook.symptoms is None:
             continue
+        # The collector tests this cheaply on the host (the major.minor of store.exe's version)
+        # and skips the filter outside it: one round trip, and no event query on a host the
+        # playbook cannot concern. Service packs and builds stay for evaluate to decide.
+        versions = tuple(sorted({p.version for p in playbook.applies_to.products}))
         for name, selection in playbook.symptoms.selections.items():
             if not isinstance(selection, EventSelection):
                 state(selection)
@@ -60,6 +64,7 @@ def collect_request(playbooks: Iterable[Playbook], since: datetime) -> CollectRe
                     event_ids=tuple(selection.event_ids),
                     since=since,
                     max_samples=SAMPLES_FILTERED if filtered or selection.count else SAMPLES,
+                    exchange=versions,
                 )
             )
     return CollectRequest(

@@ -100,10 +100,20 @@ class Service(_Model):
     fails_to_start: bool = False
 
 
+# An event's 32-bit identifier is its 16-bit code plus qualifiers (severity, customer bit,
+# facility) in the high word; the Event Viewer, WMI's EventCode and Get-WinEvent's Id show the
+# low 16 bits ("Event Identifiers", Microsoft Learn; Win32_NTLogEvent.EventCode: "Value of the
+# lower 16-bits of the EventIdentifier property"). Lab events carry qualifiers so a script
+# that compares the full identifier (EventLogEntry.InstanceId, or EventID, which only masks
+# the top two bits) misses them, as it would on Windows.
+_QUALIFIERS = Field(default=0, ge=0, le=65535, description="high word of the event identifier")
+
+
 class EventRecord(_Model):
     log: str = "Application"
     source: str
     event_id: int = Field(ge=0, le=65535)
+    qualifiers: int = _QUALIFIERS
     type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
     time: UtcDatetime | None = None
     ago: str | None = Field(
@@ -129,6 +139,11 @@ class EventRecord(_Model):
         assert self.time is not None
         return self.time
 
+    @property
+    def identifier(self) -> int:
+        """The full 32-bit event identifier (EventIdentifier, InstanceId)."""
+        return (self.qualifiers << 16) | self.event_id
+
 
 class EventGenerator(_Model):
     """`count` records of one kind, one every `every_seconds`, ending at `end` (default: now)."""
@@ -136,6 +151,7 @@ class EventGenerator(_Model):
     log: str = "Application"
     source: str
     event_id: int = Field(ge=0, le=65535)
+    qualifiers: int = _QUALIFIERS
     type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
     message: str = ""
     category: int | str = 0
@@ -164,6 +180,7 @@ class EventGenerator(_Model):
             log=self.log,
             source=self.source,
             event_id=self.event_id,
+            qualifiers=self.qualifiers,
             type=self.type,
             time=when,
             ago=None,

@@ -45,6 +45,8 @@ class LabHost:
     spec: HostSpec
     counters: Counters = field(default_factory=Counters)
     received: list[ReceivedScript] = field(default_factory=list)
+    # The event log reads the collector made, as it would issue them (answers/collect.py).
+    event_queries: list[Any] = field(default_factory=list)
     offline_until: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock)
     on_reboot: Callable[[], None] | None = None

@@ -16,9 +16,14 @@
     ];
     var EXCHANGE_SERVICES = ["msexchangeis", "msexchangesa", "msexchangemta"];
     var LOG_NAME = /^[A-Za-z0-9 _-]+$/;
+    // Only what the collector reads from an event (no SELECT *: the rest is not fetched).
+    var EVENT_FIELDS = ["EventCode", "EventType", "Type", "SourceName", "TimeGenerated",
+        "Message", "Data", "RecordNumber"];
+    var MAX_WQL_KEYWORDS = 40;
 
     var osMajor = 5;
     var exchangeRoot = null;
+    var exchangeVersion = null; // "6.5" from store.exe; "" when unreadable; null: no Exchange
     var services = {}; // "s:" + lower-case name -> {name, state, startMode, pathName}
     var shell = null;
     var fso = null;
@@ -290,16 +295,21 @@
     }
 
     function writeExchangeFacts() {
-        var store, sp;
+        var store, sp, build;
         try {
             exchangeRoot = findExchangeRoot();
             if (exchangeRoot === null) {
                 return;
             }
             writeFact("exchange_root", exchangeRoot);
+            exchangeVersion = "";
             store = joinPath(exchangeRoot, "bin\\store.exe");
             if (fso.FileExists(store)) {
-                writeFact("exchange_build", numericVersion(text(fso.GetFileVersion(store))));
+                build = numericVersion(text(fso.GetFileVersion(store)));
+                writeFact("exchange_build", build);
+                if (build !== null) {
+                    exchangeVersion = build.split(".").slice(0, 2).join(".");
+                }
             }
             sp = regValue(EXCHANGE_SETUP + "ServicePackNumber");
             if (sp !== null) {
@@ -467,98 +477,207 @@
         return b.record - a.record;
     }
 
+    // An event filter applies to this host unless it names Exchange versions ("6.5", its
+    // playbook's) and this host's Exchange is known to be none of them or is absent; lab
+    // answers/collect.py `applies` decides alike.
+    function applies(query) {
+        var versions = list(member(query, "exchange"));
+        var k;
+        if (versions.length === 0 || exchangeVersion === "") {
+            return true;
+        }
+        for (k = 0; k < versions.length; k++) {
+            if (text(versions[k]) === exchangeVersion) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    function readFilter(query) {
+        var filter = {query: query, id: member(query, "id"), sources: [], ids: []};
+        var sources = list(member(query, "sources"));
+        var ids = list(member(query, "ids"));
+        var limit = member(query, "max");
+        var k, sinceText;
+        filter.log = text(member(query, "log"));
+        if (!LOG_NAME.test(filter.log)) {
+            throw new Error("event log name not allowed: " + filter.log);
+        }
+        sinceText = text(member(query, "since"));
+        filter.since = sinceText === "" ? null : readIsoTime(sinceText);
+        for (k = 0; k < sources.length; k++) {
+            filter.sources.push(text(sources[k]).toLowerCase());
+        }
+        for (k = 0; k < ids.length; k++) {
+            filter.ids.push(Math.floor(Number(ids[k])));
+            if (!(filter.ids[k] >= 0 && filter.ids[k] <= 65535)) {
+                throw new Error("event id out of range: " + text(ids[k]));
+            }
+        }
+        limit = limit === null ? 20 : Math.floor(Number(limit));
+        filter.limit = limit > 0 ? limit : 0;
+        filter.total = 0;
+        filter.first = null;
+        filter.last = null;
+        filter.newest = [];
+        return filter;
+    }
+
+    function matches(filter, source, code) {
+        return (filter.sources.length === 0 || contains(filter.sources, source)) &&
+            (filter.ids.length === 0 || contains(filter.ids, code));
+    }
+
+    // One WQL query for one log: the fields used, the log, the earliest time bound and the
+    // union of the filters' event codes, so the provider hands back only candidates. Source
+    // names stay out of the WQL (whether "=" ignores case there is unverified; the script
+    // compares them without case). Win32_NTLogEvent (Microsoft Learn): EventCode is "the
+    // lower 16-bits of the EventIdentifier property ... to match the value displayed in the
+    // Windows Event Viewer"; TimeGenerated is a CIM datetime "yyyymmddHHMMSS.mmmmmmsUUU"
+    // ("CIM_DATETIME", "WMI date and time format"). "Querying with WQL": too many AND/OR
+    // keywords end in WBEM_E_QUOTA_VIOLATION, the limit depending on the query (the figure is
+    // unverified: past MAX_WQL_KEYWORDS codes are matched in the script).
+    function logQuery(log, filters) {
+        var since = null;
+        var bounded = true;
+        var codes = [];
+        var k, n, wql;
+        for (k = 0; k < filters.length; k++) {
+            if (filters[k].since === null) {
+                bounded = false;
+            } else if (since === null || filters[k].since < since) {
+                since = filters[k].since;
+            }
+            if (codes !== null && filters[k].ids.length === 0) {
+                codes = null;
+            }
+            for (n = 0; codes !== null && n < filters[k].ids.length; n++) {
+                if (!contains(codes, filters[k].ids[n])) {
+                    codes.push(filters[k].ids[n]);
+                }
+            }
+        }
+        wql = "SELECT " + EVENT_FIELDS.join(", ") + " FROM Win32_NTLogEvent WHERE Logfile = '" +
+            log + "'";
+        if (bounded && since !== null) {
+            wql += " AND TimeGenerated >= '" + wmiTimeText(since) + "'";
+        }
+        if (codes !== null && codes.length > 0 && codes.length <= MAX_WQL_KEYWORDS) {
+            for (k = 0; k < codes.length; k++) {
+                codes[k] = "EventCode = " + codes[k];
+            }
+            wql += " AND (" + codes.join(" OR ") + ")";
+        }
+        return wql;
+    }
+
+    // Keep the `limit` newest samples of a filter; their text is read only for those.
+    function keepSample(filter, entry, time, record) {
+        var row = {time: time, record: record};
+        var k;
+        filter.total++;
+        if (filter.first === null || time < filter.first) {
+            filter.first = time;
+        }
+        if (filter.last === null || time > filter.last) {
+            filter.last = time;
+        }
+        if (filter.limit === 0 || (filter.newest.length >= filter.limit &&
+                newerFirst(row, filter.newest[filter.newest.length - 1]) > 0)) {
+            return;
+        }
+        row.type = eventTypeName(entry.Type, entry.EventType);
+        row.source = text(entry.SourceName);
+        row.eventId = Number(entry.EventCode);
+        row.message = text(entry.Message);
+        row.data = hexText(entry.Data);
+        for (k = filter.newest.length; k > 0 && newerFirst(filter.newest[k - 1], row) > 0; k--) {
+            filter.newest[k] = filter.newest[k - 1];
+        }
+        filter.newest[k] = row;
+        if (filter.newest.length > filter.limit) {
+            filter.newest.length = filter.limit;
+        }
+    }
+
+    function readLog(log, filters) {
+        var items = new Enumerator(wmi().ExecQuery(logQuery(log, filters), "WQL",
+            WMI_FORWARD_ONLY));
+        var entry, source, code, time, record, k;
+        for (; !items.atEnd(); items.moveNext()) {
+            entry = items.item();
+            source = text(entry.SourceName).toLowerCase();
+            code = Number(entry.EventCode);
+            time = null;
+            for (k = 0; k < filters.length; k++) {
+                if (!matches(filters[k], source, code)) {
+                    continue;
+                }
+                if (time === null) {
+                    time = readWmiTime(entry.TimeGenerated);
+                    record = Number(entry.RecordNumber);
+                }
+                if (filters[k].since === null || time >= filters[k].since) {
+                    keepSample(filters[k], entry, time, record);
+                }
+            }
+        }
+    }
+
+    function writeFilter(filter) {
+        var summary = ["id", filter.id, "total", filter.total];
+        var k, row;
+        if (filter.first !== null) {
+            summary.push("first", utcText(filter.first), "last", utcText(filter.last));
+        }
+        writeRecord("events", summary);
+        for (k = 0; k < filter.newest.length; k++) {
+            row = filter.newest[k];
+            writeRecord("event", ["filter", filter.id, "time", utcText(row.time),
+                "type", row.type, "source", row.source, "event_id", row.eventId,
+                "message", row.message, "data", row.data, "record", row.record]);
+        }
+    }
+
+    // One pass per log for the filters that apply here, then the records in request order.
     function writeEvents(queries) {
-        var i, k, query, id, log, sinceText, since, sources, ids, limit, wql, items, entry;
-        var time, record, row, total, first, last, newest, summary;
+        var results = [];
+        var logs = {};
+        var order = [];
+        var i, query, filter, key;
         for (i = 0; i < queries.length; i++) {
             query = queries[i];
-            if (!(query instanceof JsonObject)) {
+            if (!(query instanceof JsonObject) || !applies(query)) {
                 continue;
             }
-            id = member(query, "id");
             try {
-                log = text(member(query, "log"));
-                if (!LOG_NAME.test(log)) {
-                    throw new Error("event log name not allowed: " + log);
+                filter = readFilter(query);
+                key = "l:" + filter.log.toLowerCase();
+                if (!logs[key]) {
+                    logs[key] = {log: filter.log, filters: [], failure: null};
+                    order.push(key);
                 }
-                sinceText = text(member(query, "since"));
-                since = sinceText === "" ? null : readIsoTime(sinceText);
-                sources = list(member(query, "sources"));
-                for (k = 0; k < sources.length; k++) {
-                    sources[k] = text(sources[k]).toLowerCase();
-                }
-                ids = list(member(query, "ids"));
-                for (k = 0; k < ids.length; k++) {
-                    ids[k] = Number(ids[k]);
-                }
-                limit = member(query, "max");
-                limit = limit === null ? 20 : Math.floor(Number(limit));
-                if (!(limit > 0)) {
-                    limit = 0;
-                }
-                // Only the checked log name and our own time text go into the query.
-                wql = "SELECT * FROM Win32_NTLogEvent WHERE Logfile = '" + log + "'";
-                if (since !== null) {
-                    wql += " AND TimeWritten >= '" + wmiTimeText(since) + "'";
-                }
-                total = 0;
-                first = null;
-                last = null;
-                newest = [];
-                items = new Enumerator(wmi().ExecQuery(wql, "WQL", WMI_FORWARD_ONLY));
-                for (; !items.atEnd(); items.moveNext()) {
-                    entry = items.item();
-                    if (sources.length > 0 &&
-                            !contains(sources, text(entry.SourceName).toLowerCase())) {
-                        continue;
-                    }
-                    if (ids.length > 0 && !contains(ids, Number(entry.EventCode))) {
-                        continue;
-                    }
-                    time = readWmiTime(entry.TimeGenerated);
-                    if (since !== null && time < since) {
-                        continue;
-                    }
-                    total++;
-                    if (first === null || time < first) {
-                        first = time;
-                    }
-                    if (last === null || time > last) {
-                        last = time;
-                    }
-                    record = Number(entry.RecordNumber);
-                    row = {time: time, record: record};
-                    // Keep only the newest `limit` samples; read their text only then.
-                    if (limit === 0 || (newest.length >= limit &&
-                            newerFirst(row, newest[newest.length - 1]) > 0)) {
-                        continue;
-                    }
-                    row.type = eventTypeName(entry.Type, entry.EventType);
-                    row.source = text(entry.SourceName);
-                    row.eventId = Number(entry.EventCode);
-                    row.message = text(entry.Message);
-                    row.data = hexText(entry.Data);
-                    for (k = newest.length; k > 0 && newerFirst(newest[k - 1], row) > 0; k--) {
-                        newest[k] = newest[k - 1];
-                    }
-                    newest[k] = row;
-                    if (newest.length > limit) {
-                        newest.length = limit;
-                    }
-                }
-                summary = ["id", id, "total", total];
-                if (first !== null) {
-                    summary.push("first", utcText(first), "last", utcText(last));
-                }
-                writeRecord("events", summary);
-                for (k = 0; k < newest.length; k++) {
-                    row = newest[k];
-                    writeRecord("event", ["filter", id, "time", utcText(row.time),
-                        "type", row.type, "source", row.source, "event_id", row.eventId,
-                        "message", row.message, "data", row.data, "record", row.record]);
-                }
+                logs[key].filters.push(filter);
+                results.push({item: filter, log: logs[key]});
             } catch (failure) {
-                writeError("events", id, failure);
+                results.push({id: member(query, "id"), failure: failure});
+            }
+        }
+        for (i = 0; i < order.length; i++) {
+            try {
+                readLog(logs[order[i]].log, logs[order[i]].filters);
+            } catch (failure) {
+                logs[order[i]].failure = failure;
+            }
+        }
+        for (i = 0; i < results.length; i++) {
+            if (results[i].failure) {
+                writeError("events", results[i].id, results[i].failure);
+            } else if (results[i].log.failure) {
+                writeError("events", results[i].item.id, results[i].log.failure);
+            } else {
+                writeFilter(results[i].item);
             }
         }
     }

@@ -94,8 +94,11 @@ function Write-ExchangeFacts {
         if (-not $script:ExchangeRoot) { return }
         Write-Fact 'exchange_root' $script:ExchangeRoot
         $store = Join-WindowsPath $script:ExchangeRoot 'bin\store.exe'
+        $script:ExchangeVersion = ''
         if (Test-Path -LiteralPath $store -PathType Leaf) {
-            Write-Fact 'exchange_build' (Get-FileVersionText $store)[0]
+            $build = (Get-FileVersionText $store)[0]
+            Write-Fact 'exchange_build' $build
+            if ($build) { $script:ExchangeVersion = (([string]$build).Split('.')[0..1]) -join '.' }
         }
         $sp = Get-RegistryValue 'HKLM:\SOFTWARE\Microsoft\Exchange\Setup' 'ServicePackNumber'
         if ($sp -ne $null) { Write-Fact 'exchange_sp' $sp }
@@ -210,62 +213,159 @@ function Read-Since([string]$Text) {
 function New-EventRow([DateTime]$Time, [string]$Type, [string]$Source, [int]$Id, [string]$Message, [string]$Data, [long]$Record) {
     return New-Object PSObject -Property @{ Time = $Time; Type = $Type; Source = $Source; Id = $Id; Message = $Message; Data = $Data; Record = $Record }
 }
-function Get-MatchingEvents([object]$Query, [bool]$WinEvent) {
-    $since = Read-Since $Query['since']
-    $sources = @($Query['sources'] | ForEach-Object { ([string]$_).ToLower() })
-    $ids = @($Query['ids'] | ForEach-Object { [int]$_ })
-    $found = New-Object System.Collections.ArrayList
-    if ($WinEvent) {
-        $filter = @{ LogName = [string]$Query['log'] }
-        if ($sources.Count -gt 0) { $filter['ProviderName'] = [string[]]@($Query['sources']) }
-        if ($ids.Count -gt 0) { $filter['Id'] = [int[]]$ids }
-        if ($since -ne $null) { $filter['StartTime'] = $since.ToLocalTime() }
-        try {
-            $events = @(Get-WinEvent -FilterHashtable $filter -ErrorAction Stop)
-        } catch {
-            if ($_.FullyQualifiedErrorId -match 'NoMatchingEventsFound') { return ,$found }
-            throw
-        }
-        foreach ($e in $events) {
-            $data = ''
-            $binary = ([xml]$e.ToXml()).Event.EventData.Binary
-            if ($binary) { $data = ([string]$binary).ToLower() }
-            [void]$found.Add((New-EventRow $e.TimeCreated (Get-EventTypeName $e.Level $e.Keywords) $e.ProviderName $e.Id $e.FormatDescription() $data $e.RecordId))
-        }
-        return ,$found
-    }
-    $arguments = @{ LogName = [string]$Query['log'] }
-    if ($since -ne $null) { $arguments['After'] = $since.ToLocalTime() }
-    foreach ($e in @(Get-EventLog @arguments)) {
-        if ($sources.Count -gt 0 -and -not ($sources -contains $e.Source.ToLower())) { continue }
-        if ($ids.Count -gt 0 -and -not ($ids -contains [int]$e.EventID)) { continue }
-        [void]$found.Add((New-EventRow $e.TimeGenerated ([string]$e.EntryType) $e.Source ([int]$e.EventID) $e.Message (ConvertTo-HexText $e.Data) $e.Index))
-    }
-    return ,$found
+# A filter applies unless it names Exchange versions (its playbook's) and this host's Exchange
+# is known to be none of them or is absent; lab answers/collect.py `applies` decides alike.
+function Test-FilterApplies([object]$Query) {
+    $versions = @($Query['exchange'] | Where-Object { $_ -ne $null })
+    if ($versions.Count -eq 0 -or $script:ExchangeVersion -eq '') { return $true }
+    foreach ($v in $versions) { if ([string]$v -eq $script:ExchangeVersion) { return $true } }
+    return $false
 }
+function New-EventFilter([object]$Query) {
+    $ids = @($Query['ids'] | Where-Object { $_ -ne $null } | ForEach-Object { [int]$_ })
+    $sources = @($Query['sources'] | Where-Object { $_ -ne $null } | ForEach-Object { ([string]$_).ToLower() })
+    $max = 20
+    if ($Query['max'] -ne $null) { $max = [int]$Query['max'] }
+    return New-Object PSObject -Property @{ Query = $Query; Id = $Query['id']; Log = [string]$Query['log']; Since = (Read-Since $Query['since']); Sources = $sources; Ids = $ids; Max = $max; Found = (New-Object System.Collections.ArrayList) }
+}
+function Test-EventKind([object]$Filter, [string]$Source, [int]$Id) {
+    if ($Filter.Sources.Count -gt 0 -and -not ($Filter.Sources -contains $Source.ToLower())) { return $false }
+    if ($Filter.Ids.Count -gt 0 -and -not ($Filter.Ids -contains $Id)) { return $false }
+    return $true
+}
+# Windows 2000/2003 logs, one pass per log. Get-EventLog is not used: it walks the whole log
+# whatever -After says (PowerShell's GetEventLogCommand enumerates every entry from the newest
+# and only skips those before -After), and its -InstanceId compares the full 32-bit
+# InstanceId. Here: from the newest entry back, stopping at the first written before the
+# bound (TimeWritten follows the record order; TimeGenerated <= TimeWritten; a clock set back
+# can hide older entries: known limit). Event IDs: the low 16 bits of InstanceId, as the
+# Event Viewer shows them; EventLogEntry.EventID masks only the top two bits ("The EventID
+# property equals the InstanceId with the top two bits masked off", .NET docs).
+function Read-ClassicLog([string]$LogName, [object]$Filters, [object]$Since) {
+    $log = New-Object System.Diagnostics.EventLog($LogName)
+    try {
+        $entries = $log.Entries
+        for ($i = $entries.Count - 1; $i -ge 0; $i--) {
+            $e = $entries[$i]
+            if ($Since -ne $null -and $e.TimeWritten -lt $Since) { break }
+            $id = [int]($e.InstanceId -band 0xFFFF)
+            $time = $null
+            foreach ($filter in $Filters) {
+                if (-not (Test-EventKind $filter $e.Source $id)) { continue }
+                if ($filter.Since -ne $null -and $e.TimeGenerated -lt $filter.Since.ToLocalTime()) { continue }
+                [void]$filter.Found.Add((New-Object PSObject -Property @{ Time = $e.TimeGenerated; Record = [long]$e.Index; Entry = $e; Id = $id }))
+            }
+        }
+    } finally {
+        $log.Dispose()
+    }
+}
+# Windows 2008 and later: Get-WinEvent per log with LogName and StartTime, and the event IDs
+# when there are at most 22 of them (more makes "The specified query is invalid": a known
+# limit of the XPath the FilterHashtable becomes, e.g. MicrosoftDocs/PowerShell-Docs#9536,
+# elastic/beats#1491; unverified beyond those reports). ProviderName is never sent: a name
+# not registered makes the whole query fail ("The specified providers do not write events to
+# any of the specified logs", PowerShell/PowerShell#15713); sources are compared here. A
+# record whose FormatDescription() or ToXml() fails costs that record's text, not the query.
+function Read-WinEventLog([string]$LogName, [object]$Filters, [object]$Since) {
+    $filter = @{ LogName = $LogName }
+    if ($Since -ne $null) { $filter['StartTime'] = $Since }
+    $ids = @()
+    foreach ($f in $Filters) {
+        if ($f.Ids.Count -eq 0) { $ids = $null; break }
+        foreach ($id in $f.Ids) { if (-not ($ids -contains $id)) { $ids += $id } }
+    }
+    if ($ids -ne $null -and $ids.Count -gt 0 -and $ids.Count -le 22) { $filter['Id'] = [int[]]$ids }
+    try {
+        $events = @(Get-WinEvent -FilterHashtable $filter -ErrorAction Stop)
+    } catch {
+        if ($_.FullyQualifiedErrorId -match 'NoMatchingEventsFound') { return }
+        throw
+    }
+    foreach ($e in $events) {
+        $id = [int]$e.Id
+        foreach ($f in $Filters) {
+            if (-not (Test-EventKind $f $e.ProviderName $id)) { continue }
+            if ($f.Since -ne $null -and $e.TimeCreated -lt $f.Since.ToLocalTime()) { continue }
+            [void]$f.Found.Add((New-Object PSObject -Property @{ Time = $e.TimeCreated; Record = [long]$e.RecordId; Entry = $e; Id = $id }))
+        }
+    }
+}
+function ConvertTo-EventRow([object]$Found, [bool]$WinEvent) {
+    $e = $Found.Entry
+    if (-not $WinEvent) {
+        return New-EventRow $e.TimeGenerated ([string]$e.EntryType) $e.Source $Found.Id $e.Message (ConvertTo-HexText $e.Data) $e.Index
+    }
+    $message = ''
+    $data = ''
+    try { $message = [string]$e.FormatDescription() } catch { $message = '' }
+    try {
+        $binary = ([xml]$e.ToXml()).Event.EventData.Binary
+        if ($binary) { $data = ([string]$binary).ToLower() }
+    } catch { $data = '' }
+    $type = 'Information'
+    try { $type = Get-EventTypeName $e.Level $e.Keywords } catch { $type = 'Information' }
+    return New-EventRow $e.TimeCreated $type $e.ProviderName $Found.Id $message $data $e.RecordId
+}
+function Write-FilterEvents([object]$Filter, [bool]$WinEvent) {
+    $first = $null
+    $last = $null
+    foreach ($e in $Filter.Found) {
+        if ($first -eq $null -or $e.Time -lt $first) { $first = $e.Time }
+        if ($last -eq $null -or $e.Time -gt $last) { $last = $e.Time }
+    }
+    $summary = @('id', $Filter.Id, 'total', $Filter.Found.Count)
+    if ($first -ne $null) { $summary += @('first', (Format-UtcTime $first), 'last', (Format-UtcTime $last)) }
+    Write-Record 'events' $summary
+    if ($Filter.Max -le 0) { return }
+    # The text of the newest samples only: FormatDescription/Message cost per record.
+    $newest = @($Filter.Found | Sort-Object -Property @{ Expression = 'Time'; Descending = $true }, @{ Expression = 'Record'; Descending = $true } | Select-Object -First $Filter.Max)
+    foreach ($found in $newest) {
+        $row = ConvertTo-EventRow $found $WinEvent
+        Write-Record 'event' @('filter', $Filter.Id, 'time', (Format-UtcTime $row.Time), 'type', $row.Type, 'source', $row.Source, 'event_id', $row.Id, 'message', $row.Message, 'data', $row.Data, 'record', $row.Record)
+    }
+}
+# One pass per log for the filters that apply here, then the records in request order.
 function Write-Events([object]$Queries) {
     if (@($Queries).Count -eq 0) { return }
     $winEvent = Test-WinEventApi
+    $filters = @()
+    $logs = @{}
+    $order = @()
     foreach ($query in @($Queries)) {
+        if (-not (Test-FilterApplies $query)) { continue }
         try {
-            $found = Get-MatchingEvents $query $winEvent
-            $first = $null
-            $last = $null
-            foreach ($e in $found) {
-                if ($first -eq $null -or $e.Time -lt $first) { $first = $e.Time }
-                if ($last -eq $null -or $e.Time -gt $last) { $last = $e.Time }
-            }
-            $summary = @('id', $query['id'], 'total', $found.Count)
-            if ($first -ne $null) { $summary += @('first', (Format-UtcTime $first), 'last', (Format-UtcTime $last)) }
-            Write-Record 'events' $summary
-            $max = 20
-            if ($query['max'] -ne $null) { $max = [int]$query['max'] }
-            $newest = @($found | Sort-Object -Property Time -Descending | Select-Object -First $max)
-            foreach ($e in $newest) {
-                Write-Record 'event' @('filter', $query['id'], 'time', (Format-UtcTime $e.Time), 'type', $e.Type, 'source', $e.Source, 'event_id', $e.Id, 'message', $e.Message, 'data', $e.Data, 'record', $e.Record)
-            }
+            $filter = New-EventFilter $query
+            $key = $filter.Log.ToLower()
+            if (-not $logs.ContainsKey($key)) { $logs[$key] = @{ Name = $filter.Log; Filters = @(); Failure = $null }; $order += $key }
+            $logs[$key].Filters += $filter
+            $filters += New-Object PSObject -Property @{ Filter = $filter; Key = $key; Failure = $null; Id = $query['id'] }
         } catch {
-            Write-ItemError 'events' $query['id'] $_
+            $filters += New-Object PSObject -Property @{ Filter = $null; Key = $null; Failure = $_; Id = $query['id'] }
+        }
+    }
+    foreach ($key in $order) {
+        $group = $logs[$key]
+        $since = $null
+        foreach ($f in $group.Filters) {
+            if ($f.Since -eq $null) { $since = $null; break }
+            if ($since -eq $null -or $f.Since -lt $since) { $since = $f.Since }
+        }
+        if ($since -ne $null) { $since = $since.ToLocalTime() }
+        try {
+            if ($winEvent) { Read-WinEventLog $group.Name $group.Filters $since } else { Read-ClassicLog $group.Name $group.Filters $since }
+        } catch {
+            $group.Failure = $_
+        }
+    }
+    foreach ($item in $filters) {
+        try {
+            if ($item.Failure -ne $null) { Write-ItemError 'events' $item.Id $item.Failure; continue }
+            $group = $logs[$item.Key]
+            if ($group.Failure -ne $null) { Write-ItemError 'events' $item.Id $group.Failure; continue }
+            Write-FilterEvents $item.Filter $winEvent
+        } catch {
+            Write-ItemError 'events' $item.Id $_
         }
     }
 }
@@ -273,6 +373,7 @@ function Write-Events([object]$Queries) {
 $script:Stdout.Write("REMEDIATE-OUTPUT 1 collect`r`n")
 $script:OsMajor = 5
 $script:ExchangeRoot = $null
+$script:ExchangeVersion = $null
 $script:Services = @{}
 try {
     $request = ConvertFrom-ArgumentText $RemediateArgs

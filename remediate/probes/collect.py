@@ -52,12 +52,18 @@ class ComponentQuery:
 
 @dataclass(frozen=True)
 class EventQuery:
+    """One event filter. `exchange`: the Exchange versions ("6.5") of the playbook it serves;
+    the script skips the filter on a host whose Exchange is none of them (or absent), so a
+    host outside the playbook's applicability is never asked for these events. Empty: any host.
+    Event IDs are the low 16 bits of the event identifier, as the Event Viewer shows them."""
+
     id: str
     log: str
     sources: tuple[str, ...] = ()
     event_ids: tuple[int, ...] = ()
     since: datetime | None = None
     max_samples: int = 20
+    exchange: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class CollectRequest:
                     "ids": list(e.event_ids),
                     "since": _iso(e.since) if e.since else "",
                     "max": e.max_samples,
+                    "exchange": list(e.exchange),
                 }
                 for e in self.events
             ],

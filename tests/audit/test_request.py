@@ -33,3 +33,40 @@ def test_selections_that_filter_ask_for_more_samples() -> None:
     assert samples["KB840469.init_routing_error"] == SAMPLES_FILTERED  # filters on codes
     assert samples["KB840469.mta_recovery"] == SAMPLES  # source and event ids only
     assert SAMPLES < SAMPLES_FILTERED
+
+
+def test_event_filters_carry_their_playbooks_exchange_versions() -> None:
+    """The collector skips a filter on a host outside its playbook (one round trip)."""
+    request = collect_request(PLAYBOOKS.values(), NOW)
+    by_id = {e.id: e for e in request.events}
+    assert by_id["KB840469.init_routing_error"].exchange == ("6.0", "6.5")
+    for event in request.events:
+        playbook = PLAYBOOKS[event.id.split(".")[0]]
+        assert set(event.exchange) == {p.version for p in playbook.applies_to.products}
+    assert request.arguments()["events"][0]["exchange"] == list(request.events[0].exchange)
+
+
+def test_the_lab_reads_no_events_on_a_host_outside_the_playbooks() -> None:
+    from remediate.lab.answers.collect import answer_collect
+    from remediate.lab.fleet import HostSpec
+    from remediate.lab.host import LabHost
+    from remediate.probes.collect import build_collect_script
+    from remediate.probes.protocol import parse_declaration
+
+    request = collect_request([PLAYBOOKS["KB840469"]], NOW)
+    declared = parse_declaration(build_collect_script(request, "powershell"))
+    assert declared is not None
+    outside = LabHost(
+        spec=HostSpec.model_validate(
+            {
+                "name": "ex55.lab.local",
+                "exchange": {"version": "5.5", "build": "5.5.2653.23", "service_pack": 4},
+            }
+        )
+    )
+    answer_collect(outside, declared)
+    assert outside.event_queries == []
+    inside = LabHost(spec=HostSpec.model_validate({"name": "ex2003.lab.local", "exchange": {}}))
+    answer_collect(inside, declared)
+    assert [r.log for r in inside.event_queries] == ["application"]
+    assert all(r.since == NOW for r in inside.event_queries)

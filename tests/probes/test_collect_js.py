@@ -49,6 +49,8 @@ from remediate.transport import WSH_BOOTSTRAP
 
 SCRIPT = Path(__file__).resolve().parents[2] / "remediate" / "probes" / "collect.js"
 HARNESS = Path(__file__).resolve().parent / "js_harness" / "wsh_host.js"
+# What collect.js selects from Win32_NTLogEvent: the fields it reads, never SELECT *.
+FIELDS = "EventCode, EventType, Type, SourceName, TimeGenerated, Message, Data, RecordNumber"
 
 # --- ECMAScript 3 lint -----------------------------------------------------------------------
 
@@ -512,7 +514,9 @@ def _event_rows(spec: HostSpec, offset_minutes: int) -> list[dict[str, Any]]:
             {
                 "Logfile": event.log,
                 "SourceName": event.source,
-                "EventCode": event.event_id,
+                # EventCode: the low 16 bits of EventIdentifier (Win32_NTLogEvent, Learn).
+                "EventCode": event.identifier & 0xFFFF,
+                "EventIdentifier": event.identifier,
                 "Type": type_name,
                 "EventType": type_number,
                 "Message": event.message or None,
@@ -579,6 +583,10 @@ EX2003 = HostSpec.model_validate(
                 {
                     "source": "MSExchangeIS",
                     "event_id": 9548,
+                    # 0xC004: severity error and facility 4 in the high word. EventIdentifier
+                    # (InstanceId) is then 0xC004254C; EventLogEntry.EventID masks only the top
+                    # two bits (0x4254C): only the low 16 bits compare as the Event Viewer does.
+                    "qualifiers": 0xC004,
                     "time": "2024-03-01T10:00:00Z",
                     "message": HOSTILE_MESSAGE,
                     "data": "74 00 05 00 0e 00 07 80",
@@ -789,6 +797,14 @@ def node() -> str:
 
 def run_js(node: str, host: dict[str, Any], script: str, tmp_path: Path) -> tuple[bytes, list[str]]:
     """Run a script through the WSH bootstrap on the fake host: (stdout, WQL queries run)."""
+    out, queries, _ = run_js_reads(node, host, script, tmp_path)
+    return out, queries
+
+
+def run_js_reads(
+    node: str, host: dict[str, Any], script: str, tmp_path: Path
+) -> tuple[bytes, list[str], list[dict[str, Any]]]:
+    """Run a script on the fake host: (stdout, WQL queries, its event log reads and costs)."""
     description = tmp_path / "host.json"
     description.write_text(json.dumps(host), encoding="utf-8")
     done = subprocess.run(
@@ -800,7 +816,8 @@ def run_js(node: str, host: dict[str, Any], script: str, tmp_path: Path) -> tupl
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
-    return done.stdout, json.loads(done.stderr.decode().splitlines()[-1])["queries"]
+    report = json.loads(done.stderr.decode().splitlines()[-1])
+    return done.stdout, report["queries"], report["reads"]
 
 
 def lab_answer(spec: HostSpec, script: str) -> bytes:
@@ -911,8 +928,10 @@ def test_a_log_name_that_is_not_a_name_never_reaches_wql(node: str, tmp_path: Pa
     good = evidence.event_matches("good")
     assert good is not None and good.total == 1
     assert evidence.event_matches("bad") is None
-    assert not any("OR" in q for q in queries)
-    assert "SELECT * FROM Win32_NTLogEvent WHERE Logfile = 'System'" in queries
+    assert not any("Security" in q for q in queries)
+    assert [q for q in queries if "Win32_NTLogEvent" in q] == [
+        f"SELECT {FIELDS} FROM Win32_NTLogEvent WHERE Logfile = 'System' AND (EventCode = 7031)"  # noqa: S608
+    ]
 
 
 def test_what_cannot_be_read_becomes_error_records(node: str, tmp_path: Path) -> None:
@@ -961,3 +980,98 @@ def test_version_text_is_the_fixed_file_version(node: str, tmp_path: Path) -> No
     assert [f.version for f in ours] == [f.version for f in lab] == numeric
     assert [f.version_text for f in ours] == [f.version for f in lab]
     assert [f.version_text for f in lab] == list(versions)
+
+
+# --- event collection cost: applicable filters only, one field-limited pass per log -----------
+
+PLAYBOOK_DIR = Path(__file__).resolve().parents[2] / "playbooks"
+
+
+def _audit_request(since: datetime) -> CollectRequest:
+    from remediate.audit.request import collect_request
+    from remediate.rules.playbook import load_playbooks
+
+    return collect_request(load_playbooks([PLAYBOOK_DIR]), since)
+
+
+def _lab_reads(spec: HostSpec, script: str) -> list[Any]:
+    declared = parse_declaration(script)
+    assert declared is not None
+    host = LabHost(spec=spec.model_copy(deep=True))
+    answer_collect(host, declared)
+    return host.event_queries
+
+
+def test_an_audit_reads_each_log_once_time_bounded_and_field_limited(
+    node: str, tmp_path: Path
+) -> None:
+    since = when("2024-01-01T00:00:00")
+    request = _audit_request(since)
+    script = build_collect_script(request, "wsh")
+    out, _, reads = run_js_reads(node, fake_host(EX2003), script, tmp_path)
+    assert reads, "an Exchange 2003 host is asked for the events of its playbooks"
+    logs = [r["log"].lower() for r in reads]
+    assert len(logs) == len(set(logs)), f"one pass per log: {logs}"
+    assert all(r["fields"] == FIELDS.split(", ") for r in reads)
+    assert all(r["since"] == "20240101000000.000000+000" for r in reads)
+    lab = _lab_reads(EX2003, script)
+    assert [(r.log, r.since) for r in lab] == [(log, since) for log in logs]
+    served = {f for r in lab for f in r.filters}
+    assert served == {e.id for e in request.events if "6.5" in e.exchange}
+    assert [(r.scanned, r.returned) for r in lab] == [(r["scanned"], r["returned"]) for r in reads]
+    assert comparable(parse_output(out, "collect")) == comparable(
+        parse_output(lab_answer(EX2003, script), "collect")
+    )
+
+
+def test_a_host_outside_every_playbook_is_not_asked_for_events(node: str, tmp_path: Path) -> None:
+    """Exchange 5.5: the KB840469 filters (Exchange 2000 SP2+, 2003) are not read there."""
+    request = _audit_request(when("1999-01-01T00:00:00"))
+    kb840469 = CollectRequest(events=tuple(e for e in request.events if "KB840469" in e.id))
+    assert kb840469.events
+    script = build_collect_script(kb840469, "wsh")
+    out, queries, reads = run_js_reads(
+        node, fake_host(NT4, exchange_in_registry=False), script, tmp_path
+    )
+    assert reads == [] and not any("Win32_NTLogEvent" in q for q in queries)
+    assert _lab_reads(NT4, script) == []
+    assert parse_evidence(NT4.name, out).events == ()
+    no_exchange = W2008R2
+    assert _lab_reads(no_exchange, build_collect_script(kb840469, "wsh")) == []
+
+
+def test_select_star_on_the_event_log_is_refused_by_the_fake(node: str, tmp_path: Path) -> None:
+    """The fake is stricter than Windows: the old query shape fails its filters."""
+    old = "SELECT * FROM Win32_NTLogEvent WHERE Logfile = 'Application'"
+    script = build_collect_script(CollectRequest(), "wsh").replace(
+        'writeLine("REMEDIATE-END "',
+        f'try {{ wmi().ExecQuery("{old}", "WQL", 48); writeLine("ACCEPTED"); }}'
+        ' catch (e) { writeLine("REFUSED " + e.description); }\r\n'
+        '        writeLine("REMEDIATE-END "',
+    )
+    out, _, _ = run_js_reads(node, fake_host(EX2003), script, tmp_path)
+    assert b"REFUSED" in out and b"SELECT *" in out
+
+
+def test_event_ids_are_the_low_16_bits_of_the_identifier(node: str, tmp_path: Path) -> None:
+    """An event whose identifier carries qualifiers (0xC004254C) is event 9548."""
+    request = CollectRequest(events=(EventQuery("is", "Application", ("MSExchangeIS",), (9548,)),))
+    out, queries, _ = run_js_reads(
+        node, fake_host(EX2003), build_collect_script(request, "wsh"), tmp_path
+    )
+    matches = parse_evidence(EX2003.name, out).event_matches("is")
+    assert matches is not None and matches.total == 2
+    assert {s.event_id for s in matches.samples} == {9548}
+    assert any("EventCode = 9548" in q for q in queries)
+    assert EX2003.event_logs.records[0].identifier == 0xC004254C
+
+
+def test_the_powershell_path_reads_events_as_the_lab_models() -> None:
+    """collect.ps1 cannot run here: its event facts are checked by reading it."""
+    source = build_collect_script(CollectRequest(), "powershell")  # as sent: no comments
+    assert "Get-EventLog" not in source  # walks the whole log whatever -After says
+    assert ".EventID" not in source  # masks only the top two bits of the identifier
+    assert "$e.InstanceId -band 0xFFFF" in source
+    assert "ProviderName'] =" not in source  # an unregistered provider fails the whole query
+    assert "$e.FormatDescription() } catch" in source  # one record's text, not the query
+    assert "Test-FilterApplies $query" in source and "-le 22" in source

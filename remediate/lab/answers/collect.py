@@ -51,11 +51,19 @@ def answer_collect(host: LabHost, declared: DeclaredScript) -> Execution:
     request = declared.arguments if isinstance(declared.arguments, dict) else {}
     engine = "wsh" if declared.dialect == "jscript" else "powershell"
     with host.lock:
-        records = _records(host.spec, request, engine, datetime.now(UTC))
+        reads: list[EventLogRead] = []
+        records = _records(host.spec, request, engine, datetime.now(UTC), reads)
+        host.event_queries.extend(reads)
     return Execution(stdout=format_output("collect", records))
 
 
-def _records(spec: HostSpec, request: dict[str, Any], engine: str, now: datetime) -> Records:
+def _records(
+    spec: HostSpec,
+    request: dict[str, Any],
+    engine: str,
+    now: datetime,
+    reads: list[EventLogRead] | None = None,
+) -> Records:
     records: Records = []
     os = spec.os
     for name, value in (
@@ -86,8 +94,19 @@ def _records(spec: HostSpec, request: dict[str, Any], engine: str, now: datetime
     records += _services(spec, request.get("services") or [])
     records += _components(spec, request.get("components") or [])
     records += _files(spec, request.get("files") or [])
-    records += _events(spec, request.get("events") or [], now)
+    records += _events(spec, request.get("events") or [], now, _exchange_version(spec), reads)
     return records
+
+
+def _exchange_version(spec: HostSpec) -> str | None:
+    """The host's Exchange "major.minor" as the collector reads it (store.exe's version);
+    None without Exchange, "" when the version cannot be read."""
+    if spec.exchange is None:
+        return None
+    store = _model_files(spec).get(_norm(_join(spec.exchange.install_root, "bin\\store.exe")))
+    build = numeric_version(store.version) if store and store.version else spec.exchange.build
+    parts = (build or "").split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else ""
 
 
 def _services(spec: HostSpec, names: list[Any]) -> Records:
@@ -246,44 +265,123 @@ def _generated_window(generator: EventGenerator, since: datetime | None, now: da
     return range(max(0, generator.count - 1 - newest_steps), generator.count)
 
 
-def _events(spec: HostSpec, queries: list[Any], now: datetime) -> Records:
+@dataclass(frozen=True)
+class EventLogRead:
+    """One pass over one event log, as the collector makes it (one per log per audit): the
+    filters it serves, its time bound, and its cost in the lab, the records at or after the
+    bound (the whole log when unbounded) and the records it hands back (any filter's kind).
+    """
+
+    log: str
+    since: datetime | None
+    filters: tuple[str, ...]
+    scanned: int
+    returned: int
+
+
+def applies(query: dict[str, Any], exchange_version: str | None) -> bool:
+    """Whether the collector reads events for this filter on a host with this Exchange
+    ("6.5"; None: no Exchange; "": not readable, so read rather than miss): its playbook's
+    versions, or any host when the filter names none. collect.ps1 and collect.js decide alike.
+    """
+    wanted = [str(v) for v in query.get("exchange") or []]
+    if not wanted or exchange_version == "":
+        return True
+    return exchange_version in wanted
+
+
+def _log_records(spec: HostSpec, log: str, since: datetime | None, now: datetime) -> int:
+    """How many records of a log are at or after `since` (all of them when None)."""
+    total = sum(
+        1
+        for r in spec.event_logs.records
+        if r.log.lower() == log and (since is None or r.when >= since)
+    )
+    for generator in spec.event_logs.generators:
+        if generator.log.lower() == log:
+            total += len(_generated_window(generator, since, now))
+    return total
+
+
+def _events(
+    spec: HostSpec,
+    queries: list[Any],
+    now: datetime,
+    exchange_version: str | None = "",
+    reads: list[EventLogRead] | None = None,
+) -> Records:
+    wanted_queries = [q for q in queries if isinstance(q, dict) and applies(q, exchange_version)]
+    # One pass per log, bounded by the earliest `since` of its filters (none if one has none).
+    logs: dict[str, list[_Filter]] = {}
+    for query in wanted_queries:
+        logs.setdefault(_filter(query).log, []).append(_filter(query))
+    for log, filters in logs.items():
+        bounds = [f.since for f in filters]
+        since = None if None in bounds else min(b for b in bounds if b is not None)
+        ids = tuple(str(q.get("id")) for q in wanted_queries if _filter(q).log == log)
+        returned = _matching(spec, filters, since, now)
+        scanned = _log_records(spec, log, since, now)
+        if reads is not None:
+            reads.append(EventLogRead(log, since, ids, scanned, returned))
     records: Records = []
-    for query in queries:
-        if not isinstance(query, dict):
-            continue
-        wanted = _filter(query)
-        limit = int(query.get("max", 20))
-        matched = [
-            (index + 1, record)
-            for index, record in enumerate(spec.event_logs.records)
-            if wanted.matches_kind(record.log, record.source, record.event_id)
-            and (wanted.since is None or record.time >= wanted.since)
-        ]
-        total = len(matched)
-        times = [record.time for _, record in matched]
-        candidates = list(matched)
-        offset = len(spec.event_logs.records)
-        for generator in spec.event_logs.generators:
-            if wanted.matches_kind(generator.log, generator.source, generator.event_id):
-                window = _generated_window(generator, wanted.since, now)
-                if window:
-                    total += len(window)
-                    times += [
-                        generator.record(window[0], now).time,
-                        generator.record(window[-1], now).time,
-                    ]
-                    candidates += [
-                        (offset + i + 1, generator.record(i, now)) for i in _newest(window, limit)
-                    ]
-            offset += generator.count
-        summary: dict[str, object] = {"id": query.get("id"), "total": total}
-        if times:
-            summary["first"], summary["last"] = _utc(min(times)), _utc(max(times))
-        records.append(("events", summary))
-        candidates.sort(key=lambda item: (item[1].time, item[0]), reverse=True)
-        records += [
-            _event_record(query.get("id"), number, event) for number, event in candidates[:limit]
-        ]
+    for query in wanted_queries:
+        records += _filter_records(spec, query, now)
+    return records
+
+
+def _matching(spec: HostSpec, filters: list[_Filter], since: datetime | None, now: datetime) -> int:
+    """Records at or after `since` that any of the filters selects by log, source and ID."""
+
+    def kind(log: str, source: str, event_id: int) -> bool:
+        return any(f.matches_kind(log, source, event_id) for f in filters)
+
+    total = sum(
+        1
+        for r in spec.event_logs.records
+        if kind(r.log, r.source, r.event_id) and (since is None or r.when >= since)
+    )
+    for generator in spec.event_logs.generators:
+        if kind(generator.log, generator.source, generator.event_id):
+            total += len(_generated_window(generator, since, now))
+    return total
+
+
+def _filter_records(spec: HostSpec, query: dict[str, Any], now: datetime) -> Records:
+    """The summary and the newest samples of one filter (its own `since`)."""
+    records: Records = []
+    wanted = _filter(query)
+    limit = int(query.get("max", 20))
+    matched = [
+        (index + 1, record)
+        for index, record in enumerate(spec.event_logs.records)
+        if wanted.matches_kind(record.log, record.source, record.event_id)
+        and (wanted.since is None or record.time >= wanted.since)
+    ]
+    total = len(matched)
+    times = [record.time for _, record in matched]
+    candidates = list(matched)
+    offset = len(spec.event_logs.records)
+    for generator in spec.event_logs.generators:
+        if wanted.matches_kind(generator.log, generator.source, generator.event_id):
+            window = _generated_window(generator, wanted.since, now)
+            if window:
+                total += len(window)
+                times += [
+                    generator.record(window[0], now).time,
+                    generator.record(window[-1], now).time,
+                ]
+                candidates += [
+                    (offset + i + 1, generator.record(i, now)) for i in _newest(window, limit)
+                ]
+        offset += generator.count
+    summary: dict[str, object] = {"id": query.get("id"), "total": total}
+    if times:
+        summary["first"], summary["last"] = _utc(min(times)), _utc(max(times))
+    records.append(("events", summary))
+    candidates.sort(key=lambda item: (item[1].time, item[0]), reverse=True)
+    records += [
+        _event_record(query.get("id"), number, event) for number, event in candidates[:limit]
+    ]
     return records
 
 

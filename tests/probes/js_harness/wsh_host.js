@@ -6,7 +6,8 @@
 // tests/test_collect_js.py). The bootstrap (the transport's `eval(WScript.StdIn.ReadAll())`)
 // runs in a fresh context whose globals are the fakes: WScript, ActiveXObject, GetObject,
 // Enumerator and VBArray. What the script writes to WScript.StdOut goes to stdout; the WQL
-// queries it ran go to stderr as one JSON line. The fakes are strict: an unknown ProgID, WMI
+// queries it ran (and, per event log query, its log, time bound, fields and rows scanned and
+// returned) go to stderr as one JSON line. The fakes are strict: an unknown ProgID, WMI
 // class, WQL shape or property name throws, as COM would.
 //
 // Programs (HOST.json "programs": path -> {stdout, stderr: characters written, exit_code}) run
@@ -200,11 +201,17 @@ const fileSystem = {
 };
 
 // --- WMI --------------------------------------------------------------------------------------
-const WQL_ALL = /^SELECT \* FROM (Win32_\w+)$/;
-const WQL_EVENTS = new RegExp(
-  "^SELECT \\* FROM Win32_NTLogEvent WHERE Logfile = '([A-Za-z0-9 _-]+)'" +
-    "(?: AND TimeWritten >= '(\\d{14}\\.\\d{6}[+-]\\d{3})')?$",
-);
+// WQL as the scripts write it: SELECT <* | fields> FROM <class> [WHERE <condition>], the
+// condition of comparisons (=, <>, <, <=, >, >=) joined by AND, OR and parentheses. The fake
+// is stricter than Windows: on Win32_NTLogEvent it refuses SELECT * (name the fields used),
+// instances carry only the selected properties, more than MAX_KEYWORDS AND/OR keywords are a
+// quota violation (Windows: "the limit ... depends on how complex the query is"), and every
+// query's cost is recorded: the rows of its log it scanned (those at or after a top-level
+// TimeGenerated/TimeWritten bound, the whole log without one) and the rows it returned.
+const WQL = /^SELECT (\*|\w+(?:, \w+)*) FROM (Win32_\w+)(?: WHERE (.+))?$/;
+const MAX_KEYWORDS = 64;
+const TIME_PROPERTIES = new Set(["TimeGenerated", "TimeWritten"]);
+const reads = [];
 
 function wmiMoment(text) {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.(\d{6})([+-])(\d{3})$/.exec(text);
@@ -215,12 +222,123 @@ function wmiMoment(text) {
   return local - (m[8] === "-" ? -1 : 1) * +m[9] * 60000;
 }
 
+function wqlError(wql, why) {
+  return comError(`fake WMI: ${why}: ${wql}`, -2147217385); // WBEM_E_INVALID_QUERY
+}
+
+function tokenize(wql, text) {
+  const tokens = [];
+  const pattern = /\s*(?:(\()|(\))|('[^'\\]*')|(-?\d+)|(<>|<=|>=|=|<|>)|([A-Za-z_]\w*))/y;
+  let at = 0;
+  while (at < text.length) {
+    pattern.lastIndex = at;
+    const m = pattern.exec(text);
+    if (!m || m[0].length === 0) {
+      if (/^\s*$/.test(text.slice(at))) {
+        break;
+      }
+      throw wqlError(wql, `cannot read the condition at ${JSON.stringify(text.slice(at))}`);
+    }
+    at = pattern.lastIndex;
+    if (m[1] || m[2]) tokens.push({ kind: m[1] ? "(" : ")" });
+    else if (m[3]) tokens.push({ kind: "value", value: m[3].slice(1, -1) });
+    else if (m[4]) tokens.push({ kind: "value", value: Number(m[4]) });
+    else if (m[5]) tokens.push({ kind: "op", value: m[5] });
+    else {
+      const word = m[6].toUpperCase();
+      tokens.push(word === "AND" || word === "OR" ? { kind: word } : { kind: "name", value: m[6] });
+    }
+  }
+  return tokens;
+}
+
+// A condition as a tree: {and|or: [...]} or {name, op, value}.
+function parseCondition(wql, text) {
+  const tokens = tokenize(wql, text);
+  let at = 0;
+  const keywords = tokens.filter((t) => t.kind === "AND" || t.kind === "OR").length;
+  if (keywords > MAX_KEYWORDS) {
+    throw comError(`fake WMI: ${keywords} AND/OR keywords: quota violation`, -2147217300);
+  }
+  function expect(kind) {
+    const token = tokens[at];
+    if (!token || token.kind !== kind) {
+      throw wqlError(wql, `expected ${kind}`);
+    }
+    at += 1;
+    return token;
+  }
+  function list(kind, next) {
+    const items = [next()];
+    while (tokens[at] && tokens[at].kind === kind) {
+      at += 1;
+      items.push(next());
+    }
+    return items.length === 1 ? items[0] : { [kind.toLowerCase()]: items };
+  }
+  function primary() {
+    if (tokens[at] && tokens[at].kind === "(") {
+      at += 1;
+      const inner = list("OR", () => list("AND", primary));
+      expect(")");
+      return inner;
+    }
+    const name = expect("name").value;
+    const op = expect("op").value;
+    return { name, op, value: expect("value").value };
+  }
+  const tree = list("OR", () => list("AND", primary));
+  if (at !== tokens.length) {
+    throw wqlError(wql, "trailing text");
+  }
+  return tree;
+}
+
+function compare(row, test) {
+  if (!Object.prototype.hasOwnProperty.call(row, test.name)) {
+    throw comError(`fake WMI: no property ${test.name}`, -2147217406); // WBEM_E_INVALID_PROPERTY
+  }
+  let left = row[test.name];
+  let right = test.value;
+  if (TIME_PROPERTIES.has(test.name)) {
+    left = wmiMoment(left);
+    right = wmiMoment(right);
+  } else if (test.name === "Logfile") {
+    left = String(left).toLowerCase();
+    right = String(right).toLowerCase();
+  } else if (typeof right === "number") {
+    left = Number(left);
+  }
+  switch (test.op) {
+    case "=": return left === right;
+    case "<>": return left !== right;
+    case "<": return left < right;
+    case "<=": return left <= right;
+    case ">": return left > right;
+    default: return left >= right;
+  }
+}
+
+function holds(row, tree) {
+  if (tree.and) return tree.and.every((t) => holds(row, t));
+  if (tree.or) return tree.or.some((t) => holds(row, t));
+  return compare(row, tree);
+}
+
+// The comparisons every row must pass (the top-level AND), to find the log and time bound.
+function topLevel(tree) {
+  if (tree === null) return [];
+  return tree.and ? tree.and.filter((t) => t.name) : tree.name ? [tree] : [];
+}
+
 const shutdowns = [];
 
-function wmiInstance(className, properties, privileges) {
+function wmiInstance(className, properties, fields, privileges) {
   const copy = {};
   for (const [name, value] of Object.entries(properties)) {
-    copy[name] = Array.isArray(value) ? new SafeArray(value) : value;
+    if (fields === null || fields.includes(name)) {
+      copy[name] = Array.isArray(value) ? new SafeArray(value) : value;
+    }
   }
   if (className === "Win32_OperatingSystem") {
     copy.Win32Shutdown = (flags) => {
@@ -239,30 +357,43 @@ function execQuery(privileges, wql, language, flags) {
   if (language !== "WQL") {
     throw comError("fake WMI: only WQL", -2147217385);
   }
-  const classes = host.wmi || {};
-  let className = null;
-  let select = () => true;
-  const all = WQL_ALL.exec(wql);
-  const events = WQL_EVENTS.exec(wql);
-  if (all) {
-    className = all[1];
-  } else if (events) {
-    className = "Win32_NTLogEvent";
-    const log = events[1].toLowerCase();
-    const since = events[2] === undefined ? null : wmiMoment(events[2]);
-    select = (e) =>
-      e.Logfile.toLowerCase() === log && (since === null || wmiMoment(e.TimeWritten) >= since);
-  } else {
-    throw comError(`fake WMI: query not understood: ${wql}`, -2147217385);
+  const m = WQL.exec(wql);
+  if (!m) {
+    throw wqlError(wql, "query not understood");
+  }
+  const className = m[2];
+  const fields = m[1] === "*" ? null : m[1].split(", ");
+  const tree = m[3] === undefined ? null : parseCondition(wql, m[3]);
+  if (className === "Win32_NTLogEvent" && fields === null) {
+    throw wqlError(wql, "SELECT * on Win32_NTLogEvent is refused here: name the fields read");
   }
   failIfBroken(className);
+  const classes = host.wmi || {};
   if (!Object.prototype.hasOwnProperty.call(classes, className)) {
     throw comError(`Invalid class ${className}`, -2147217392);
   }
-  const items = classes[className]
-    .filter(select)
-    .map((p) => wmiInstance(className, p, privileges));
-  return new Collection(items, (flags & 32) !== 0);
+  const rows = classes[className];
+  const items = rows.filter((row) => tree === null || holds(row, tree));
+  if (className === "Win32_NTLogEvent") {
+    const bounds = topLevel(tree);
+    const log = bounds.find((t) => t.name === "Logfile" && t.op === "=");
+    const since = bounds.find((t) => TIME_PROPERTIES.has(t.name) && t.op === ">=");
+    const inLog = rows.filter(
+      (row) => !log || String(row.Logfile).toLowerCase() === String(log.value).toLowerCase(),
+    );
+    const scanned = since ? inLog.filter((row) => compare(row, since)) : inLog;
+    reads.push({
+      log: log ? log.value : null,
+      since: since ? since.value : null,
+      fields,
+      scanned: scanned.length,
+      returned: items.length,
+    });
+  }
+  return new Collection(
+    items.map((p) => wmiInstance(className, p, fields, privileges)),
+    (flags & 32) !== 0,
+  );
 }
 
 function GetObject(moniker) {
@@ -499,5 +630,5 @@ try {
   vm.runInContext(bootstrap, context, { filename: "bootstrap.js" });
 } finally {
   process.stdout.write(written.join(""), "utf8");
-  process.stderr.write(`${JSON.stringify({ queries, executed, shutdowns, clock })}\n`);
+  process.stderr.write(`${JSON.stringify({ queries, reads, executed, shutdowns, clock })}\n`);
 }
