@@ -32,15 +32,22 @@ from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
 from remediate.inventory import Host, load_inventory
 from remediate.probes.framing import OutputFormatError
-from remediate.probes.step import StepOutcome, build_step_script, parse_step_result
+from remediate.probes.step import (
+    StepOutcome,
+    build_step_script,
+    parse_step_result,
+    put_file_requests,
+)
 from remediate.remediation.journal import Journal, digest, journal_path
 from remediate.remediation.plan import (
+    FileCopy,
     HostPlan,
     Plan,
     PlannedStep,
     check_approved,
     describe_timeout,
 )
+from remediate.remediation.steps import file_sha256
 from remediate.rules.evaluate import evaluate
 from remediate.rules.evidence import Evidence
 from remediate.rules.findings import Status
@@ -226,6 +233,12 @@ class _HostRun:
                     f"{self.name}: would run step {step.index} [{step.kind}] {step.display}"
                     f"  ({timeout})"
                 )
+                if step.copy_file is not None and step.copy_file.origin == "controller":
+                    changed = _changed_since_plan(step.copy_file)
+                    self.say(
+                        f"{self.name}:   {step.copy_file.source}: "
+                        + (changed or "as planned (size and sha256 match)")
+                    )
             return HostOutcome(self.name, HostStatus.CHECKED, "nothing changed (--check)")
         finished = self.journal.finished_steps() if self.options.resume else set()
         left_running = self.journal.still_running_steps(self.name) if self.options.resume else {}
@@ -324,6 +337,18 @@ class _HostRun:
                 if good
                 else HostOutcome(self.name, HostStatus.FAILED, f"verify: still {status.value}")
             )
+        if step.copy_file is not None and step.copy_file.origin == "controller":
+            refused = self._send_file(step.copy_file, dialect)
+            if refused is not None:
+                self.journal.write(
+                    "step_end",
+                    self.name,
+                    step.index,
+                    status="failed",
+                    message=refused,
+                    seconds=round(time.monotonic() - started, 1),
+                )
+                return HostOutcome(self.name, HostStatus.FAILED, f"step {step.index}: {refused}")
         wait = self.wait_seconds(step)
         try:
             outcome, output = self._run_action(
@@ -383,6 +408,30 @@ class _HostRun:
         except OutputFormatError as exc:
             raise ProbeError(f"the step's output is unreadable: {exc}", host=self.name) from None
 
+    def _send_file(self, copy: FileCopy, dialect: str) -> str | None:
+        """Send a controller file to the host in put_file chunks, through one connection;
+        None when every chunk was written, else why not. A file changed since the plan was
+        approved is not sent: the approved hash is the content that may run."""
+        changed = _changed_since_plan(copy)
+        if changed is not None:
+            return f"{copy.source}: {changed}; nothing was copied or run"
+        content = Path(copy.source).read_bytes()
+        transport = self.target.connect()
+        try:
+            for request in put_file_requests(copy.staged, content):
+                result = transport.run(build_step_script(request, dialect), dialect)
+                try:
+                    outcome = parse_step_result(result.stdout)
+                except OutputFormatError as exc:
+                    raise ProbeError(
+                        f"the step's output is unreadable: {exc}", host=self.name
+                    ) from None
+                if outcome.status != "ok":
+                    return f"{outcome.command}: {outcome.message}"
+        finally:
+            transport.close()
+        return None
+
     def _boot_time(self, connect: Callable[[], Transport], dialect: str) -> str:
         """When the host last started (WMI's LastBootUpTime text; only ever compared)."""
         outcome, _ = self._run_action(connect, {"action": "boot_time"}, dialect)
@@ -425,6 +474,20 @@ class _HostRun:
             if self.rebooted_since(boot_before, dialect):
                 return "ok", "the host restarted and answers again"
         return "failed", f"the host did not come back within {seconds:g} s"
+
+
+def _changed_since_plan(copy: FileCopy) -> str | None:
+    """Why a controller file is no longer the one planned (missing, other size or hash)."""
+    try:
+        size, sha256 = file_sha256(Path(copy.source))
+    except OSError as exc:
+        return f"cannot read it any more ({exc.strerror})"
+    if (size, sha256) != (copy.size, copy.sha256):
+        return (
+            f"changed since the plan was made: sha256 {sha256} ({size} bytes), "
+            f"the plan approved {copy.sha256} ({copy.size} bytes)"
+        )
+    return None
 
 
 def apply_plan(

@@ -32,6 +32,23 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FileCopy(_Model):
+    """A file a `run` step copies to the host before it runs it, fixed by its SHA-256 when
+    planned: the approved hash is the content that may run (the host checks it)."""
+
+    source: str = Field(description="a controller file (absolute) or a share path \\\\s\\f")
+    origin: Literal["controller", "share"]
+    destination: str = Field(description="where it is written on the host (the program)")
+    staged: str = Field(description="where it is assembled and checked before it is moved there")
+    size: int | None = Field(default=None, description="bytes (unknown for a share)")
+    sha256: str
+
+    def describe(self) -> str:
+        size = f"{self.size} bytes, " if self.size is not None else ""
+        how = "the host copies" if self.origin == "share" else "copy from the controller"
+        return f"{how} {self.source} ({size}sha256 {self.sha256}) to {self.destination}"
+
+
 # How long the controller waits for a step of each kind when neither the playbook (`timeout:`)
 # nor `apply --step-timeout` says otherwise, in seconds. Our choice, not a Microsoft figure:
 # - windows_component, run: step.ps1/step.js wait 3600 s for sysocmgr, ocsetup or an installer
@@ -52,6 +69,7 @@ class PlannedStep(_Model):
     kind: StepKind
     name: str
     display: str = Field(description="what will run, as an operator reads it")
+    copy_file: FileCopy | None = Field(default=None, description="run: the file copied first")
     arguments: dict[str, Any] | None = Field(default=None, description="the step script's input")
     instruction: str | None = None
     timeout: int | None = Field(
@@ -157,6 +175,10 @@ class Plan(_Model):
                 for key in ("timeout", "goal"):
                     if step.get(key) is None:
                         step.pop(key, None)
+        for host in content["hosts"]:
+            for step in host["steps"]:
+                if step.get("copy_file") is None:  # plans made before copies keep their hash
+                    step.pop("copy_file", None)
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

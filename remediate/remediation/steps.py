@@ -9,13 +9,15 @@ in `otherwise`, or is an error. `when` keeps a step to hosts whose facts match.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 from remediate.catalog.components import component_names
 from remediate.catalog.windows import os_family
 from remediate.errors import InputError
-from remediate.remediation.plan import DEFAULT_STEP_TIMEOUTS, PlannedStep
+from remediate.remediation.plan import DEFAULT_STEP_TIMEOUTS, FileCopy, PlannedStep
 from remediate.rules.evidence import Evidence
 from remediate.rules.playbook import Playbook, Step
 
@@ -118,13 +120,15 @@ def plan_steps(
                     index=index,
                     kind="reboot",
                     name=label,
-                    display=f'shutdown.exe /r /t {delay} /c "remediate", then wait for the host',
+                    display=f"restart (WMI Win32Shutdown) after {delay} s, then wait for the host",
                     arguments={"action": "reboot", "delay": delay},
                     timeout=step.timeout,
                 )
             )
         elif step.step == "run":
             steps.append(_run(index, label, extra, values, playbook.id, step.timeout))
+            if step.copy_from is not None and steps[-1].kind == "run":
+                steps[-1] = _with_copy(steps[-1], step, playbook, values)
         elif step.step == "manual":
             instruction, _ = _fill(str(extra.get("instruction", label)), values)
             steps.append(
@@ -241,4 +245,114 @@ def _run(
             "timeout": timeout or DEFAULT_STEP_TIMEOUTS["run"],
         },
         timeout=timeout,
+    )
+
+
+# -- copy_from: a run step's program, copied to the host and checked by SHA-256 --------------
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_DRIVE_PATH = re.compile(r"^[A-Za-z]:\\[^\\]")
+STAGED_SUFFIX = ".remediate-copy"
+
+
+def file_sha256(path: Path) -> tuple[int, str]:
+    """(size, SHA-256 hex) of a controller file, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while piece := handle.read(1 << 20):
+            digest.update(piece)
+            size += len(piece)
+    return size, digest.hexdigest()
+
+
+def _with_copy(
+    planned: PlannedStep, step: Step, playbook: Playbook, values: dict[str, Any]
+) -> PlannedStep:
+    """The run step with the copy of its program: source, destination, size and SHA-256.
+
+    The only I/O of planning: a controller file is read here, so that the plan (and the
+    approval of its hash) fixes the content that may run.
+    """
+    where = f"{playbook.source or playbook.id}" + (f":{step.line}" if step.line else "")
+    label = f"{where}: step {planned.name!r}"
+    source, missing = _fill(str(step.copy_from), values)
+    pinned, unset = _fill(step.copy_sha256 or "", values)
+    pinned = "" if unset else pinned  # optional: a controller file is hashed here
+    if missing:
+        names = ", ".join(sorted(set(missing)))
+        extra = step.model_extra or {}
+        if extra.get("otherwise") == "manual":
+            instruction = str(extra.get("instruction", planned.name))
+            note = f" (set {names} in the inventory to copy and run it for you)"
+            return PlannedStep(
+                index=planned.index,
+                kind="manual",
+                name=planned.name,
+                display=f"operator: {instruction}{note}",
+                instruction=instruction + note,
+            )
+        raise StepError(
+            f"{label}: copy_from needs the inventory variable(s) {names}",
+            hint="add them to the host or group vars",
+        )
+    pinned = pinned.strip().lower()
+    if pinned and not _SHA256.fullmatch(pinned):
+        raise StepError(f"{label}: copy_sha256 {pinned[:80]!r} is not 64 hex digits")
+    arguments = dict(planned.arguments or {})
+    destination = str(arguments.get("program", ""))
+    if not _DRIVE_PATH.match(destination):
+        raise StepError(
+            f"{label}: copy_from needs program to be the absolute path the file is copied to "
+            f"(such as C:\\Program Files\\Exchsrvr\\bin\\x.exe), not {destination!r}"
+        )
+    if source.startswith("\\\\"):
+        if not pinned:
+            raise StepError(
+                f"{label}: copy_from {source} is a share the controller does not read: "
+                "give its copy_sha256, so that the plan fixes what may run"
+            )
+        copy = FileCopy(
+            source=source,
+            origin="share",
+            destination=destination,
+            staged=destination + STAGED_SUFFIX,
+            sha256=pinned,
+        )
+    else:
+        path = Path(source).expanduser()
+        if not path.is_absolute() and playbook.source:
+            path = Path(playbook.source).resolve().parent / path
+        if not path.is_file():
+            raise StepError(f"{label}: copy_from {path}: no such file on the controller")
+        try:
+            size, sha256 = file_sha256(path)
+        except OSError as exc:
+            raise StepError(f"{label}: copy_from {path}: cannot read: {exc.strerror}") from None
+        if pinned and pinned != sha256:
+            raise StepError(
+                f"{label}: copy_from {path} has sha256 {sha256}, not its copy_sha256 {pinned}"
+            )
+        copy = FileCopy(
+            source=str(path),
+            origin="controller",
+            destination=destination,
+            staged=destination + STAGED_SUFFIX,
+            size=size,
+            sha256=sha256,
+        )
+    # What the host reads (paths as data in the arguments document, never as code): a share
+    # to copy from ("" when the controller sends the file in put_file chunks), where the file
+    # is assembled, and the hash it must have before it replaces the program and runs.
+    arguments["copy"] = {
+        "from": copy.source if copy.origin == "share" else "",
+        "staged": copy.staged,
+        "sha256": copy.sha256,
+    }
+    return planned.model_copy(
+        update={
+            "arguments": arguments,
+            "copy_file": copy,
+            "display": f"{copy.describe()}, check its sha256 there, then run {planned.display}",
+        }
     )

@@ -16,7 +16,15 @@ from datetime import timedelta
 from pathlib import Path, PureWindowsPath
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from remediate.catalog.components import COMPONENTS
 from remediate.errors import InputError
@@ -282,6 +290,38 @@ class Step(_Model):
     model_config = ConfigDict(extra="allow", frozen=True)
     step: Literal["windows_component", "service", "reboot", "run", "manual", "verify"]
     name: str | None = None
+    copy_from: str | None = Field(
+        default=None,
+        description="run steps: where the program comes from: a file on the controller "
+        "(absolute, or relative to the playbook) or a share path \\\\server\\share\\file; "
+        "it is copied to `program` and checked by SHA-256 before it runs",
+    )
+    copy_sha256: str | None = Field(
+        default=None, description="the SHA-256 the copied file must have (needed for a share)"
+    )
+    _line: int | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _copy_is_read(self) -> Step:
+        # A field that nothing reads is refused, never dropped: only a run step copies a file.
+        if self.copy_from is not None and self.step != "run":
+            raise ValueError(f"copy_from is read by run steps only, not by {self.step} steps")
+        if self.copy_sha256 is not None and self.copy_from is None:
+            raise ValueError("copy_sha256 needs copy_from")
+        pinned = self.copy_sha256
+        if (
+            pinned is not None
+            and "{{" not in pinned
+            and not re.fullmatch(r"[0-9A-Fa-f]{64}", pinned.strip())
+        ):
+            raise ValueError("copy_sha256 must be 64 hex digits (a SHA-256)")
+        return self
+
+    @property
+    def line(self) -> int | None:
+        """The line of the step in its playbook (set on load)."""
+        return self._line
+
     when: dict[str, Any] | None = None
     timeout: int | None = Field(
         default=None,
@@ -344,6 +384,8 @@ def parse_playbook(text: str, source: str) -> Playbook:
     except ValidationError as exc:
         error = located.validation_error(exc)
         raise PlaybookError(str(error), line=error.line) from None
+    for index, step in enumerate(playbook.remediation):
+        step._line = located.line_of(("remediation", index))
     return playbook
 
 

@@ -177,7 +177,7 @@ def _answer(host: LabHost, request: Any, dialect: str) -> tuple[Result, bool]:
     if kind == "reboot":
         return _reboot(host.spec, request)
     if kind == "run":
-        return _run(host, request), False
+        return _run(host, request, dialect), False
     if kind == "boot_time":
         return _result("ok", False, 0, "", cim_datetime(host.booted_at)), False
     return _failed(f"unknown action '{kind}'."), False
@@ -388,15 +388,15 @@ def _number(value: Any, default: int) -> int:
 
 
 def _reboot(spec: HostSpec, request: dict[str, Any]) -> tuple[Result, bool]:
-    delay = _number(request.get("delay"), 5)
-    program = _system32(spec) + "\\shutdown.exe"
-    command = f'{quote_argument(program)} /r /t {delay} /c "remediate"'
-    if spec.os.family in ("nt4", "w2k") and not any(
-        f.path.lower() == program.lower() for f in spec.files
-    ):
-        # shutdown.exe came with Windows XP; Windows 2000 has it only from the Resource Kit.
-        return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND), False
-    return _result("ok", True, 0, command, f"the host restarts in {delay} s"), True
+    """Win32_OperatingSystem.Win32Shutdown(2), or 6 (forced) with `force`: on every version.
+
+    The scripts no longer run shutdown.exe, which Windows 2000 and NT 4.0 lack (Resource Kit
+    only): the lab's command interpreter refuses it there (`commands.run_plain`). The delay the
+    script waits before the call is not modelled: the host goes down at once.
+    """
+    flags = 6 if request.get("force") is True else 2
+    command = f"Win32_OperatingSystem Win32Shutdown({flags})"
+    return _result("ok", True, 0, command, "the host is restarting"), True
 
 
 def cim_datetime(moment: float) -> str:
@@ -405,13 +405,27 @@ def cim_datetime(moment: float) -> str:
     return stamp.strftime("%Y%m%d%H%M%S.") + f"{stamp.microsecond:06d}+000"
 
 
-def _run(host: LabHost, request: dict[str, Any]) -> Result:
+# step.js starts programs under cmd.exe (their output to NUL, so a chatty program never fills a
+# pipe): a command holding what cmd.exe cannot pass as data is refused, as the script does.
+CMD_CANNOT_CARRY = (
+    "The command holds % , a line break or an unpaired quote, which cmd.exe cannot pass to the "
+    "program as data."
+)
+
+
+def _cmd_cannot_carry(command: str) -> bool:
+    return bool(re.search(r"[%\r\n\x00]", command)) or command.count('"') % 2 == 1
+
+
+def _run(host: LabHost, request: dict[str, Any], dialect: str = "powershell") -> Result:
     program = _text(request.get("program"))
     if not program:
         return _failed("no program given.")
     arguments = request.get("arguments")
     items = arguments if isinstance(arguments, list) else ([] if arguments is None else [arguments])
     command = " ".join([quote_argument(program), *(quote_argument(_text(a)) for a in items)])
+    if dialect == "jscript" and _cmd_cannot_carry(command):
+        return _failed(CMD_CANNOT_CARRY, command)
     if "missing" in program.lower():
         return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND)
     codes = request.get("allowed_exit_codes")
