@@ -67,11 +67,6 @@ class OperatingSystem(_Model):
     winrm: bool = True
     hostname: str | None = None
     timezone: str = "UTC"
-    dotnet: str | None = Field(
-        default=None,
-        description="the .NET Framework installed (2.0 ...), for WSH steps that hash a file "
-        "through COM; PowerShell hosts have it (PowerShell 2.0 runs on .NET 2.0)",
-    )
 
     @property
     def family(self) -> str:
@@ -97,20 +92,6 @@ class FileEntry(_Model):
     )
 
 
-class ShareFile(_Model):
-    """A file on a share the host can read (`\\\\server\\share\\file`), for copy_from."""
-
-    path: str
-    content: str = Field(default="", description="the file's bytes, as UTF-8 text")
-
-    @field_validator("path")
-    @classmethod
-    def _unc(cls, value: str) -> str:
-        if not re.fullmatch(r"\\\\[^\\]+\\[^\\]+\\.+", value):
-            raise ValueError(f"{value!r} is not a share path such as \\\\server\\share\\file")
-        return value
-
-
 class Service(_Model):
     name: str
     display_name: str | None = None
@@ -119,10 +100,20 @@ class Service(_Model):
     fails_to_start: bool = False
 
 
+# An event's 32-bit identifier is its 16-bit code plus qualifiers (severity, customer bit,
+# facility) in the high word; the Event Viewer, WMI's EventCode and Get-WinEvent's Id show the
+# low 16 bits ("Event Identifiers", Microsoft Learn; Win32_NTLogEvent.EventCode: "Value of the
+# lower 16-bits of the EventIdentifier property"). Lab events carry qualifiers so a script
+# that compares the full identifier (EventLogEntry.InstanceId, or EventID, which only masks
+# the top two bits) misses them, as it would on Windows.
+_QUALIFIERS = Field(default=0, ge=0, le=65535, description="high word of the event identifier")
+
+
 class EventRecord(_Model):
     log: str = "Application"
     source: str
     event_id: int = Field(ge=0, le=65535)
+    qualifiers: int = _QUALIFIERS
     type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
     time: UtcDatetime | None = None
     ago: str | None = Field(
@@ -148,6 +139,11 @@ class EventRecord(_Model):
         assert self.time is not None
         return self.time
 
+    @property
+    def identifier(self) -> int:
+        """The full 32-bit event identifier (EventIdentifier, InstanceId)."""
+        return (self.qualifiers << 16) | self.event_id
+
 
 class EventGenerator(_Model):
     """`count` records of one kind, one every `every_seconds`, ending at `end` (default: now)."""
@@ -155,6 +151,7 @@ class EventGenerator(_Model):
     log: str = "Application"
     source: str
     event_id: int = Field(ge=0, le=65535)
+    qualifiers: int = _QUALIFIERS
     type: Literal["error", "warning", "information", "success_audit", "failure_audit"] = "error"
     message: str = ""
     category: int | str = 0
@@ -183,6 +180,7 @@ class EventGenerator(_Model):
             log=self.log,
             source=self.source,
             event_id=self.event_id,
+            qualifiers=self.qualifiers,
             type=self.type,
             time=when,
             ago=None,
@@ -306,7 +304,6 @@ class HostSpec(_Model):
     exchange: Exchange | None = None
     files: list[FileEntry] = []
     services: list[Service] = []
-    shares: list[ShareFile] = Field(default=[], description="share files this host can read")
     components: dict[str, bool] = {}
     event_logs: EventLogs = EventLogs()
     credentials: Credentials = Credentials()
