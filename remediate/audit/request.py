@@ -36,7 +36,7 @@ def collect_request(playbooks: Iterable[Playbook], since: datetime) -> CollectRe
         else:
             names = component_names(selection.component)
             components[selection.component] = ComponentQuery(
-                selection.component, names.oc_manager, names.server_feature
+                selection.component, names.oc_manager, names.feature_id
             )
 
     for playbook in playbooks:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from remediate.catalog.windows import os_family
+from remediate.lab.features import SERVER_FEATURES
 from remediate.yamlfile import YamlInputError, load_located, read_utf8
 
 
@@ -67,6 +68,10 @@ class OperatingSystem(_Model):
     winrm: bool = True
     hostname: str | None = None
     timezone: str = "UTC"
+    language: Literal["en-US", "de-DE", "ja-JP"] = Field(
+        default="en-US",
+        description="installation language: display names such as Win32_ServerFeature.Name",
+    )
 
     @property
     def family(self) -> str:
@@ -304,7 +309,10 @@ class HostSpec(_Model):
     exchange: Exchange | None = None
     files: list[FileEntry] = []
     services: list[Service] = []
-    components: dict[str, bool] = {}
+    components: dict[str, bool] = Field(
+        default={},
+        description="OC Manager subcomponents (Windows 5.x) or ServerManager names (6.x)",
+    )
     event_logs: EventLogs = EventLogs()
     credentials: Credentials = Credentials()
     endpoints: Endpoints = Endpoints()
@@ -338,6 +346,13 @@ class HostSpec(_Model):
         if not self.os.winrm:
             self.endpoints.http = False
             self.endpoints.https = False
+        major = self.os.version.split(".")[0]
+        unknown = sorted(set(self.components) - set(SERVER_FEATURES))
+        if major.isdigit() and int(major) >= 6 and unknown:
+            raise ValueError(
+                f"components {', '.join(unknown)}: a Windows 6.x host names its features by "
+                f"ServerManager name ({', '.join(SERVER_FEATURES)})"
+            )
         return self
 
     @model_validator(mode="after")

@@ -354,7 +354,7 @@
 
     function writeComponents(components) {
         var features = null;
-        var i, k, component, value, installed, found;
+        var i, k, component, value, installed, found, id;
         for (i = 0; i < components.length; i++) {
             component = components[i];
             if (!(component instanceof JsonObject)) {
@@ -367,15 +367,17 @@
                     writeRecord("component", ["name", member(component, "name"),
                         "installed", installed, "mechanism", "oc_manager"]);
                 } else {
+                    // Win32_ServerFeature.Name is the localised display name; ID (uint32, Key)
+                    // is the same in every language: "Win32_ServerFeature class", ID property.
                     if (features === null) {
                         found = wmiInstances("Win32_ServerFeature");
                         features = {};
                         for (k = 0; k < found.length; k++) {
-                            features["f:" + text(found[k].Name).toLowerCase()] = true;
+                            features["f:" + String(Number(found[k].ID))] = true;
                         }
                     }
-                    installed = features["f:" + text(member(component, "feature")).toLowerCase()]
-                        ? "1" : "0";
+                    id = Number(member(component, "feature_id"));
+                    installed = id > 0 && features["f:" + String(id)] ? "1" : "0";
                     writeRecord("component", ["name", member(component, "name"),
                         "installed", installed, "mechanism", "server_feature"]);
                 }

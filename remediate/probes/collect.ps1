@@ -138,12 +138,15 @@ function Write-Components([object]$Components) {
                 if ($value -eq 1) { $installed = '1' }
                 Write-Record 'component' @('name', $component['name'], 'installed', $installed, 'mechanism', 'oc_manager')
             } else {
+                # Win32_ServerFeature.Name is the localised display name; ID (uint32, Key) is the
+                # same in every language: "Win32_ServerFeature class", ID property (Microsoft Learn).
                 if ($features -eq $null) {
                     $features = @{}
-                    foreach ($feature in @(Get-WmiObject -Class Win32_ServerFeature)) { $features[$feature.Name.ToLower()] = $true }
+                    foreach ($feature in @(Get-WmiObject -Class Win32_ServerFeature)) { $features[([string][long]$feature.ID)] = $true }
                 }
                 $installed = '0'
-                if ($features[([string]$component['feature']).ToLower()]) { $installed = '1' }
+                $id = [long]$component['feature_id']
+                if ($id -gt 0 -and $features[[string]$id]) { $installed = '1' }
                 Write-Record 'component' @('name', $component['name'], 'installed', $installed, 'mechanism', 'server_feature')
             }
         } catch {

@@ -43,11 +43,13 @@ class FileQuery:
 
 @dataclass(frozen=True)
 class ComponentQuery:
-    """A logical component and its name for each mechanism (OC Manager, server features)."""
+    """A logical component as each mechanism knows it: its OC Manager subcomponent (Windows
+    5.x) and its Win32_ServerFeature ID (6.x). The ID, not the Name, because Name is the
+    localised display name (see `remediate.catalog.components`); 0 names no feature."""
 
     name: str
     oc: str = ""
-    feature: str = ""
+    feature_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,13 @@
             argumentText = quoteArgument(name) + (op === "remove" ? " /uninstall" : "") +
                 " /quiet /norestart";
         } else if (mechanism === "servermanager") {
+            // No ServerManager module without PowerShell: DISM, which knows features by its own
+            // names (IIS-WebServerRole, not Web-Server), sent as "dism" beside the ServerManager
+            // name ("Installing IIS 7.0 on Windows Server 2008", cc771209(v=ws.10)).
+            name = text(member(request, "dism")) || name;
+            if (!COMPONENT_NAME.test(name)) {
+                return result("failed", false, "", "", "invalid component name.");
+            }
             program = joinPath(system32(), "dism.exe");
             argumentText = "/online " + (op === "remove" ? "/disable-feature" : "/enable-feature") +
                 " " + quoteArgument("/featurename:" + name) + " /quiet /norestart";

@@ -190,6 +190,7 @@ def _component(index: int, label: str, extra: dict[str, Any], family: str) -> Pl
             "op": action,
             "mechanism": mechanism,
             "name": names.server_manager,
+            "dism": names.dism,  # what step.js gives dism.exe (no ServerManager module in WSH)
         }
         verb = "Add-WindowsFeature" if on else "Remove-WindowsFeature"
         display = f"Import-Module ServerManager; {verb} {names.server_manager}"

@@ -45,7 +45,7 @@ hosts:
 
 REQUEST = CollectRequest(
     services=("MSExchangeMTA", "NoSuchService"),
-    components=(ComponentQuery("smtp", "iis_smtp", "SMTP-Server"),),
+    components=(ComponentQuery("smtp", "iis_smtp", 48),),
     files=(
         FileQuery("emsmta", "exchange", "bin\\emsmta.exe"),
         FileQuery("template", "exchange", "mtadata\\mtaview.tpl"),

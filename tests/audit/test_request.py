@@ -35,6 +35,17 @@ def test_selections_that_filter_ask_for_more_samples() -> None:
     assert SAMPLES < SAMPLES_FILTERED
 
 
+def test_components_are_asked_for_by_language_neutral_id() -> None:
+    """Win32_ServerFeature.Name is localised; the request carries the ID (48 = SMTP Server in
+    the ID table of Microsoft's "Win32_ServerFeature class" page), never a display name."""
+    request = collect_request([PLAYBOOKS["KB840469"]], NOW)
+    (smtp,) = request.components
+    assert (smtp.name, smtp.oc, smtp.feature_id) == ("smtp", "iis_smtp", 48)
+    sent = request.arguments()["components"]
+    assert sent == [{"name": "smtp", "oc": "iis_smtp", "feature_id": 48}]
+    assert "SMTP Server" not in str(sent)
+
+
 def test_event_filters_carry_their_playbooks_exchange_versions() -> None:
     """The collector skips a filter on a host outside its playbook (one round trip)."""
     request = collect_request(PLAYBOOKS.values(), NOW)

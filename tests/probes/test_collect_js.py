@@ -31,6 +31,7 @@ from remediate.lab.answers.collect import (
     numeric_version,
     system_root,
 )
+from remediate.lab.features import server_feature_rows
 from remediate.lab.fleet import HostSpec
 from remediate.lab.host import LabHost
 from remediate.probes.assemble import script_source
@@ -494,11 +495,10 @@ def fake_host(
                 }
                 for s in spec.services
             ],
-            "Win32_ServerFeature": [
-                {"Name": name}
-                for name, installed in spec.components.items()
-                if installed and modern
-            ],
+            # ID (language neutral) and Name (display name in the host's language).
+            "Win32_ServerFeature": (
+                server_feature_rows(spec.components, os_.language) if modern else []
+            ),
             "Win32_NTLogEvent": _event_rows(spec, offset_minutes),
         },
     }
@@ -674,9 +674,9 @@ HOSTILE_REQUEST = CollectRequest(
         "line1\nline2",
     ),
     components=(
-        ComponentQuery("IIS", oc="iis_www", feature="Web-Server"),
-        ComponentQuery("NNTP", oc="iis_nntp", feature="Web-NNTP"),
-        ComponentQuery("SMTP", oc="iis_smtp", feature="SMTP-Server"),
+        ComponentQuery("IIS", oc="iis_www", feature_id=2),
+        ComponentQuery("NNTP", oc="iis_nntp", feature_id=0),
+        ComponentQuery("SMTP", oc="iis_smtp", feature_id=48),
     ),
     files=(
         FileQuery("store", "exchange", "bin\\store.exe"),
@@ -771,14 +771,35 @@ W2008R2 = HostSpec.model_validate(
 W2008R2_REQUEST = CollectRequest(
     services=("W3SVC",),
     components=(
-        ComponentQuery("IIS", oc="iis_www", feature="Web-Server"),
-        ComponentQuery("SMTP", oc="iis_smtp", feature="SMTP-Server"),
+        ComponentQuery("IIS", oc="iis_www", feature_id=2),
+        ComponentQuery("SMTP", oc="iis_smtp", feature_id=48),
     ),
     files=(
         FileQuery("store", "exchange", "bin\\store.exe"),
         FileQuery("http", "system32", "drivers\\http.sys"),
     ),
     events=(EventQuery("app", "Application", (), (1000,)),),
+)
+
+
+def localised(language: str, name: str) -> HostSpec:
+    """A Windows Server 2008 R2 host installed in `language`, Web Server (IIS) and SMTP on."""
+    spec = W2008R2.model_copy(deep=True)
+    spec.name = name
+    spec.os.language = language  # type: ignore[assignment]
+    spec.components = {"Web-Server": True, "SMTP-Server": True, "Web-WebServer": False}
+    return spec
+
+
+W2008R2_DE = localised("de-DE", "web-de.lab.local")
+W2008R2_JA = localised("ja-JP", "web-ja.lab.local")
+LOCALISED_REQUEST = CollectRequest(
+    components=(
+        ComponentQuery("iis_common", oc="iis_common", feature_id=2),
+        ComponentQuery("smtp", oc="iis_smtp", feature_id=48),
+        ComponentQuery("iis_www", oc="iis_www", feature_id=140),
+        ComponentQuery("nntp", oc="iis_nntp", feature_id=0),
+    ),
 )
 
 
@@ -853,7 +874,25 @@ CASES = {
         {"wow64": True, "offset_minutes": 0},
         [("file", "store")],
     ),
+    "w2008r2-german-features": (W2008R2_DE, LOCALISED_REQUEST, {}, []),
+    "w2008r2-japanese-features": (W2008R2_JA, LOCALISED_REQUEST, {}, []),
 }
+
+
+@pytest.mark.parametrize("spec", [W2008R2_DE, W2008R2_JA], ids=["de-DE", "ja-JP"])
+def test_feature_state_does_not_depend_on_the_language(
+    node: str, spec: HostSpec, tmp_path: Path
+) -> None:
+    """Win32_ServerFeature.Name is the localised display name ("Webserver (IIS)" on a German
+    Windows); collect.js compares the language-neutral ID, so both features read installed."""
+    host = fake_host(spec)
+    names = {row["Name"] for row in host["wmi"]["Win32_ServerFeature"]}
+    assert names.isdisjoint({"Web Server (IIS)", "SMTP Server"})  # not English: the point
+    out, _ = run_js(node, host, build_collect_script(LOCALISED_REQUEST, "wsh"), tmp_path)
+    states = {c.name: c.installed for c in parse_evidence(spec.name, out).components}
+    assert states == {"iis_common": True, "smtp": True, "iis_www": False, "nntp": False}
+    assert {c.mechanism for c in parse_evidence(spec.name, out).components} == {"server_feature"}
+
 
 
 @pytest.mark.parametrize("case", CASES)

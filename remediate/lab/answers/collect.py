@@ -18,6 +18,7 @@ from typing import Any
 
 from remediate.lab.answers.execution import Execution
 from remediate.lab.answers.win32 import SERVICE_STATES, START_MODES, system_root
+from remediate.lab.features import server_feature_rows
 from remediate.lab.fleet import EventGenerator, EventRecord, FileEntry, HostSpec
 from remediate.lab.host import LabHost
 from remediate.probes.framing import format_output
@@ -132,21 +133,36 @@ def _services(spec: HostSpec, names: list[Any]) -> Records:
 
 
 def _components(spec: HostSpec, components: list[Any]) -> Records:
-    """OC Manager subcomponents below Windows 6.0, server features from 6.0 on."""
+    """OC Manager subcomponents below Windows 6.0, server features from 6.0 on.
+
+    From 6.0 on the answer is read from the host's Win32_ServerFeature instances as the
+    request names the feature: by `feature_id` (language neutral) or, for a request that
+    names it by display name (`feature`, what collect v1 sent before issue 13), by the
+    localised Name, which matches only on a host installed in that language."""
     major = int(spec.os.version.split(".")[0]) if spec.os.version.split(".")[0].isdigit() else 5
     modern = major >= 6
     installed_names = {name.lower() for name, on in spec.components.items() if on}
+    rows = server_feature_rows(spec.components, spec.os.language) if modern else []
+    feature_ids = {int(str(row["ID"])) for row in rows}
+    feature_names = {str(row["Name"]).lower() for row in rows}
     records: Records = []
     for component in components:
         if not isinstance(component, dict):
             continue
-        key = str(component.get("feature" if modern else "oc") or "").lower()
+        if not modern:
+            key = str(component.get("oc") or "").lower()
+            installed = bool(key) and key in installed_names
+        elif "feature_id" in component:
+            wanted = component.get("feature_id")
+            installed = isinstance(wanted, int) and wanted > 0 and wanted in feature_ids
+        else:
+            installed = str(component.get("feature") or "").lower() in feature_names
         records.append(
             (
                 "component",
                 {
                     "name": component.get("name"),
-                    "installed": "1" if key and key in installed_names else "0",
+                    "installed": "1" if installed else "0",
                     "mechanism": "server_feature" if modern else "oc_manager",
                 },
             )

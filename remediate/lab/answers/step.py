@@ -28,6 +28,7 @@ from remediate.lab.answers.win32 import (
     START_MODES,
     system_root,
 )
+from remediate.lab.features import feature_for
 from remediate.lab.fleet import HostSpec, Service
 from remediate.lab.host import LabHost
 from remediate.probes.framing import format_output
@@ -50,7 +51,7 @@ DISABLED = (
 )
 WMI_START_MODES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}
 COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-SMTP_KEYS = {COMPONENTS["smtp"].oc_manager.lower(), COMPONENTS["smtp"].server_feature.lower()}
+SMTP_KEYS = {COMPONENTS["smtp"].oc_manager.lower(), "smtp-server"}  # OC Manager, ServerManager
 
 _HISTORY: dict[str, list[str]] = {}
 _HISTORY_LOCK = threading.Lock()
@@ -212,13 +213,26 @@ def _misfit(spec: HostSpec, mechanism: str, command: str, dialect: str) -> Resul
     return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND)
 
 
-def _feature_key(name: str, mechanism: str) -> str:
-    """The name the collector reads for a feature (Win32_ServerFeature), else the name given."""
-    for names in COMPONENTS.values():
-        given = names.ocsetup if mechanism == "ocsetup" else names.server_manager
-        if given.lower() == name.lower():
-            return names.server_feature
-    return name
+# A feature name the tool does not know. Add-WindowsFeature throws (its message as seen on
+# 2008 R2 consoles; unverified against a Microsoft page); DISM and ocsetup end with
+# CBS_E_UNKNOWN_UPDATE 0x800F080C, the exit code as WSH's Exec reports it (signed; unverified).
+UNKNOWN_FEATURE_CODE = 0x800F080C - (1 << 32)
+
+
+def _unknown_feature(name: str, mechanism: str, command: str, dialect: str) -> Result:
+    if mechanism == "servermanager" and dialect == "powershell":
+        return _failed(
+            f"ArgumentNotValid: The role, role service, or feature name is not valid: "
+            f"'{name}'. The name was not found.",
+            command,
+            1,
+        )
+    allowed = "0, 3010"
+    return _failed(
+        f"exit code {UNKNOWN_FEATURE_CODE} is not allowed ({allowed})",
+        command,
+        UNKNOWN_FEATURE_CODE,
+    )
 
 
 def _set_component(host: LabHost, key: str, on: bool) -> bool:
@@ -280,6 +294,9 @@ def _component(host: LabHost, request: dict[str, Any], dialect: str) -> Result:
         verb = "Add-WindowsFeature" if on else "Remove-WindowsFeature"
         command = f"Import-Module ServerManager; {verb} {name}"
     elif mechanism == "servermanager":
+        name = _text(request.get("dism")) or name  # step.js: DISM knows its own feature names
+        if not COMPONENT_NAME.fullmatch(name):
+            return _failed("invalid component name.")
         switch = "/enable-feature" if on else "/disable-feature"
         command = (
             f"{quote_argument(system32 + chr(92) + 'dism.exe')} /online {switch} "
@@ -290,7 +307,11 @@ def _component(host: LabHost, request: dict[str, Any], dialect: str) -> Result:
     misfit = _misfit(spec, mechanism, command, dialect)
     if misfit is not None:
         return misfit
-    changed = _set_component(host, _feature_key(name, mechanism), on)
+    tool = "dism" if mechanism == "servermanager" and dialect != "powershell" else mechanism
+    feature = feature_for(name, tool)
+    if feature is None:
+        return _unknown_feature(name, mechanism, command, dialect)
+    changed = _set_component(host, feature, on)
     if mechanism == "servermanager" and dialect == "powershell":
         return _result("ok", changed, 0, command, "Success" if changed else "NoChangeNeeded")
     return _result("ok", True, 0, command, "exit code 0")
