@@ -72,6 +72,11 @@ class OperatingSystem(_Model):
         default="en-US",
         description="installation language: display names such as Win32_ServerFeature.Name",
     )
+    dotnet: str | None = Field(
+        default=None,
+        description="the .NET Framework installed (2.0 ...), for WSH steps that hash a file "
+        "through COM; PowerShell hosts have it (PowerShell 2.0 runs on .NET 2.0)",
+    )
 
     @property
     def family(self) -> str:
@@ -95,6 +100,20 @@ class FileEntry(_Model):
     pending_version: str | None = Field(
         default=None, description="a replacement waiting in PendingFileRenameOperations"
     )
+
+
+class ShareFile(_Model):
+    """A file on a share the host can read (`\\\\server\\share\\file`), for copy_from."""
+
+    path: str
+    content: str = Field(default="", description="the file's bytes, as UTF-8 text")
+
+    @field_validator("path")
+    @classmethod
+    def _unc(cls, value: str) -> str:
+        if not re.fullmatch(r"\\\\[^\\]+\\[^\\]+\\.+", value):
+            raise ValueError(f"{value!r} is not a share path such as \\\\server\\share\\file")
+        return value
 
 
 class Service(_Model):
@@ -313,6 +332,7 @@ class HostSpec(_Model):
         default={},
         description="OC Manager subcomponents (Windows 5.x) or ServerManager names (6.x)",
     )
+    shares: list[ShareFile] = Field(default=[], description="share files this host can read")
     event_logs: EventLogs = EventLogs()
     credentials: Credentials = Credentials()
     endpoints: Endpoints = Endpoints()

@@ -472,15 +472,147 @@
             .LastBootUpTime));
     }
 
+    // --- files: put_file, and the checked copy of a run step's program -------------------------
+    // JScript cannot read a byte array itself: MSXML's typed nodes turn base64 into bytes
+    // (bin.base64) and bytes into hex (bin.hex) ("Data Types in Schemas", MSXML SDK;
+    // Microsoft.XMLDOM is the version-independent ProgID), and ADODB.Stream reads and writes
+    // binary files (ADO 2.5, with Windows 2000: "Stream Object (ADO)", Microsoft Learn).
+    function typedNode(type) {
+        var node = new ActiveXObject("Microsoft.XMLDOM").createElement("b");
+        node.dataType = type;
+        return node;
+    }
+
+    function fileSize(path) {
+        return fso.FileExists(path) ? Number(fso.GetFile(path).Size) : -1;
+    }
+
+    // One chunk of a file the controller sends: offset 0 creates (or empties) the file, any
+    // other offset must be the file's length (a lost or repeated chunk fails, never a hole).
+    function putFile(request) {
+        var path = text(member(request, "path"));
+        var offset = readNumber(member(request, "offset"), 0);
+        var data = text(member(request, "data"));
+        var command = "put_file " + quoteArgument(path) + " at " + offset;
+        var node, stream;
+        if (path === "") {
+            return result("failed", false, "", "", "no path given.");
+        }
+        if (offset > 0 && fileSize(path) !== offset) {
+            return result("failed", false, "", command, "the file holds " + fileSize(path) +
+                " bytes, not " + offset + ": a chunk is missing.");
+        }
+        node = typedNode("bin.base64");
+        node.text = data;
+        stream = new ActiveXObject("ADODB.Stream");
+        stream.Type = 1; // adTypeBinary
+        stream.Open();
+        try {
+            if (offset > 0) {
+                stream.LoadFromFile(path);
+                stream.Position = stream.Size;
+            }
+            if (data !== "") {
+                stream.Write(node.nodeTypedValue);
+            }
+            stream.SaveToFile(path, 2); // adSaveCreateOverWrite
+        } finally {
+            stream.Close();
+        }
+        return result("ok", true, 0, command, fileSize(path) + " bytes written");
+    }
+
+    // SHA-256 of a file in lowercase hex, or null when this host cannot compute it. WSH has no
+    // hash of its own: .NET's SHA256Managed is COM-creatable where the .NET Framework 2.0 is
+    // installed (ComputeHash_2 is ComputeHash(byte[]) as COM names overloads; that Windows
+    // 2000/2003 without .NET lack it, and that the ProgID is registered by every .NET 2.0
+    // install, is unverified). certutil -hashfile is not used: SHA-256 in CryptoAPI needs
+    // Windows Vista/2008 or later (WinBatch FileDigest docs; unverified for certutil on 2003).
+    function sha256Hex(path) {
+        var hasher, stream, node;
+        try {
+            hasher = new ActiveXObject("System.Security.Cryptography.SHA256Managed");
+        } catch (failure) {
+            return null;
+        }
+        stream = new ActiveXObject("ADODB.Stream");
+        stream.Type = 1; // adTypeBinary
+        stream.Open();
+        try {
+            stream.LoadFromFile(path);
+            node = typedNode("bin.hex");
+            node.nodeTypedValue = hasher.ComputeHash_2(stream.Read());
+        } finally {
+            stream.Close();
+        }
+        return text(node.text).toLowerCase();
+    }
+
+    function removeFile(path) {
+        try {
+            fso.DeleteFile(path, true);
+        } catch (ignored) {
+            // already gone
+        }
+    }
+
+    // Put a run step's program in place only when it has the planned SHA-256: from a share
+    // (the host copies it) or from the file put_file assembled. null when the program is in
+    // place, else the failed result (the staged copy is removed).
+    function copyChecked(copy, program) {
+        var from = text(member(copy, "from"));
+        var staged = text(member(copy, "staged"));
+        var wanted = text(member(copy, "sha256")).toLowerCase();
+        var command = "copy " + quoteArgument(from !== "" ? from : staged) + " " +
+            quoteArgument(program);
+        var found;
+        if (staged === "" || !/^[0-9a-f]{64}$/.test(wanted)) {
+            return result("failed", false, "", "", "copy: the staged path and the sha256 are " +
+                "needed.");
+        }
+        try {
+            if (from !== "") {
+                fso.GetFile(from).Copy(staged, true); // File.Copy: no wildcards, unlike CopyFile
+            }
+            if (!fso.FileExists(staged)) {
+                return result("failed", false, 2, command, FILE_NOT_FOUND);
+            }
+            found = sha256Hex(staged);
+            if (found === null) {
+                removeFile(staged);
+                return result("failed", false, "", command, "Cannot check the copied file's " +
+                    "SHA-256 on this host (System.Security.Cryptography.SHA256Managed needs the " +
+                    ".NET Framework 2.0): it was not run.");
+            }
+            if (found !== wanted) {
+                removeFile(staged);
+                return result("failed", false, "", command, "The copied file has SHA-256 " +
+                    found + ", not the planned " + wanted + ": it was not run.");
+            }
+            fso.GetFile(staged).Copy(program, true);
+            removeFile(staged);
+        } catch (failure) {
+            return result("failed", false, win32Code(failure), command,
+                sentence(errorText(failure)));
+        }
+        return null;
+    }
+
     function run(request) {
         var program = text(member(request, "program"));
         var items = list(member(request, "arguments"));
         var codes = member(request, "allowed_exit_codes");
         var parts = [];
         var allowed = [0];
-        var i;
+        var i, copied;
         if (program === "") {
             return result("failed", false, "", "", "no program given.");
+        }
+        if (member(request, "copy") !== null) {
+            copied = copyChecked(member(request, "copy"), program);
+            if (copied !== null) {
+                return copied;
+            }
         }
         for (i = 0; i < items.length; i++) {
             parts.push(quoteArgument(text(items[i])));
@@ -513,6 +645,9 @@
         }
         if (kind === "run") {
             return run(request);
+        }
+        if (kind === "put_file") {
+            return putFile(request);
         }
         if (kind === "boot_time") {
             return bootTime();

@@ -1,4 +1,4 @@
-# Remediation step: one action (component, service, reboot, run, boot_time) on this host, PowerShell 2.0.
+# Remediation step: one action (component, service, reboot, run, put_file, boot_time) on this host, PowerShell 2.0.
 # Input: $RemediateArgs, one base64 JSON document {"v":1,"action":...} set before this code.
 # Output: the framed records of remediate/probes/framing.py: one 'result' record (status,
 # changed, exit_code, command, message), and nothing else; the end marker is always written.
@@ -273,6 +273,10 @@ function Get-BootTime {
 function Invoke-Run([object]$Action) {
     $program = [string]$Action['program']
     if (-not $program) { return New-Result 'failed' $false '' '' 'no program given.' }
+    if ($null -ne $Action['copy']) {
+        $copied = Copy-Checked $Action['copy'] $program
+        if ($copied -ne $null) { return $copied }
+    }
     $parts = @()
     if ($null -ne $Action['arguments']) {
         foreach ($argument in $Action['arguments']) { $parts += ConvertTo-ArgumentText ([string]$argument) }
@@ -284,6 +288,64 @@ function Invoke-Run([object]$Action) {
     }
     return Invoke-Program $program ($parts -join ' ') (Read-Timeout $Action['timeout'] 3600) $allowed
 }
+# --- files: put_file, and the checked copy of a run step's program ---------------------------
+# SHA-256 of a file, lowercase hex. Get-FileHash came with PowerShell 4.0 (Microsoft Learn,
+# Get-FileHash); .NET 2.0, under PowerShell 2.0, has System.Security.Cryptography.SHA256Managed.
+function Get-Sha256([string]$Path) {
+    $hasher = New-Object System.Security.Cryptography.SHA256Managed
+    $stream = [IO.File]::OpenRead($Path)
+    try { $bytes = $hasher.ComputeHash($stream) } finally { $stream.Close() }
+    return ([BitConverter]::ToString($bytes) -replace '-', '').ToLower()
+}
+# One chunk of a file the controller sends: offset 0 creates (or empties) the file, any other
+# offset must be the file's length (a lost or repeated chunk fails, never leaves a hole).
+function Invoke-PutFile([object]$Action) {
+    $path = [string]$Action['path']
+    if (-not $path) { return New-Result 'failed' $false '' '' 'no path given.' }
+    $offset = [long](Read-Timeout $Action['offset'] 0)
+    $command = 'put_file ' + (ConvertTo-ArgumentText $path) + ' at ' + $offset
+    $bytes = [Convert]::FromBase64String([string]$Action['data'])
+    $mode = [IO.FileMode]::Create
+    if ($offset -gt 0) {
+        $length = -1
+        if ([IO.File]::Exists($path)) { $length = (New-Object IO.FileInfo -ArgumentList $path).Length }
+        if ($length -ne $offset) { return New-Result 'failed' $false '' $command ('the file holds ' + $length + ' bytes, not ' + $offset + ': a chunk is missing.') }
+        $mode = [IO.FileMode]::Append
+    }
+    $stream = New-Object IO.FileStream -ArgumentList $path, $mode, ([IO.FileAccess]::Write)
+    try { $stream.Write($bytes, 0, $bytes.Length) } finally { $stream.Close() }
+    return New-Result 'ok' $true 0 $command ('' + (New-Object IO.FileInfo -ArgumentList $path).Length + ' bytes written')
+}
+# Copy a run step's program into place only when it has the planned SHA-256: from a share (the
+# host copies it; [IO.File]::Copy reads UNC paths) or from the file put_file assembled. $null
+# when the program is in place, else the failed result (the staged copy is removed).
+function Copy-Checked([object]$Copy, [string]$Program) {
+    $from = [string]$Copy['from']
+    $staged = [string]$Copy['staged']
+    $wanted = ([string]$Copy['sha256']).ToLower()
+    $source = $staged
+    if ($from) { $source = $from }
+    $command = 'copy ' + (ConvertTo-ArgumentText $source) + ' ' + (ConvertTo-ArgumentText $Program)
+    if (-not $staged -or $wanted -cnotmatch '^[0-9a-f]{64}$') { return New-Result 'failed' $false '' '' 'copy: the staged path and the sha256 are needed.' }
+    try {
+        if ($from) { [IO.File]::Copy($from, $staged, $true) }
+        if (-not [IO.File]::Exists($staged)) { return New-Result 'failed' $false 2 $command 'The system cannot find the file specified.' }
+        $found = Get-Sha256 $staged
+        if ($found -ne $wanted) {
+            [IO.File]::Delete($staged)
+            return New-Result 'failed' $false '' $command ('The copied file has SHA-256 ' + $found + ', not the planned ' + $wanted + ': it was not run.')
+        }
+        [IO.File]::Copy($staged, $Program, $true)
+        [IO.File]::Delete($staged)
+    } catch {
+        $code = ''
+        $failure = $_.Exception
+        while ($failure.InnerException -ne $null) { $failure = $failure.InnerException }
+        if ($failure -is [IO.FileNotFoundException]) { $code = 2 }
+        return New-Result 'failed' $false $code $command (Get-FailureText $_)
+    }
+    return $null
+}
 function Invoke-Step([object]$Request) {
     if (-not ($Request -is [hashtable])) { return New-Result 'failed' $false '' '' 'arguments: the document is not an object.' }
     if ([string]$Request['v'] -ne '1') { return New-Result 'failed' $false '' '' ('step v1 cannot read arguments of version ' + [string]$Request['v'] + '.') }
@@ -292,6 +354,7 @@ function Invoke-Step([object]$Request) {
     if ($kind -eq 'service') { return Invoke-Service $Request }
     if ($kind -eq 'reboot') { return Invoke-Reboot $Request }
     if ($kind -eq 'run') { return Invoke-Run $Request }
+    if ($kind -eq 'put_file') { return Invoke-PutFile $Request }
     if ($kind -eq 'boot_time') { return Get-BootTime }
     return New-Result 'failed' $false '' '' "unknown action '$kind'."
 }

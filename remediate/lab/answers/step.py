@@ -12,6 +12,9 @@ boot time (the `boot_time` action reads it); a `run` step succeeds unless its pr
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 import threading
 import uuid
@@ -44,6 +47,16 @@ OCSETUP_SUPERSEDED = (
     "ocsetup does not install features on Windows 6.1 and later: use servermanager."
 )
 NO_SERVICE = "The specified service does not exist as an installed service."
+NETWORK_PATH_NOT_FOUND = "The network path was not found."
+NO_SHA256 = (
+    "Cannot check the copied file's SHA-256 on this host (System.Security.Cryptography."
+    "SHA256Managed needs the .NET Framework 2.0): it was not run."
+)
+TIMED_OUT = "The service did not respond to the start or control request in a timely fashion."
+DISABLED = (
+    "The service cannot be started, either because it is disabled or because it has no enabled "
+    "devices associated with it."
+)
 TIMED_OUT = "The service did not respond to the start or control request in a timely fashion."
 DISABLED = (
     "The service cannot be started, either because it is disabled or because it has no enabled "
@@ -54,6 +67,7 @@ COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 SMTP_KEYS = {COMPONENTS["smtp"].oc_manager.lower(), "smtp-server"}  # OC Manager, ServerManager
 
 _HISTORY: dict[str, list[str]] = {}
+_FILES: dict[str, dict[str, bytes]] = {}  # what put_file and copies wrote, per host and path
 _HISTORY_LOCK = threading.Lock()
 
 Result = dict[str, object]
@@ -63,6 +77,12 @@ def history(host_name: str) -> list[str]:
     """What the steps did on a host, oldest first (`component iis_smtp off`, `run X.exe`...)."""
     with _HISTORY_LOCK:
         return list(_HISTORY.get(host_name, []))
+
+
+def written_files(host_name: str) -> dict[str, bytes]:
+    """The files steps wrote on a host (put_file, checked copies), by lowercase path."""
+    with _HISTORY_LOCK:
+        return dict(_FILES.get(host_name, {}))
 
 
 def _record(host: LabHost, event: str) -> None:
@@ -179,6 +199,8 @@ def _answer(host: LabHost, request: Any, dialect: str) -> tuple[Result, bool]:
         return _reboot(host.spec, request)
     if kind == "run":
         return _run(host, request, dialect), False
+    if kind == "put_file":
+        return _put_file(host, request), False
     if kind == "boot_time":
         return _result("ok", False, 0, "", cim_datetime(host.booted_at)), False
     return _failed(f"unknown action '{kind}'."), False
@@ -442,6 +464,10 @@ def _run(host: LabHost, request: dict[str, Any], dialect: str = "powershell") ->
     program = _text(request.get("program"))
     if not program:
         return _failed("no program given.")
+    if request.get("copy") is not None:
+        refused = _copy_checked(host, request.get("copy"), program, dialect)
+        if refused is not None:
+            return refused
     arguments = request.get("arguments")
     items = arguments if isinstance(arguments, list) else ([] if arguments is None else [arguments])
     command = " ".join([quote_argument(program), *(quote_argument(_text(a)) for a in items)])
@@ -456,3 +482,73 @@ def _run(host: LabHost, request: dict[str, Any], dialect: str = "powershell") ->
         return _result("ok", True, 0, command, "exit code 0")
     listed = ", ".join(str(c) for c in allowed)
     return _failed(f"exit code 0 is not allowed ({listed})", command, 0)
+
+
+# -- files: put_file, and the checked copy of a run step's program ---------------------------
+
+SHA256_TEXT = re.compile(r"[0-9a-f]{64}")
+ERROR_BAD_NETPATH = 53  # "The network path was not found." (System Error Codes 0-499)
+
+
+def _files(host: LabHost) -> dict[str, bytes]:
+    with _HISTORY_LOCK:
+        return _FILES.setdefault(host.name, {})
+
+
+def _put_file(host: LabHost, request: dict[str, Any]) -> Result:
+    """One chunk: offset 0 creates or empties the file; any other offset must be its length."""
+    path = _text(request.get("path"))
+    if not path:
+        return _failed("no path given.")
+    offset = _number(request.get("offset"), 0)
+    command = f"put_file {quote_argument(path)} at {offset}"
+    try:
+        data = base64.b64decode(_text(request.get("data")), validate=True)
+    except (ValueError, binascii.Error):
+        # [Convert]::FromBase64String throws a FormatException; MSXML's bin.base64 fails too.
+        return _failed("Invalid character in a Base-64 string.", command)
+    files = _files(host)
+    key = path.lower()
+    if offset > 0:
+        length = len(files[key]) if key in files else -1
+        if length != offset:
+            return _failed(
+                f"the file holds {length} bytes, not {offset}: a chunk is missing.", command
+            )
+        files[key] = files[key] + data
+    else:
+        files[key] = data
+    return _result("ok", True, 0, command, f"{len(files[key])} bytes written")
+
+
+def _copy_checked(host: LabHost, copy: Any, program: str, dialect: str) -> Result | None:
+    """The host's side of copy_from: the file reaches `staged` (from a share the fleet declares,
+    or from put_file), its SHA-256 is computed over the bytes received, and only a match
+    replaces the program; None when it is in place, else the failed result."""
+    copy = copy if isinstance(copy, dict) else {}
+    source, staged = _text(copy.get("from")), _text(copy.get("staged"))
+    wanted = _text(copy.get("sha256")).lower()
+    command = f"copy {quote_argument(source or staged)} {quote_argument(program)}"
+    if not staged or not SHA256_TEXT.fullmatch(wanted):
+        return _failed("copy: the staged path and the sha256 are needed.")
+    files = _files(host)
+    if source:
+        share = next((f for f in host.spec.shares if f.path.lower() == source.lower()), None)
+        if share is None:
+            return _failed(NETWORK_PATH_NOT_FOUND, command, ERROR_BAD_NETPATH)
+        files[staged.lower()] = share.content.encode("utf-8")
+    if staged.lower() not in files:
+        return _failed(FILE_NOT_FOUND, command, ERROR_FILE_NOT_FOUND)
+    if dialect != "powershell" and host.spec.os.dotnet is None:
+        # WSH has no hash of its own: step.js asks .NET's SHA256Managed through COM.
+        del files[staged.lower()]
+        return _failed(NO_SHA256, command)
+    found = hashlib.sha256(files[staged.lower()]).hexdigest()
+    if found != wanted:
+        del files[staged.lower()]
+        return _failed(
+            f"The copied file has SHA-256 {found}, not the planned {wanted}: it was not run.",
+            command,
+        )
+    files[program.lower()] = files.pop(staged.lower())
+    return None
