@@ -377,6 +377,9 @@ def test_stop_closes_listeners_and_connections(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert not transport.is_active()
     client.close()
+    # the client's own transport thread: close() returns at once on a transport the server
+    # already ended, so its thread may still be winding down; it is not the server's
+    transport.join(5)
     server.stop()  # idempotent
     # accept, transport and exec threads are gone (other tests' threads may come and go)
     leftovers = [
