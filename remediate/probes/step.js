@@ -229,7 +229,7 @@
         return joinPath(String(fso.GetSpecialFolder(2).Path), name);
     }
 
-    function sysocmgr(request, name) {
+    function sysocmgr(request, name, timeout) {
         var unattend = text(member(request, "unattend"));
         var file, program, argumentText, misfit, before, stream, outcome;
         if (unattend === "") {
@@ -251,7 +251,7 @@
             stream.Close();
         }
         try {
-            outcome = runProgram(program, argumentText, 3600, [0]);
+            outcome = runProgram(program, argumentText, timeout, [0]);
         } finally {
             try {
                 fso.DeleteFile(file, true);
@@ -269,6 +269,9 @@
         var op = text(member(request, "op"));
         var mechanism = text(member(request, "mechanism"));
         var name = text(member(request, "name"));
+        // How long sysocmgr, ocsetup or DISM may run before they are stopped: the step's own
+        // timeout, which the controller sends (its wait is this plus a margin).
+        var timeout = readNumber(member(request, "timeout"), 3600);
         var program, argumentText, misfit;
         if (op !== "install" && op !== "remove") {
             return result("failed", false, "", "", "unknown component operation '" + op + "'.");
@@ -277,7 +280,7 @@
             return result("failed", false, "", "", "invalid component name.");
         }
         if (mechanism === "sysocmgr") {
-            return sysocmgr(request, name);
+            return sysocmgr(request, name, timeout);
         }
         if (mechanism === "ocsetup") {
             program = joinPath(system32(), "ocsetup.exe");
@@ -302,7 +305,7 @@
         if (misfit !== null) {
             return misfit;
         }
-        return runProgram(program, argumentText, 3600, [0, 3010]);
+        return runProgram(program, argumentText, timeout, [0, 3010]);
     }
 
     // --- services --------------------------------------------------------------------------------

@@ -100,6 +100,10 @@ function Invoke-Component([object]$Action) {
     $op = [string]$Action['op']
     $mechanism = [string]$Action['mechanism']
     $name = [string]$Action['name']
+    # How long sysocmgr or ocsetup may run before it is stopped: the step's own timeout, which the
+    # controller sends (its wait is this plus a margin). Add-WindowsFeature runs in this process
+    # and cannot be stopped from here: only the controller's wait bounds it.
+    $timeout = Read-Timeout $Action['timeout'] 3600
     if ($op -ne 'install' -and $op -ne 'remove') { return New-Result 'failed' $false '' '' "unknown component operation '$op'." }
     if ($name -cnotmatch '^[A-Za-z0-9][A-Za-z0-9._-]*$') { return New-Result 'failed' $false '' '' 'invalid component name.' }
     $system32 = Get-System32
@@ -114,7 +118,7 @@ function Invoke-Component([object]$Action) {
         $before = Get-OcState $name
         [IO.File]::WriteAllText($file, $unattend, [Text.Encoding]::Default)
         try {
-            $result = Invoke-Program $program $arguments 3600 @(0)
+            $result = Invoke-Program $program $arguments $timeout @(0)
         } finally {
             Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
         }
@@ -128,7 +132,7 @@ function Invoke-Component([object]$Action) {
         $arguments += ' /quiet /norestart'
         $unfit = Test-MechanismFits $mechanism ((ConvertTo-ArgumentText $program) + ' ' + $arguments)
         if ($unfit -ne $null) { return $unfit }
-        return Invoke-Program $program $arguments 3600 @(0, 3010)
+        return Invoke-Program $program $arguments $timeout @(0, 3010)
     }
     if ($mechanism -eq 'servermanager') {
         $verb = 'Add-WindowsFeature'

@@ -353,7 +353,7 @@ class _HostRun:
         try:
             outcome, output = self._run_action(
                 self.target.connect,
-                step.arguments or {},
+                step.script_arguments(self.options.step_timeout),
                 dialect,
                 None if step.kind == "reboot" else wait,
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -93,6 +94,21 @@ class PlannedStep(_Model):
             return float(self.timeout) if self.timeout is not None else reboot_timeout
         seconds = self.timeout if self.timeout is not None else DEFAULT_STEP_TIMEOUTS[self.kind]
         return float(seconds + STEP_MARGIN)
+
+    def script_arguments(self, override: float | None = None) -> dict[str, Any]:
+        """The arguments document sent to the host. Its `timeout` (component, run, service) is
+        how long step.ps1/step.js let the program run or wait for the service's state. An
+        `apply --step-timeout` longer than that plus STEP_MARGIN raises it, so that the script
+        still answers before the controller stops waiting; a shorter one leaves it: the
+        controller stops waiting first and journals the step as still running."""
+        arguments = dict(self.arguments or {})
+        if override is None or self.kind not in DEFAULT_STEP_TIMEOUTS or not arguments:
+            return arguments
+        limit = arguments.get("timeout", DEFAULT_STEP_TIMEOUTS[self.kind])
+        raised = math.floor(override - STEP_MARGIN)
+        if raised > int(limit):
+            arguments["timeout"] = raised
+        return arguments
 
 
 def describe_seconds(seconds: float) -> str:

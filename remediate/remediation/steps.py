@@ -88,7 +88,13 @@ def plan_steps(
         index = len(steps) + 1
         if step.step == "windows_component":
             planned = _component(index, label, extra, facts["os_family"])
-            steps.append(planned.model_copy(update={"timeout": step.timeout}))
+            # The script stops sysocmgr/ocsetup/DISM after this long; the controller waits a
+            # margin more (PlannedStep.wait_seconds).
+            limit = step.timeout or DEFAULT_STEP_TIMEOUTS["windows_component"]
+            arguments = {**(planned.arguments or {}), "timeout": limit}
+            steps.append(
+                planned.model_copy(update={"timeout": step.timeout, "arguments": arguments})
+            )
         elif step.step == "service":
             name, action = str(extra.get("service", "")), str(extra.get("action", "start"))
             if not name:

@@ -186,3 +186,55 @@ def test_apply_step_timeout_on_the_command_line(lab: Lab, tmp_path: Path) -> Non
     )
     assert bad.returncode == 2
     assert "--step-timeout" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_steps_timeout_reaches_the_script(lab: Lab, tmp_path: Path) -> None:
+    """A playbook `timeout:` is the script's own limit, not only the controller's wait:
+    sysocmgr taking 5 s is stopped by the script under `timeout: 3s` (failed, with the
+    script's message; the controller still waits 3 s + STEP_MARGIN for that answer), and
+    finishes under `timeout: 10s` (the scripts' old fixed 3600 s would have let both run)."""
+    from remediate.lab.answers.step import history
+
+    lab.host(EX2003).spec.step_seconds = {"component": 5.0}
+    short = remove_smtp(timeout="3s")
+    path, connect = plan_for(lab, tmp_path, short)
+    plan = load_plan(path)
+    assert plan.hosts[0].steps[0].arguments["timeout"] == 3  # type: ignore[index]
+    earlier = len(history(EX2003))
+    started = time.monotonic()
+    stopped = apply_plan(path, plan, short, ApplyOptions(), connect)
+    assert time.monotonic() - started < 5.0  # answered at the script's limit
+    assert stopped[0].status == HostStatus.FAILED, stopped
+    assert "did not finish within 3 s" in stopped[0].message
+    ends = [e for e in Journal(journal_path(path)).entries() if e.event == "step_end"]
+    assert [(e.data or {})["status"] for e in ends] == ["failed"]
+    time.sleep(2.5)  # step.ps1 killed sysocmgr: its change never lands
+    assert history(EX2003)[earlier:] == []
+
+    longer = remove_smtp(timeout="10s")
+    second = tmp_path / "second"
+    second.mkdir()
+    path, connect = plan_for(lab, second, longer)
+    done = apply_plan(path, load_plan(path), longer, ApplyOptions(), connect)
+    assert [(o.status, o.steps_run) for o in done] == [(HostStatus.DONE, 1)], done
+    assert history(EX2003)[earlier:] == ["component iis_smtp off"]
+    assert lab.open_shells() == 0
+
+
+def test_step_timeout_on_the_command_line_raises_the_scripts_limit() -> None:
+    from remediate.remediation.plan import STEP_MARGIN, PlannedStep
+
+    step = PlannedStep(
+        index=1,
+        kind="windows_component",
+        name="x",
+        display="x",
+        arguments={"action": "component", "timeout": 3600},
+    )
+    assert step.script_arguments(None)["timeout"] == 3600
+    # longer: the script may run until the controller's wait less the margin
+    assert step.script_arguments(7200)["timeout"] == 7200 - STEP_MARGIN
+    # shorter: the script keeps its limit; the controller stops waiting first (still running)
+    assert step.script_arguments(2.0)["timeout"] == 3600
+    reboot = step.model_copy(update={"kind": "reboot", "arguments": {"action": "reboot"}})
+    assert reboot.script_arguments(7200) == {"action": "reboot"}

@@ -112,22 +112,15 @@ def answer_step(host: LabHost, declared: DeclaredScript) -> Execution:
     An action the fleet gives `step_seconds` answers only after that long (the WinRS Receive
     keeps faulting with TimedOut meanwhile), and its change lands at the end, not at once: a
     controller that looks at the host while the installer still runs sees the old state.
-    A `run` longer than its own `timeout` is stopped by the script at that timeout, as
-    step.ps1's Invoke-Program does (WaitForExit, then Kill).
+    A step longer than the `timeout` of its arguments is stopped by the script at that limit
+    (`_script_limit`), as the scripts do; see `_stopped`.
     """
     request = declared.arguments
     kind = str(request.get("action") or "") if isinstance(request, dict) else ""
     seconds = host.spec.step_seconds.get(kind, 0.0)  # type: ignore[call-overload]
-    if kind == "run" and seconds > 0:
-        limit = _number(request.get("timeout"), 3600)
-        if seconds > limit:
-            stopped = _failed(
-                f"The program did not finish within {limit} s and was stopped.",
-                quote_argument(_text(request.get("program"))),
-            )
-            return Execution(
-                stdout=format_output("step", [("result", stopped)]), delay_seconds=limit
-            )
+    limit = _script_limit(request, declared.dialect)
+    if seconds > 0 and limit is not None and seconds > limit:
+        return _stopped(host, request, declared.dialect, seconds, limit)
     with host.lock:
         if seconds <= 0:
             result, restart = _answer(host, request, declared.dialect)
@@ -146,6 +139,67 @@ def answer_step(host: LabHost, declared: DeclaredScript) -> Execution:
 
 
 _Snapshot = tuple[dict[str, bool], list[dict[str, Any]], list[str]]
+
+# What the scripts wait for, and how long: the `timeout` of the arguments (seconds), or their
+# own default when it is absent (plans made before it travelled there).
+SCRIPT_DEFAULT_LIMITS = {"component": 3600, "run": 3600, "service": 120}
+
+
+def _script_limit(request: Any, dialect: str) -> int | None:
+    """How long step.ps1/step.js wait for this action before they stop waiting; None when the
+    script cannot stop it (Add-WindowsFeature runs inside step.ps1's own PowerShell: only the
+    controller's wait bounds it)."""
+    if not isinstance(request, dict):
+        return None
+    kind = str(request.get("action") or "")
+    if kind not in SCRIPT_DEFAULT_LIMITS:
+        return None
+    if (
+        kind == "component"
+        and dialect == "powershell"
+        and request.get("mechanism") == "servermanager"
+    ):
+        return None
+    return _number(request.get("timeout"), SCRIPT_DEFAULT_LIMITS[kind])
+
+
+def _stopped(
+    host: LabHost, request: dict[str, Any], dialect: str, seconds: float, limit: int
+) -> Execution:
+    """A step that takes `seconds` on this host, past the script's `limit`: it answers failed
+    at the limit with the script's message. step.ps1 kills the program (Process.Kill): its
+    change never lands. step.js can stop only the cmd.exe it started (WshScriptExec.Terminate),
+    so the program goes on and its change lands at `seconds`. A service the script stopped
+    waiting for keeps starting or stopping: its change lands too. What needs no wait (refused,
+    already in the state, a start mode) answers at once."""
+    service = request.get("action") == "service"
+    with host.lock:
+        before = _snapshot(host)
+        result, _ = _answer(host, request, dialect)
+        waits = result.get("status") == "ok" and (
+            not service
+            or (request.get("op") in ("start", "stop", "restart") and result.get("changed") == "1")
+        )
+        if not waits:
+            return Execution(stdout=format_output("step", [("result", result)]))
+        after = _snapshot(host)
+        _restore(host, before)
+        if service or dialect != "powershell":
+            timer = threading.Timer(seconds, _finish, (host, before, after, False))
+            timer.daemon = True
+            timer.start()
+    command = _text(result.get("command"))
+    if service:
+        stopped = _failed(TIMED_OUT, command, ERROR_SERVICE_REQUEST_TIMEOUT)
+    elif dialect == "powershell":
+        stopped = _failed(f"The program did not finish within {limit} s and was stopped.", command)
+    else:
+        stopped = _failed(
+            f"The program did not finish within {limit} s; its cmd.exe was stopped (the program "
+            "itself may still run).",
+            command,
+        )
+    return Execution(stdout=format_output("step", [("result", stopped)]), delay_seconds=limit)
 
 
 def _snapshot(host: LabHost) -> _Snapshot:
