@@ -338,6 +338,12 @@ class HostSpec(_Model):
     endpoints: Endpoints = Endpoints()
     faults: Faults = Faults()
     pending_reboot: bool = False
+    pending_deletes: list[str] = Field(
+        default=[],
+        description="files MoveFileEx scheduled for deletion at restart: each is a source with "
+        "an EMPTY destination in PendingFileRenameOperations, written before the replacements "
+        "of pending_version files (the empty entries are what some readers drop)",
+    )
     step_seconds: dict[Literal["component", "service", "reboot", "run"], float] = Field(
         default={},
         description="how long each kind of step action takes on this host before it answers "

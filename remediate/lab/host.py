@@ -75,6 +75,9 @@ class LabHost:
                 if entry.pending_version is not None:
                     entry.version = entry.pending_version
                     entry.pending_version = None
+            deleted = {path.lower() for path in self.spec.pending_deletes}
+            self.spec.files = [f for f in self.spec.files if f.path.lower() not in deleted]
+            self.spec.pending_deletes = []
             self.spec.pending_reboot = False
         if self.on_reboot is not None:
             self.on_reboot()

@@ -232,16 +232,61 @@
         }
     }
 
+    // PendingFileRenameOperations (REG_MULTI_SZ) holds pairs (source, destination) in the
+    // order MoveFileEx(MOVEFILE_DELAY_UNTIL_REBOOT) registered them: a rename stores
+    // "\??\source", "\??\destination" ("!\??\destination" with MOVEFILE_REPLACE_EXISTING); a
+    // delete stores "\??\source" and an EMPTY destination (Microsoft Learn, MoveFileExA,
+    // Remarks; Sysinternals PendMoves shows "Target: DELETE"). An empty string is not valid
+    // REG_MULTI_SZ ("it is not possible to include a zero-length string in the sequence",
+    // Microsoft Learn, Registry Value Types), so readers differ: the .NET Framework 4 reference
+    // source (RegistryKey.InternalGetValue) keeps inner empty strings; whether RegRead (WSH 5.x)
+    // and .NET 2.0's RegistryKey.GetValue keep them is unverified, so a reader that DROPS them
+    // is assumed: pairing two by two would then shift every pair after a delete. A reader that
+    // stops at the first empty string (seen in third-party readers: GiovanniDicanio/WinReg#39,
+    // mhammond/pywin32#817) would lose the rest: unverified for RegRead, not handled.
+    // The destinations (files a reboot replaces), paired whether or not empty entries survived.
+    function renameTargets(entries) {
+        var targets = [];
+        var keepsEmpty = false;
+        var i, next;
+        for (i = 0; i < entries.length; i++) {
+            if (text(entries[i]) === "") {
+                keepsEmpty = true;
+            }
+        }
+        i = 0;
+        while (i + 1 < entries.length) {
+            next = text(entries[i + 1]);
+            if (next === "") {
+                i += 2; // entries[i] is deleted at restart
+            } else if (next.charAt(0) === "!") {
+                targets.push(next); // replaces an existing file
+                i += 2;
+            } else if (!keepsEmpty && i + 2 < entries.length &&
+                    text(entries[i + 2]).charAt(0) === "!") {
+                i += 1; // entries[i] was a delete whose empty entry the reader dropped
+            } else {
+                // A destination, or (empty entries dropped) the next source: either way a path
+                // that changes at restart; counted, and read again as a source when unsure.
+                targets.push(next);
+                i += keepsEmpty ? 2 : 1;
+            }
+        }
+        return targets;
+    }
+
     function writePendingReboot() {
         var pending = false;
-        var renames, target, i;
+        var renames, targets, target, i;
         try {
             renames = safeArray(regValue(HKLM + "SYSTEM\\CurrentControlSet\\Control\\" +
                 "Session Manager\\PendingFileRenameOperations"));
-            // Pairs of (new file, file it replaces); an empty target means a deletion.
-            for (i = 0; i + 1 < renames.length; i += 2) {
+            if (renames.length > 0) {
                 pending = true;
-                target = text(renames[i + 1]).replace(/^!+/, "").split("\\??\\").join("");
+            }
+            targets = renameTargets(renames);
+            for (i = 0; i < targets.length; i++) {
+                target = text(targets[i]).replace(/^!+/, "").split("\\??\\").join("");
                 if (target.length > 0) {
                     writeRecord("pending_rename", ["path", target]);
                 }

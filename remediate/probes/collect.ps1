@@ -50,15 +50,49 @@ function Write-OsFacts {
         $script:OsMajor = [Environment]::OSVersion.Version.Major
     }
 }
+# PendingFileRenameOperations (REG_MULTI_SZ) holds pairs (source, destination) in the order
+# MoveFileEx(MOVEFILE_DELAY_UNTIL_REBOOT) registered them: a rename stores '\??\source',
+# '\??\destination' ('!\??\destination' with MOVEFILE_REPLACE_EXISTING); a delete stores
+# '\??\source' and an EMPTY destination (Microsoft Learn, MoveFileExA, Remarks; Sysinternals
+# PendMoves shows 'Target: DELETE'). An empty string is not valid REG_MULTI_SZ ('it is not
+# possible to include a zero-length string in the sequence', Microsoft Learn, Registry Value
+# Types), so readers differ: the .NET Framework 4 reference source (RegistryKey.InternalGetValue)
+# keeps inner empty strings; whether .NET 2.0's RegistryKey.GetValue (Get-ItemProperty on
+# PowerShell 2.0) keeps them is unverified, so a reader that DROPS them is assumed: pairing two
+# by two would then shift every pair after a delete. Same pairing as collect.js renameTargets.
+# The destinations (files a reboot replaces), paired whether or not empty entries survived.
+function Get-RenameTargets([object[]]$Entries) {
+    $targets = @()
+    $keepsEmpty = $false
+    foreach ($entry in $Entries) { if ([string]$entry -eq '') { $keepsEmpty = $true } }
+    $i = 0
+    while ($i + 1 -lt $Entries.Count) {
+        $next = [string]$Entries[$i + 1]
+        if ($next -eq '') {
+            $i += 2
+        } elseif ($next.StartsWith('!')) {
+            $targets += $next
+            $i += 2
+        } elseif ((-not $keepsEmpty) -and ($i + 2 -lt $Entries.Count) -and ([string]$Entries[$i + 2]).StartsWith('!')) {
+            $i += 1
+        } else {
+            # A destination, or (empty entries dropped) the next source: either way a path that
+            # changes at restart; counted, and read again as a source when unsure.
+            $targets += $next
+            if ($keepsEmpty) { $i += 2 } else { $i += 1 }
+        }
+    }
+    return ,$targets
+}
 function Write-PendingReboot {
     $pending = $false
     try {
         $renames = Get-RegistryValue 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' 'PendingFileRenameOperations'
         if ($renames -ne $null) {
-            # Pairs of (new file, file it replaces); an empty target means a deletion.
-            for ($i = 0; $i + 1 -lt $renames.Count; $i += 2) {
-                $pending = $true
-                $target = ([string]$renames[$i + 1]).TrimStart('!').Replace('\??\', '')
+            $renames = @($renames)
+            if ($renames.Count -gt 0) { $pending = $true }
+            foreach ($entry in (Get-RenameTargets $renames)) {
+                $target = ([string]$entry).TrimStart('!').Replace('\??\', '')
                 if ($target.Length -gt 0) { Write-Record 'pending_rename' @('path', $target) }
             }
         }

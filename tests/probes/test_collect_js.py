@@ -364,6 +364,7 @@ EXCHANGE_IMAGES = {
     "msexchangesa": "mad.exe",
     "msexchangemta": "emsmta.exe",
 }
+PENDING_RENAMES = "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\PendingFileRenameOperations"
 REBOOT_REQUIRED = (
     "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"
 )
@@ -407,7 +408,10 @@ def fake_host(
             "REG_SZ",
             os_.powershell,
         )
+    # MoveFileEx's order: the deletes (source, EMPTY destination) were registered first.
     renames: list[str] = []
+    for path in spec.pending_deletes:
+        renames += [f"\\??\\{path}", ""]
     for entry in spec.files:
         if entry.pending_version is not None:
             renames += [f"\\??\\{entry.path}.new", f"!\\??\\{entry.path}"]
@@ -910,6 +914,98 @@ def test_same_records_and_evidence_as_the_lab(node: str, case: str, tmp_path: Pa
     assert abs(evidence.os.time_utc - datetime.now(UTC)) < timedelta(minutes=5)
     assert [(e.scope, e.item) for e in evidence.errors] == errors
     assert all(not re.search(r"Ünïcødé|\$\(|`", q) for q in queries), queries
+
+
+# A Windows Installer rollback file deleted at restart (PendMoves' own example: "Source:
+# C:\\Config.Msi\\3ec7bbbf.rbf  Target: DELETE"), registered before a hotfix replaced store.exe.
+STORE = "C:\\Program Files\\Exchsrvr\\bin\\store.exe"
+DELETE_THEN_REPLACE = HostSpec.model_validate(
+    {
+        "name": "ex2003-pending.lab.local",
+        "os": {"powershell": None},
+        "exchange": {},
+        "pending_deletes": ["C:\\Config.Msi\\3ec7bbbf.rbf"],
+        "files": [{"path": STORE, "version": "6.5.7638.1", "pending_version": "6.5.7654.4"}],
+    }
+)
+
+
+def test_a_delete_before_a_replace_does_not_hide_the_pending_file(
+    node: str, tmp_path: Path
+) -> None:
+    """The fake RegRead drops the empty destination of the delete, as the stricter reader:
+    pairing two by two then paired the delete with store.exe.new and lost store.exe."""
+    host = fake_host(DELETE_THEN_REPLACE)
+    value = host["registry"][HKLM + PENDING_RENAMES]["data"]
+    assert "" in value  # the model holds the empty destination; the reader drops it
+    script = build_collect_script(CollectRequest(), "wsh")
+    out, _ = run_js(node, host, script, tmp_path)
+    evidence = parse_evidence(DELETE_THEN_REPLACE.name, out)
+    assert evidence.pending_reboot
+    assert evidence.pending_renames == (STORE,)
+    expected = lab_answer(DELETE_THEN_REPLACE, script)
+    assert comparable(parse_output(out, "collect")) == comparable(parse_output(expected, "collect"))
+
+
+def test_the_lab_answers_pending_deletes_on_the_powershell_path() -> None:
+    """collect.ps1 cannot run here (no PowerShell): the lab's answer for it, which mirrors
+    Get-RenameTargets, reports the reboot a delete needs and names only the replaced file."""
+    spec = DELETE_THEN_REPLACE.model_copy(deep=True)
+    spec.os.powershell = "2.0"
+    script = build_collect_script(CollectRequest(), "powershell")
+    evidence = parse_evidence(spec.name, lab_answer(spec, script))
+    assert (evidence.pending_reboot, evidence.pending_renames) == (True, (STORE,))
+    spec.files = []
+    evidence = parse_evidence(spec.name, lab_answer(spec, script))
+    assert (evidence.pending_reboot, evidence.pending_renames) == (True, ())
+
+
+@pytest.mark.parametrize(
+    ("entries", "targets"),
+    [
+        # as stored: a delete, a replace, a rename without MOVEFILE_REPLACE_EXISTING
+        (
+            [
+                "\\??\\C:\\d.tmp",
+                "",
+                "\\??\\C:\\a.new",
+                "!\\??\\C:\\a",
+                "\\??\\C:\\b.new",
+                "\\??\\C:\\b",
+            ],
+            ["C:\\a", "C:\\b"],
+        ),
+        # the same as a reader that drops the empty entries returns it
+        (
+            [
+                "\\??\\C:\\d.tmp",
+                "\\??\\C:\\a.new",
+                "!\\??\\C:\\a",
+                "\\??\\C:\\b.new",
+                "\\??\\C:\\b",
+            ],
+            ["C:\\a", "C:\\b"],
+        ),
+        # two deletes, empties dropped: the second could be a destination; counted, not lost
+        (["\\??\\C:\\d1", "\\??\\C:\\d2"], ["C:\\d2"]),
+        # a delete last, its empty entry dropped
+        (["\\??\\C:\\a.new", "!\\??\\C:\\a", "\\??\\C:\\d.tmp"], ["C:\\a"]),
+        (["\\??\\C:\\d.tmp"], []),
+    ],
+    ids=["kept", "dropped", "two-deletes", "delete-last", "lone-delete"],
+)
+def test_rename_pairing_with_and_without_empty_entries(
+    node: str, entries: list[str], targets: list[str], tmp_path: Path
+) -> None:
+    host = fake_host(
+        HostSpec.model_validate({"name": "pairs.lab.local", "os": {"powershell": None}})
+    )
+    host["registry"][HKLM + PENDING_RENAMES] = {"type": "REG_MULTI_SZ", "data": entries}
+    host["multi_sz_keeps_empty"] = True  # a reader that keeps them; the default drops them
+    out, _ = run_js(node, host, build_collect_script(CollectRequest(), "wsh"), tmp_path)
+    evidence = parse_evidence("pairs.lab.local", out)
+    assert evidence.pending_reboot
+    assert list(evidence.pending_renames) == targets
 
 
 def test_the_fake_host_drives_the_output(node: str, tmp_path: Path) -> None:

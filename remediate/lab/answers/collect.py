@@ -83,7 +83,9 @@ def _records(
             records.append(("fact", {"name": name, "value": value}))
     pending = [f.path for f in spec.files if f.pending_version is not None]
     records += [("pending_rename", {"path": path}) for path in pending]
-    reboot = "1" if pending or spec.pending_reboot else "0"
+    # Deletions name no destination: they make a reboot pending and are no pending_rename
+    # (collect.ps1 Get-RenameTargets, collect.js renameTargets).
+    reboot = "1" if pending or spec.pending_deletes or spec.pending_reboot else "0"
     records.append(("fact", {"name": "pending_reboot", "value": reboot}))
     exchange = spec.exchange
     if exchange is not None:

@@ -135,6 +135,13 @@ function regRead(path) {
     case "REG_DWORD":
       return Number(entry.data);
     case "REG_MULTI_SZ":
+      // A VBArray of strings (Microsoft Learn, RegRead Method). Whether RegRead keeps the empty
+      // strings of a REG_MULTI_SZ (a delete in PendingFileRenameOperations) is unverified, and
+      // an empty string is not valid REG_MULTI_SZ (Registry Value Types): drop them, the
+      // stricter reader, unless the host says its reader keeps them (as .NET 4's does).
+      return new SafeArray(
+        host.multi_sz_keeps_empty ? entry.data : entry.data.filter((item) => item !== ""),
+      );
     case "REG_BINARY":
       return new SafeArray(entry.data);
     default:
