@@ -527,7 +527,8 @@
 
     // SHA-256 of a file in lowercase hex, or null when this host cannot compute it. WSH has no
     // hash of its own: .NET's SHA256Managed is COM-creatable where the .NET Framework 2.0 is
-    // installed (ComputeHash_2 is ComputeHash(byte[]) as COM names overloads; that Windows
+    // installed (ComputeHash_2 is ComputeHash(byte[]) as COM names overloads, name_2, name_3...:
+    // KB 317626; that HashAlgorithm declares the Stream overload first is unverified; that Windows
     // 2000/2003 without .NET lack it, and that the ProgID is registered by every .NET 2.0
     // install, is unverified). certutil -hashfile is not used: SHA-256 in CryptoAPI needs
     // Windows Vista/2008 or later (WinBatch FileDigest docs; unverified for certutil on 2003).

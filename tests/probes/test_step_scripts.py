@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -390,3 +391,124 @@ def test_servermanager_steps_silence_progress(lab: Lab) -> None:
         assert noisy.stderr.removeprefix(b"\xef\xbb\xbf").startswith(b"#< CLIXML")
     finally:
         link.close()
+
+
+# -- step.js's copy path under the fake WSH: MSXML bin.base64, ADODB.Stream, SHA256Managed ------
+NODE = pytest.mark.skipif(not Path("/usr/bin/node").exists(), reason="node runs the fake WSH")
+SMTP_REINSTALL = "C:\\Program Files\\Exchsrvr\\bin\\Smtpreinstall.exe"
+STAGED = SMTP_REINSTALL + ".remediate-copy"
+CONTENT = bytes(range(256)) * 3 + b"MZ\x00\xff tail"  # every byte value, not a multiple of 3
+
+
+def copying_host(w2k_host: dict, dotnet: str | None = "2.0") -> dict:
+    """The Windows 2000 host with the .NET Framework (or not), able to run the copied program."""
+    host = {**w2k_host, "dotnet": dotnet}
+    host["programs"] = {SMTP_REINSTALL: {"exit_code": 0}}
+    return host
+
+
+def put_in_chunks(host: dict, content: bytes, tmp_path: Path) -> list[StepOutcome]:
+    """Send `content` to STAGED in 100-byte put_file chunks, one script run each; the host's
+    files follow from run to run (the harness logs the files that hold bytes)."""
+    from remediate.probes.step import put_file_requests
+
+    outcomes = []
+    for request in put_file_requests(STAGED, content, chunk=100):
+        outcome, log = run_step_js(host, request, tmp_path)
+        outcomes.append(outcome)
+        host["files"] = [f for f in host["files"] if "content_base64" not in f] + log["files"]
+    return outcomes
+
+
+def checked_run(sha256: str) -> dict:
+    return {
+        "action": "run",
+        "program": SMTP_REINSTALL,
+        "arguments": [],
+        "allowed_exit_codes": [0],
+        "timeout": 600,
+        "copy": {"from": "", "staged": STAGED, "sha256": sha256},
+    }
+
+
+@NODE
+def test_step_js_puts_a_file_in_chunks_and_runs_it_checked(w2k_host: dict, tmp_path: Path) -> None:
+    import hashlib
+
+    host = copying_host(w2k_host)
+    puts = put_in_chunks(host, CONTENT, tmp_path)
+    assert len(puts) == 8 and all(p.status == "ok" for p in puts), [p.message for p in puts]
+    assert puts[-1].message == f"{len(CONTENT)} bytes written"
+    outcome, log = run_step_js(host, checked_run(hashlib.sha256(CONTENT).hexdigest()), tmp_path)
+    assert (outcome.status, outcome.exit_code) == ("ok", 0), outcome.message
+    assert log["executed"] == [quote_argument(SMTP_REINSTALL)]  # the program ran
+    stored = {f["path"].lower(): base64.b64decode(f["content_base64"]) for f in log["files"]}
+    assert stored == {SMTP_REINSTALL.lower(): CONTENT}  # in place, byte for byte; staged removed
+
+
+@NODE
+def test_step_js_a_wrong_hash_removes_the_copy_and_runs_nothing(
+    w2k_host: dict, tmp_path: Path
+) -> None:
+    host = copying_host(w2k_host)
+    put_in_chunks(host, CONTENT, tmp_path)
+    outcome, log = run_step_js(host, checked_run("0" * 64), tmp_path)
+    assert outcome.status == "failed"
+    assert "not the planned " + "0" * 64 in outcome.message and "it was not run" in outcome.message
+    assert log["executed"] == []
+    assert log["files"] == []  # the staged file is deleted; nothing replaced the program
+
+
+@NODE
+def test_step_js_an_out_of_order_chunk_fails(w2k_host: dict, tmp_path: Path) -> None:
+    from remediate.probes.step import put_file_requests
+
+    host = copying_host(w2k_host)
+    first, second, third = put_file_requests(STAGED, CONTENT[:300], chunk=100)
+    outcome, log = run_step_js(host, first, tmp_path)
+    assert outcome.status == "ok"
+    host["files"] = host["files"] + log["files"]
+    skipped, log = run_step_js(host, third, tmp_path)  # the second chunk was lost
+    assert skipped.status == "failed"
+    assert "holds 100 bytes, not 200: a chunk is missing" in skipped.message
+    assert [base64.b64decode(f["content_base64"]) for f in log["files"]] == [CONTENT[:100]]
+    assert second["offset"] == 100
+
+
+@NODE
+def test_step_js_without_dotnet_refuses_the_copy(w2k_host: dict, tmp_path: Path) -> None:
+    import hashlib
+
+    host = copying_host(w2k_host, dotnet=None)
+    assert all(p.status == "ok" for p in put_in_chunks(host, CONTENT, tmp_path))
+    outcome, log = run_step_js(host, checked_run(hashlib.sha256(CONTENT).hexdigest()), tmp_path)
+    assert outcome.status == "failed"
+    assert "SHA256Managed needs the .NET Framework 2.0" in outcome.message
+    assert log["executed"] == [] and log["files"] == []
+
+
+@NODE
+def test_step_js_waits_for_a_component_as_long_as_its_arguments_say(
+    tmp_path: Path, lab: Lab
+) -> None:
+    """DISM on Windows 2008 R2 without PowerShell (step.js): a feature install that takes
+    10 minutes is stopped at the step's `timeout` (5 min), not at the old fixed 3600 s."""
+    host = fake_host(lab.host(W2K8R2).spec)
+    dism = "C:\\Windows\\system32\\dism.exe"
+    host["env"] = {**host.get("env", {}), "windir": "C:\\Windows"}
+    host["files"].append({"path": dism, "version": "", "size": 1, "modified_ms": 0})
+    host["programs"] = {dism: {"exit_code": 0, "seconds": 600}}
+    feature = {
+        "action": "component",
+        "op": "install",
+        "mechanism": "servermanager",
+        "name": "SMTP-Server",
+        "dism": "SMTP-Server",
+    }
+    stopped, log = run_step_js(host, {**feature, "timeout": 300}, tmp_path)
+    assert stopped.status == "failed", stopped.message
+    assert "did not finish within 300 s" in stopped.message
+    assert 300_000 <= log["clock"] < 301_000
+    done, log = run_step_js(host, {**feature, "timeout": 900}, tmp_path)
+    assert (done.status, done.exit_code) == ("ok", 0), done.message
+    assert log["clock"] < 900_000

@@ -175,9 +175,38 @@ function filePath(path) {
   return String(path).replace(/\//g, "\\").toLowerCase();
 }
 
+// A file may carry its bytes ("content_base64"): what ADODB.Stream reads and writes, and what
+// File.Copy copies. The files that hold bytes at the end go to the log ("files"), so that a test
+// can hand them to the next run (put_file chunks are separate scripts).
 const files = new Map();
 for (const file of host.files || []) {
-  files.set(filePath(file.path), file);
+  const entry = { ...file };
+  if (typeof file.content_base64 === "string") {
+    entry.bytes = Buffer.from(file.content_base64, "base64");
+    entry.size = entry.bytes.length;
+  }
+  files.set(filePath(file.path), entry);
+}
+
+function fileBytes(path) {
+  const file = files.get(filePath(path));
+  if (file === undefined) {
+    return undefined;
+  }
+  if (file.bytes === undefined) {
+    throw new Error(`fake WSH: ${path} has no content_base64 to read`);
+  }
+  return file.bytes;
+}
+
+function writeFile(path, bytes) {
+  files.set(filePath(path), {
+    path: String(path),
+    version: "",
+    size: bytes.length,
+    modified_ms: 0,
+    bytes: Buffer.from(bytes),
+  });
 }
 
 function fileOf(path) {
@@ -194,9 +223,30 @@ const fileSystem = {
   GetFile(path) {
     const file = fileOf(path);
     return comObject(
-      { Path: file.path, Size: file.size, DateLastModified: new Date(file.modified_ms) },
+      {
+        Path: file.path,
+        Size: file.size,
+        DateLastModified: new Date(file.modified_ms),
+        // File.Copy(destination, overwrite): an existing destination without overwrite is
+        // "File already exists" (FSO Copy method, VBScript run-time error 58).
+        Copy(destination, overwrite) {
+          if (files.has(filePath(destination)) && overwrite !== true) {
+            throw comError("File already exists", -2146828230);
+          }
+          files.set(filePath(destination), { ...file, path: String(destination) });
+        },
+      },
       "File",
     );
+  },
+  DeleteFile(path, force) {
+    if (!files.has(filePath(path))) {
+      throw comError("File not found", -2146828235);
+    }
+    if (force !== true && files.get(filePath(path)).read_only) {
+      throw comError("Permission denied", -2146828218);
+    }
+    files.delete(filePath(path));
   },
   GetSpecialFolder(which) {
     const path = host.special_folders[String(which)];
@@ -605,6 +655,252 @@ function expand(text) {
   });
 }
 
+// --- binary data: MSXML typed nodes, ADODB.Stream, .NET's SHA256Managed over COM ----------
+// Sources: "nodeTypedValue Property", MSXML SDK (learn.microsoft.com/previous-versions/windows/
+// desktop/ms762308(v=vs.85)): Null without content, bin.hex example; "SaveToFile Method" (ADO,
+// learn.microsoft.com/previous-versions/ms808661(v=msdn.10)): adSaveCreateNotExist default,
+// Position 0 after, an overwrite truncates; KB 317626 "Overloaded methods in a .NET component"
+// (ComputeHash_2 naming). Unverified: the exact HRESULTs below, ADO's Null from Read at the end,
+// HashAlgorithm's overload order (Stream first), and the SHA256Managed ProgID being registered
+// by every .NET 2.0 install.
+// A byte array (VT_ARRAY | VT_UI1) as JScript holds it: an opaque value that only COM methods
+// read; any property of it (length, [0]) throws here. The bytes live beside it.
+const byteArrays = new WeakMap();
+
+function byteArray(bytes) {
+  const handle = new Proxy(Object.create(null), {
+    get(target, name) {
+      if (typeof name === "symbol") {
+        return undefined;
+      }
+      throw comError(`a byte array has no property ${String(name)}`, -2146827850);
+    },
+    set() {
+      throw comError("a byte array cannot be changed from JScript", -2146827850);
+    },
+  });
+  byteArrays.set(handle, Buffer.from(bytes));
+  return handle;
+}
+
+function bytesOf(value, what) {
+  if (!byteArrays.has(value)) {
+    // ADO's adErrInvalidArgument, .NET's type mismatch through COM: both an error, not a coercion
+    throw comError(`${what}: arguments are of the wrong type`, -2146825287);
+  }
+  return byteArrays.get(value);
+}
+
+// A COM object whose properties are fixed: an unknown name read or written throws.
+function strictObject(target, kind) {
+  return new Proxy(target, {
+    get(object, name) {
+      if (typeof name === "symbol") {
+        return undefined;
+      }
+      if (!(name in object)) {
+        throw comError(`${kind} has no property ${String(name)}`, -2146827850);
+      }
+      return object[name];
+    },
+    set(object, name, value) {
+      if (!(name in object)) {
+        throw comError(`${kind} has no property ${String(name)}`, -2146827850);
+      }
+      object[name] = value;
+      return true;
+    },
+  });
+}
+
+// Microsoft.XMLDOM's createElement: an element whose dataType is bin.base64 or bin.hex (the
+// only types step.js uses; others throw here). nodeTypedValue is the bytes (a byte array), text
+// their encoding; a node without content has a Null typed value (nodeTypedValue Property, MSXML
+// SDK); text that is not valid base64 or hex fails when read as typed.
+function xmlElement() {
+  let type = null;
+  let content = "";
+  const element = {
+    get dataType() {
+      return type;
+    },
+    set dataType(value) {
+      if (value !== "bin.base64" && value !== "bin.hex") {
+        throw new Error(`fake MSXML: dataType ${value} is not modelled`);
+      }
+      type = value;
+    },
+    get text() {
+      return content;
+    },
+    set text(value) {
+      content = String(value);
+    },
+    get nodeTypedValue() {
+      if (type === null) {
+        return content;
+      }
+      if (content === "") {
+        return null;
+      }
+      const compact = content.replace(/\s+/g, "");
+      const valid =
+        type === "bin.base64"
+          ? /^[A-Za-z0-9+/]*={0,2}$/.test(compact) && compact.length % 4 === 0
+          : /^(?:[0-9A-Fa-f]{2})*$/.test(compact);
+      if (!valid) {
+        throw comError(`Error parsing '${content.slice(0, 20)}' as ${type} datatype.`, -1072898028);
+      }
+      return byteArray(Buffer.from(compact, type === "bin.base64" ? "base64" : "hex"));
+    },
+    set nodeTypedValue(value) {
+      if (type === null) {
+        content = String(value);
+        return;
+      }
+      const bytes = bytesOf(value, "nodeTypedValue");
+      content = type === "bin.base64" ? bytes.toString("base64") : bytes.toString("hex");
+    },
+  };
+  return strictObject(element, "IXMLDOMElement");
+}
+
+// ADODB.Stream (ADO 2.5, Stream Object): Type 1 binary / 2 text (the default, set only at
+// Position 0), Open, Write (bytes at Position, over what is there), Read (from Position, Null
+// at the end), Position, Size, LoadFromFile (replaces the content, Position 0; a missing file
+// is adErrFileOpen 3002), SaveToFile (the whole content, Position 0 after; an existing file
+// needs adSaveCreateOverWrite 2, else adErrWriteFile 3004), Close. Calls on a closed stream are
+// adErrObjectClosed 3704; binary calls on a text stream adErrIllegalOperation 3219 (stricter:
+// ADO converts in some cases).
+function adodbStream() {
+  const CLOSED = comError("Operation is not allowed when the object is closed.", -2146824584);
+  const ILLEGAL = comError("Operation is not allowed in this context.", -2146825069);
+  let type = 2;
+  let isOpen = false;
+  let data = Buffer.alloc(0);
+  let position = 0;
+  function binary() {
+    if (!isOpen) {
+      throw CLOSED;
+    }
+    if (type !== 1) {
+      throw ILLEGAL;
+    }
+  }
+  const stream = {
+    get Type() {
+      return type;
+    },
+    set Type(value) {
+      if (isOpen && position !== 0) {
+        throw ILLEGAL;
+      }
+      type = Number(value);
+    },
+    get Position() {
+      if (!isOpen) {
+        throw CLOSED;
+      }
+      return position;
+    },
+    set Position(value) {
+      if (!isOpen) {
+        throw CLOSED;
+      }
+      if (Number(value) < 0 || Number(value) > data.length) {
+        throw ILLEGAL;
+      }
+      position = Number(value);
+    },
+    get Size() {
+      if (!isOpen) {
+        throw CLOSED;
+      }
+      return data.length;
+    },
+    Open() {
+      if (isOpen) {
+        throw comError("Operation is not allowed when the object is open.", -2146824583);
+      }
+      isOpen = true;
+      data = Buffer.alloc(0);
+      position = 0;
+    },
+    Write(value) {
+      binary();
+      const bytes = bytesOf(value, "ADODB.Stream.Write");
+      const end = position + bytes.length;
+      data = Buffer.concat([data.subarray(0, position), bytes, data.subarray(end)]);
+      position = end;
+    },
+    Read(count) {
+      binary();
+      const end = count === undefined ? data.length : Math.min(data.length, position + count);
+      if (position >= data.length) {
+        return null;
+      }
+      const out = data.subarray(position, end);
+      position = end;
+      return byteArray(out);
+    },
+    LoadFromFile(path) {
+      if (!isOpen) {
+        throw CLOSED;
+      }
+      const bytes = fileBytes(path);
+      if (bytes === undefined) {
+        throw comError("File could not be opened.", -2146825286);
+      }
+      data = Buffer.from(bytes);
+      position = 0;
+    },
+    SaveToFile(path, option) {
+      if (!isOpen) {
+        throw CLOSED;
+      }
+      if (files.has(filePath(path)) && Number(option) !== 2) {
+        throw comError("Write to file failed.", -2146825284);
+      }
+      writeFile(path, data);
+      position = 0;
+    },
+    Close() {
+      if (!isOpen) {
+        throw CLOSED;
+      }
+      isOpen = false;
+      data = Buffer.alloc(0);
+    },
+  };
+  return strictObject(stream, "ADODB.Stream");
+}
+
+// System.Security.Cryptography.SHA256Managed through COM interop: creatable only where the .NET
+// Framework is installed (HOST.json "dotnet"); elsewhere as any unregistered ProgID. Overloads
+// are numbered for COM clients (KB 317626): ComputeHash is HashAlgorithm's first overload
+// (Stream), ComputeHash_2 the byte[] one; a byte array given to ComputeHash is a type mismatch,
+// and a Null buffer is .NET's ArgumentNullException.
+function sha256Managed() {
+  if (!host.dotnet) {
+    throw comError("Automation server can't create object", -2146827859);
+  }
+  return strictObject(
+    {
+      ComputeHash() {
+        throw comError("Type mismatch", -2146828275);
+      },
+      ComputeHash_2(value) {
+        if (value === null || value === undefined) {
+          throw comError("Value cannot be null.\r\nParameter name: buffer", -2147467261);
+        }
+        const bytes = bytesOf(value, "ComputeHash_2");
+        return byteArray(require("crypto").createHash("sha256").update(bytes).digest());
+      },
+    },
+    "SHA256Managed",
+  );
+}
+
 function ActiveXObject(progId) {
   failIfBroken(progId);
   switch (String(progId).toLowerCase()) {
@@ -614,6 +910,12 @@ function ActiveXObject(progId) {
       return fileSystem;
     case "wscript.network":
       return comObject({ ComputerName: host.computer_name }, "WshNetwork");
+    case "microsoft.xmldom":
+      return strictObject({ createElement: () => xmlElement() }, "DOMDocument");
+    case "adodb.stream":
+      return adodbStream();
+    case "system.security.cryptography.sha256managed":
+      return sha256Managed();
     default:
       throw comError("Automation server can't create object", -2146827859);
   }
@@ -637,5 +939,10 @@ try {
   vm.runInContext(bootstrap, context, { filename: "bootstrap.js" });
 } finally {
   process.stdout.write(written.join(""), "utf8");
-  process.stderr.write(`${JSON.stringify({ queries, reads, executed, shutdowns, clock })}\n`);
+  const stored = [...files.values()]
+    .filter((file) => file.bytes !== undefined)
+    .map(({ bytes, ...file }) => ({ ...file, content_base64: bytes.toString("base64") }));
+  process.stderr.write(
+    `${JSON.stringify({ queries, reads, executed, shutdowns, clock, files: stored })}\n`,
+  );
 }
