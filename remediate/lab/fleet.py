@@ -68,14 +68,14 @@ class OperatingSystem(_Model):
     winrm: bool = True
     hostname: str | None = None
     timezone: str = "UTC"
-    language: Literal["en-US", "de-DE", "ja-JP"] = Field(
-        default="en-US",
-        description="installation language: display names such as Win32_ServerFeature.Name",
-    )
     dotnet: str | None = Field(
         default=None,
         description="the .NET Framework installed (2.0 ...), for WSH steps that hash a file "
         "through COM; PowerShell hosts have it (PowerShell 2.0 runs on .NET 2.0)",
+    )
+    language: Literal["en-US", "de-DE", "ja-JP"] = Field(
+        default="en-US",
+        description="installation language: display names such as Win32_ServerFeature.Name",
     )
 
     @property
@@ -328,11 +328,11 @@ class HostSpec(_Model):
     exchange: Exchange | None = None
     files: list[FileEntry] = []
     services: list[Service] = []
+    shares: list[ShareFile] = Field(default=[], description="share files this host can read")
     components: dict[str, bool] = Field(
         default={},
         description="OC Manager subcomponents (Windows 5.x) or ServerManager names (6.x)",
     )
-    shares: list[ShareFile] = Field(default=[], description="share files this host can read")
     event_logs: EventLogs = EventLogs()
     credentials: Credentials = Credentials()
     endpoints: Endpoints = Endpoints()

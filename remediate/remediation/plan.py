@@ -33,6 +33,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# How long the controller waits for a step of each kind when neither the playbook (`timeout:`)
+# nor `apply --step-timeout` says otherwise, in seconds. Our choice, not a Microsoft figure:
+# - windows_component, run: step.ps1/step.js wait 3600 s for sysocmgr, ocsetup or an installer
+#   before they stop it, so the controller waits that long plus STEP_MARGIN for their answer.
+#   Service packs and hotfix installers commonly run for many minutes (unverified: no public
+#   figure per version was found); the audit's --timeout (120 s) cut them off.
+# - service: the step script waits 120 s for the state (`Wait-ServiceState`); the Service
+#   Control Manager itself gives a service 30 s to answer a start (ServicesPipeTimeout, KB 922918;
+#   unverified here: that page was not found in the search index).
+# - reboot: the wait for the host to answer again is `apply --reboot-timeout` (600 s).
+# - verify is an audit: it runs under the audit's --timeout. manual waits for an operator.
+DEFAULT_STEP_TIMEOUTS: dict[str, int] = {"windows_component": 3600, "run": 3600, "service": 120}
+STEP_MARGIN = 60  # seconds the controller waits beyond the script's own limit, for its answer
+
+
 class FileCopy(_Model):
     """A file a `run` step copies to the host before it runs it, fixed by its SHA-256 when
     planned: the approved hash is the content that may run (the host checks it)."""
@@ -48,21 +63,6 @@ class FileCopy(_Model):
         size = f"{self.size} bytes, " if self.size is not None else ""
         how = "the host copies" if self.origin == "share" else "copy from the controller"
         return f"{how} {self.source} ({size}sha256 {self.sha256}) to {self.destination}"
-
-
-# How long the controller waits for a step of each kind when neither the playbook (`timeout:`)
-# nor `apply --step-timeout` says otherwise, in seconds. Our choice, not a Microsoft figure:
-# - windows_component, run: step.ps1/step.js wait 3600 s for sysocmgr, ocsetup or an installer
-#   before they stop it, so the controller waits that long plus STEP_MARGIN for their answer.
-#   Service packs and hotfix installers commonly run for many minutes (unverified: no public
-#   figure per version was found); the audit's --timeout (120 s) cut them off.
-# - service: the step script waits 120 s for the state (`Wait-ServiceState`); the Service
-#   Control Manager itself gives a service 30 s to answer a start (ServicesPipeTimeout, KB 922918;
-#   unverified here: that page was not found in the search index).
-# - reboot: the wait for the host to answer again is `apply --reboot-timeout` (600 s).
-# - verify is an audit: it runs under the audit's --timeout. manual waits for an operator.
-DEFAULT_STEP_TIMEOUTS: dict[str, int] = {"windows_component": 3600, "run": 3600, "service": 120}
-STEP_MARGIN = 60  # seconds the controller waits beyond the script's own limit, for its answer
 
 
 class PlannedStep(_Model):

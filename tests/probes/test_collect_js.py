@@ -898,7 +898,6 @@ def test_feature_state_does_not_depend_on_the_language(
     assert {c.mechanism for c in parse_evidence(spec.name, out).components} == {"server_feature"}
 
 
-
 @pytest.mark.parametrize("case", CASES)
 def test_same_records_and_evidence_as_the_lab(node: str, case: str, tmp_path: Path) -> None:
     spec, request, options, errors = CASES[case]

@@ -355,7 +355,7 @@ def test_a_chatty_installer_does_not_hang_a_wsh_step(w2k_host: dict, tmp_path: P
     run = {
         "action": "run",
         "program": "C:\\setup\\chatty.exe",
-        "arguments": ["/q", "a&b (c) ^d |e <f> \"g h\""],
+        "arguments": ["/q", 'a&b (c) ^d |e <f> "g h"'],
         "allowed_exit_codes": [0, 3010],
         "timeout": 600,
     }

@@ -153,8 +153,8 @@ PROGRESS_CLIXML = (
     b"#< CLIXML\r\n"
     b'<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
     b'<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject'
-    b"</T><T>System.Object</T></TN><MS><I64 N=\"SourceId\">1</I64><PR N=\"Record\">"
-    b'<AV>Add-WindowsFeature</AV><AI>0</AI><Nil /><PI>-1</PI><PC>10</PC><T>Processing</T>'
+    b'</T><T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record">'
+    b"<AV>Add-WindowsFeature</AV><AI>0</AI><Nil /><PI>-1</PI><PC>10</PC><T>Processing</T>"
     b"<SR>-1</SR><SD>Installing</SD></PR></MS></Obj></Objs>"
 )
 _SILENT_PROGRESS = re.compile(r"(?mi)^\s*\$ProgressPreference\s*=\s*'SilentlyContinue'")

@@ -57,11 +57,6 @@ DISABLED = (
     "The service cannot be started, either because it is disabled or because it has no enabled "
     "devices associated with it."
 )
-TIMED_OUT = "The service did not respond to the start or control request in a timely fashion."
-DISABLED = (
-    "The service cannot be started, either because it is disabled or because it has no enabled "
-    "devices associated with it."
-)
 WMI_START_MODES = {"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}
 COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 SMTP_KEYS = {COMPONENTS["smtp"].oc_manager.lower(), "smtp-server"}  # OC Manager, ServerManager

@@ -400,7 +400,7 @@ function wmiInstance(className, properties, fields, privileges) {
   if (className === "Win32_OperatingSystem") {
     copy.Win32Shutdown = (flags) => {
       if (!privileges.has("shutdown")) {
-        return 1314;
+        return 1314; // ERROR_PRIVILEGE_NOT_HELD
       }
       shutdowns.push(Number(flags));
       return 0;
