@@ -247,6 +247,11 @@ class Faults(_Model):
     corrupt_output: bool = False
     slow_probe_seconds: float = Field(default=0.0, ge=0.0)
     reboot_seconds: float = Field(default=5.0, ge=0.0, description="offline time after a reboot")
+    drop_mid_command: bool = Field(
+        default=False,
+        description="the host drops the connection mid-command: every WinRM Receive goes "
+        "unanswered (the shell stays), an SSH exec ends without exit status",
+    )
 
 
 class Endpoints(_Model):

@@ -24,6 +24,9 @@ class Counters:
     signals: int = 0
     ssh_sessions: int = 0
     faults_sent: int = 0
+    # Shells deleted after a connection that carried one of their commands broke (a client
+    # must delete them over a fresh connection, or they hold a quota slot until idle timeout).
+    shells_deleted_after_break: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)

@@ -191,6 +191,12 @@ class SshTransport:
                 raise HostTimeoutError("the command did not finish in time", host=self.host)
             exit_code = channel.recv_exit_status()
             channel.close()
+            if exit_code == -1 and not transport.is_active():
+                # paramiko ends a channel, with no exit status (-1), when its connection
+                # drops: the command's result is unknown, not an empty success. sshd ends a
+                # session whose connection is gone, so nothing is left to close on the host.
+                self.close()
+                raise ConnectError("the SSH connection was lost during the command", host=self.host)
         except (paramiko.SSHException, OSError) as exc:
             raise ProtocolError(f"SSH channel failed: {exc}", host=self.host) from None
         return Result(bytes(stdout), bytes(stderr), exit_code, time.monotonic() - started)

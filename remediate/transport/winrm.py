@@ -48,6 +48,9 @@ from remediate.transport.envelopes import PreformattedProtocol
 
 STDIN_CHUNK = 64 * 1024  # raw bytes per Send; base64 keeps it well under MaxEnvelopeSize
 OPERATIONS_QUOTA = 2150859174  # MaxConcurrentOperationsPerUser exceeded
+# Deleting a shell after its connection broke, or on Ctrl-C, is one short attempt: the host may
+# really be gone, and whoever waits (the next host, a user who pressed Ctrl-C) must not.
+CLEANUP_TIMEOUT = 5
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,12 @@ class WinRMTransport:
         self.host = host or settings.address
         self._protocol = self._new_protocol()
         self._shell_id: str | None = None
+        self._broken = False  # the connection broke during a command: delete over a new one
         self.abandoned_shell: str | None = None  # left open for a step still running
 
-    def _new_protocol(self) -> Protocol:
+    def _new_protocol(self, read_timeout: int | None = None) -> Protocol:
         settings = self.settings
+        read = settings.read_timeout if read_timeout is None else read_timeout
         return PreformattedProtocol(
             endpoint=settings.endpoint,
             transport=settings.auth,  # type: ignore[arg-type]
@@ -95,8 +100,8 @@ class WinRMTransport:
             server_cert_validation="validate" if settings.validate_certificate else "ignore",
             ca_trust_path=settings.ca_trust_path or "legacy_requests",
             message_encryption=settings.message_encryption,
-            operation_timeout_sec=settings.operation_timeout,
-            read_timeout_sec=settings.read_timeout,
+            operation_timeout_sec=min(settings.operation_timeout, max(1, read - 1)),
+            read_timeout_sec=max(read, 2),
         )
 
     def _shell(self) -> str:
@@ -180,7 +185,16 @@ class WinRMTransport:
             # A step past its own timeout: neither Signal nor Delete, both would end it.
             self.abandoned_shell, self._shell_id = self._shell_id, None
             raise
-        except BaseException:
+        except BaseException as exc:
+            if _connection_broke(exc):
+                # The connection died under the command (reset, answer cut, no answer in
+                # time, Ctrl-C in mid-request): the shell lives on the host, bound to no
+                # connection, until its idle timeout (IdleTimeOut, 2 h by default, "Quota
+                # Management for Remote Shells"), holding one of the user's
+                # MaxShellsPerUser (5 on WinRM 2.0). close() deletes it over a new
+                # connection; a Signal on this one would only wait or fail again.
+                self._broken = True
+                raise
             # A command cut short is told to stop. One that reached Done needs no Signal: the
             # shell's Delete releases it, and skipping it saves a round trip per host.
             with contextlib.suppress(TransportError):
@@ -237,11 +251,25 @@ class WinRMTransport:
                 return bytes(stdout), bytes(stderr), code
 
     def close(self) -> None:
+        """Delete the shell; never raises.
+
+        After a broken connection, or when the Delete itself finds the connection broken,
+        the Delete goes out once more on a new, newly authenticated connection (the old
+        session's NTLM context and sealing keys died with its socket).
+        """
         shell_id, self._shell_id = self._shell_id, None
+        broken, self._broken = self._broken, False
         if shell_id is None:
             return
-        with contextlib.suppress(TransportError):
-            self._call(lambda: self._protocol.close_shell(shell_id))
+        if not broken:
+            try:
+                self._call(lambda: self._protocol.close_shell(shell_id))
+                return
+            except TransportError as exc:
+                if not _connection_broke(exc):
+                    return  # a fault: the shell is gone already, or the host said why not
+        self._delete_fresh(shell_id)
+        self._protocol = self._new_protocol()  # the next shell starts on a clean session
 
     def abort(self) -> None:
         """Close the shell from another thread while a command may still be running.
@@ -251,11 +279,25 @@ class WinRMTransport:
         user, not to the connection, and the other thread's next Receive fails at once.
         """
         shell_id, self._shell_id = self._shell_id, None
-        if shell_id is None:
-            return
-        protocol = self._new_protocol()
-        with contextlib.suppress(TransportError):
+        if shell_id is not None:
+            self._delete_fresh(shell_id)
+
+    def _delete_fresh(self, shell_id: str) -> bool:
+        """Delete a shell over a new connection, each request waiting CLEANUP_TIMEOUT at most;
+        True when the host confirmed (or no longer knows the shell). Never raises."""
+        protocol = self._new_protocol(min(self.settings.read_timeout, CLEANUP_TIMEOUT))
+        try:
+            session = self._call(protocol.transport.build_session)
+            session.trust_env = False
             self._call(lambda: protocol.close_shell(shell_id))
+            return True
+        except TransportError as exc:
+            return not _connection_broke(exc)
+        except Exception:  # a cleanup must not hide what went wrong before it
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                protocol.transport.close_session()
 
     def _call(self, operation):  # type: ignore[no-untyped-def]
         """Run one protocol operation, turning library errors into ours (no secrets inside)."""
@@ -287,25 +329,45 @@ class WinRMTransport:
                 hint="give the CA with ansible_winrm_ca_trust_path",
             ) from None
         except requests.exceptions.ConnectTimeout:
-            raise HostTimeoutError(
-                f"connecting to {self.settings.endpoint} timed out", host=self.host
+            raise _broke(
+                HostTimeoutError(
+                    f"connecting to {self.settings.endpoint} timed out", host=self.host
+                )
             ) from None
         except requests.exceptions.ReadTimeout:
-            raise HostTimeoutError(
-                f"{self.settings.endpoint} did not answer in time", host=self.host
+            raise _broke(
+                HostTimeoutError(f"{self.settings.endpoint} did not answer in time", host=self.host)
             ) from None
         except requests.exceptions.ConnectionError as exc:
-            raise ConnectError(
-                f"cannot connect to {self.settings.endpoint}: {_first_line(exc)}", host=self.host
+            raise _broke(
+                ConnectError(
+                    f"cannot connect to {self.settings.endpoint}: {_first_line(exc)}",
+                    host=self.host,
+                )
             ) from None
         except WinRMError as exc:
             raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
         except Exception as exc:  # a broken answer: cut headers, bad tokens
-            raise ProtocolError(
-                f"unusable answer from {self.settings.endpoint}: "
-                f"{type(exc).__name__}: {_first_line(exc)}",
-                host=self.host,
+            raise _broke(
+                ProtocolError(
+                    f"unusable answer from {self.settings.endpoint}: "
+                    f"{type(exc).__name__}: {_first_line(exc)}",
+                    host=self.host,
+                )
             ) from None
+
+
+def _broke(error: TransportError) -> TransportError:
+    """Mark an error after which the connection cannot be trusted (see _connection_broke)."""
+    error.connection_broke = True  # type: ignore[attr-defined]
+    return error
+
+
+def _connection_broke(exc: BaseException) -> bool:
+    """Whether the connection may be dead: no whole answer came back (reset, cut answer, no
+    answer in time, Ctrl-C in mid-request), as opposed to an answer or fault from the host,
+    or the command's own time running out between two Receives."""
+    return isinstance(exc, KeyboardInterrupt) or getattr(exc, "connection_broke", False)
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")

@@ -150,3 +150,33 @@ def test_playbook_patterns_reach_the_host_as_data(
     assert received["services"] == [hostile]
     assert received["events"][0]["sources"] == [hostile]
     assert run.findings[0].status is Status.MISSING_FIX
+
+
+def test_hosts_dying_mid_command_leave_no_shell_open(
+    tmp_path: Path, audit_request: AuditRequestFactory
+) -> None:
+    """A host that drops the connection while the collector runs keeps its shell, bound to no
+    connection, until its idle timeout (2 h) uses up the user's shell quota: the audit
+    deletes each over a new connection, as Ctrl-C does."""
+    fleet = parse_fleet(
+        "address_base: 127.29.0.1\nhosts:\n"
+        + "".join(
+            f"  - name: dies{i}.lab.local\n    faults: {{drop_mid_command: true}}\n"
+            for i in range(3)
+        )
+        + "  - name: steady.lab.local\n",
+        "dying.yml",
+    )
+    with Lab(fleet, port_mode="ephemeral") as lab:
+        inventory = write_inventory(lab, tmp_path / "hosts.ini")
+        run = audit_and_report(audit_request(inventory, tmp_path / "out", timeout=HOST_TIMEOUT)).run
+        assert lab.open_shells() == 0
+        for i in range(3):
+            counters = lab.counters(f"dies{i}.lab.local")
+            assert counters["shells_created"] >= 1
+            assert counters["shells_deleted_after_break"] == counters["shells_created"]
+    by_host = {r.host: r for r in run.results}
+    assert by_host["steady.lab.local"].error is None
+    for i in range(3):
+        error = by_host[f"dies{i}.lab.local"].error
+        assert error is not None and error.reason == "unreachable", error

@@ -9,7 +9,14 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from remediate.errors import AuthenticationError, HostKeyError, TransportError
+from remediate.errors import (
+    AuthenticationError,
+    ConnectError,
+    HostKeyError,
+    HostTimeoutError,
+    TransportError,
+)
+from remediate.lab.fleet import parse_fleet
 from remediate.lab.protocols.ssh import load_or_create_host_key
 from remediate.lab.server import Lab
 from remediate.transport.ssh import SshSettings, SshTransport
@@ -145,3 +152,58 @@ def test_a_rebooting_host_refuses_ssh(lab: Lab, known_hosts: Path) -> None:
             SshTransport(settings(lab, known_hosts), host=HOST).run_command("hostname")
     finally:
         host.offline_until = 0.0
+
+
+BREAKING_FLEET = """
+address_base: 127.28.1.1
+hosts:
+  - name: dies.lab.local
+    faults: {drop_mid_command: true}
+  - name: slow.lab.local
+    faults: {slow_probe_seconds: 30}
+"""
+COLLECT_SCRIPT = "# remediate-script: collect v1\n$RemediateArgs = 'e30='\n"
+
+
+def _ssh_to(lab: Lab, name: str, known: Path, **overrides: object) -> SshTransport:
+    endpoint = lab.endpoint(name)
+    values: dict[str, object] = {
+        "address": endpoint.address,
+        "port": endpoint.ssh_port,
+        "username": "Administrator",
+        "password": PASSWORD,
+        "known_hosts": (str(known),),
+        "connect_timeout": 5,
+        **overrides,
+    }
+    return SshTransport(SshSettings(**values), host=name)  # type: ignore[arg-type]
+
+
+def _live_after(lab: Lab, name: str, seconds: float = 3.0) -> int:
+    deadline = time.monotonic() + seconds
+    while lab._ssh.live_connections(name) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return lab._ssh.live_connections(name)
+
+
+def test_a_connection_dropped_mid_command_is_an_error_and_leaves_no_session(
+    tmp_path: Path,
+) -> None:
+    """sshd ends the session of a connection that is gone: the client must not read the
+    missing exit status as a result, and nothing is left open on the host."""
+    with Lab(parse_fleet(BREAKING_FLEET, "b.yml"), port_mode="ephemeral") as lab:
+        known = tmp_path / "known_hosts"
+        known.write_text("".join(lab.ssh_host_key_line(n) + "\n" for n in lab.hosts))
+        link = _ssh_to(lab, "dies.lab.local", known)
+        with pytest.raises(ConnectError, match="lost during the command"):
+            link.run(COLLECT_SCRIPT)
+        link.close()
+        assert lab.counters("dies.lab.local")["faults_sent"] == 1
+        assert _live_after(lab, "dies.lab.local") == 0
+
+        slow = _ssh_to(lab, "slow.lab.local", known, command_timeout=1)
+        with pytest.raises(HostTimeoutError):
+            slow.run(COLLECT_SCRIPT)
+        assert lab._ssh.live_connections("slow.lab.local") == 1  # the command still runs
+        slow.close()  # closing the transport ends the session on the host
+        assert _live_after(lab, "slow.lab.local") == 0

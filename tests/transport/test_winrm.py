@@ -12,8 +12,9 @@ from remediate.errors import (
     ConnectError,
     HostTimeoutError,
 )
+from remediate.lab.fleet import parse_fleet
 from remediate.lab.server import Lab
-from remediate.transport.winrm import WinRMSettings, WinRMTransport
+from remediate.transport.winrm import CLEANUP_TIMEOUT, WinRMSettings, WinRMTransport
 from tests.conftest import PASSWORD
 
 SLOW_SCRIPT = "# remediate-script: collect v1\n$RemediateArgs = 'e30='\n"
@@ -149,3 +150,47 @@ def test_a_shell_gone_from_the_host_is_not_an_error_on_close(lab: Lab) -> None:
     lab.restart_winrm_service("ex2003.lab.local")
     link.close()
     assert lab.counters("ex2003.lab.local")["shells_open"] == 0
+
+
+DYING_FLEET = """
+address_base: 127.28.0.1
+hosts:
+  - name: dies.lab.local
+    faults: {drop_mid_command: true}
+"""
+
+
+def test_a_connection_broken_mid_command_still_deletes_the_shell() -> None:
+    """The host drops the connection in a Receive; the shell stays on it until the
+    transport deletes it over a new, newly authenticated connection."""
+    name = "dies.lab.local"
+    with Lab(parse_fleet(DYING_FLEET, "dying.yml"), port_mode="ephemeral") as lab:
+        link = transport(lab, name, connect_retries=0)
+        with pytest.raises(ConnectError):
+            link.run("whoami\n")
+        assert lab.counters(name)["shells_open"] == 1  # the host still has it
+        link.close()
+        counters = lab.counters(name)
+        assert counters["shells_open"] == 0
+        assert counters["shells_deleted_after_break"] == 1
+        # The transport is usable again on a clean session (the host drops it again).
+        with pytest.raises(ConnectError):
+            link.run("whoami\n")
+        link.close()
+        assert lab.counters(name)["shells_open"] == 0
+        assert lab.counters(name)["shells_deleted_after_break"] == 2
+
+
+def test_deleting_after_a_break_is_one_short_attempt_and_never_raises() -> None:
+    """After the break the host stops answering at all: close() gives up within the
+    cleanup timeout instead of waiting a full read timeout per request."""
+    name = "dies.lab.local"
+    with Lab(parse_fleet(DYING_FLEET, "dying.yml"), port_mode="ephemeral") as lab:
+        link = transport(lab, name, connect_retries=0, read_timeout=30, operation_timeout=20)
+        with pytest.raises(ConnectError):
+            link.run("whoami\n")
+        lab.host(name).spec.faults.blackhole = True
+        started = time.monotonic()
+        link.close()  # no exception
+        assert time.monotonic() - started < CLEANUP_TIMEOUT + 2
+        assert lab.counters(name)["shells_open"] == 1  # it tried; the host never answered

@@ -25,7 +25,7 @@ from remediate.lab.protocols.ntlm import (
     NegotiateAcceptor,
     initial_challenge,
 )
-from remediate.lab.protocols.winrs import FaultError, ShellService
+from remediate.lab.protocols.winrs import ConnectionDropped, FaultError, ShellService
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class _ConnectionAuth:
 
     acceptor: NegotiateAcceptor | None = None
     user: str | None = None
+    shell_id: str | None = None  # the shell of the request being answered
 
 
 @dataclass
@@ -81,6 +82,9 @@ class WinRMListener:
                     pass
                 return
             await self._serve_http(reader, writer, scheme)
+        except ConnectionDropped as exc:
+            log.debug("%s: %s", host.name, exc)
+            writer.transport.abort()
         except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
             log.debug("%s: connection ended: %s", host.name, exc)
         finally:
@@ -112,6 +116,7 @@ class WinRMListener:
             flapping = self.host.spec.faults.flapping
             if flapping and self._random.random() < flapping:
                 self.host.count("faults_sent")
+                self.service.mark_broken(auth.shell_id)
                 writer.write(data[: max(1, len(data) // 2)])
                 await writer.drain()
                 writer.transport.abort()
@@ -187,7 +192,7 @@ class WinRMListener:
             return _Response(200, content_type=None, www_authenticate=extra), None
         elif plain_http and not endpoints.allow_unencrypted:
             return challenge, None
-        response = await self._soap(body, auth.user or "", client_ip, address)
+        response = await self._soap(body, auth, client_ip, address)
         response.www_authenticate = extra
         return response, sealed_by
 
@@ -214,13 +219,17 @@ class WinRMListener:
             return None
         return expected.password
 
-    async def _soap(self, body: bytes, user: str, client_ip: str, address: str) -> _Response:
+    async def _soap(
+        self, body: bytes, auth: _ConnectionAuth, client_ip: str, address: str
+    ) -> _Response:
         machine = self.host.spec.hostname
+        user = auth.user or ""
         try:
             request = wsman.parse_request(body)
         except wsman.SoapError as exc:
             fault = wsman.invalid_request(str(exc))
             return _Response(wsman.FAULT_HTTP_STATUS, fault.render("", machine))
+        auth.shell_id = request.selectors.get("ShellId")
         if request.identify:
             os = self.host.spec.os
             version = f"OS: {os.version} SP: {os.service_pack}.0 Stack: 2.0"

@@ -554,7 +554,9 @@ class SshServer:
         if wait > 0 and self._stopping.wait(wait):
             return
         flapping = host.spec.faults.flapping
-        if flapping and self._hosts[host.name].random.random() < flapping:
+        if host.spec.faults.drop_mid_command or (
+            flapping and self._hosts[host.name].random.random() < flapping
+        ):
             host.count("faults_sent")
             log.debug("%s: flapping, dropping the ssh connection", host.name)
             _close_transport(interface.transport)

@@ -62,6 +62,7 @@ class Shell:
     code_page: int = DEFAULT_CODE_PAGE
     commands: dict[str, Command] = field(default_factory=dict)
     operations: int = 0
+    broken: bool = False  # a connection carrying one of its requests broke
 
 
 class ShellService:
@@ -80,6 +81,12 @@ class ShellService:
     def _limits(self) -> tuple[int, int]:
         endpoints = self.host.spec.endpoints
         return endpoints.max_shells_per_user, endpoints.max_concurrent_operations
+
+    def mark_broken(self, shell_id: str | None) -> None:
+        """A connection broke while it carried a request for this shell."""
+        shell = self.shells.get((shell_id or "").upper())
+        if shell is not None:
+            shell.broken = True
 
     def close_all(self) -> None:
         """Forget every shell (the host rebooted or the lab stops)."""
@@ -135,6 +142,8 @@ class ShellService:
             command.wake.set()
         del self.shells[shell.id]
         self.host.count("shells_open", -1)
+        if shell.broken:
+            self.host.count("shells_deleted_after_break")
         return wsman.delete_response(request)
 
     def _command(self, request: Request, shell: Shell) -> bytes:
@@ -232,6 +241,13 @@ class ShellService:
         if desired is None:
             raise FaultError(wsman.invalid_request("Receive needs a DesiredStream."))
         command = self._command_of(shell, desired.get("CommandId"))
+        if self.host.spec.faults.drop_mid_command:
+            # The host (or the network to it) goes away while the command runs: no answer,
+            # the connection reset; the shell and its command stay, as they would on a host
+            # whose network broke, until a Delete or the shell's idle timeout.
+            shell.broken = True
+            self.host.count("faults_sent")
+            raise ConnectionDropped(f"dropped the connection in a Receive of shell {shell.id}")
         deadline = time.monotonic() + request.operation_timeout
         while True:
             if command.id not in shell.commands or shell.id not in self.shells:
@@ -335,6 +351,10 @@ def _on_dotnet2(powershell: str | None) -> bool:
 def _is_powershell(program: str) -> bool:
     name = program.strip().strip('"').replace("/", "\\").split("\\")[-1].lower()
     return name in ("powershell", "powershell.exe")
+
+
+class ConnectionDropped(Exception):
+    """Raised inside the service: the host drops the connection without answering."""
 
 
 class FaultError(Exception):
