@@ -2,8 +2,16 @@
 
 One collector round trip per host gathers what all selected playbooks need; each playbook is
 then evaluated on that evidence. A host that fails becomes `error` findings naming why; it
-never stops or delays the others beyond its timeout. Ctrl-C stops starting hosts, closes
-every open shell, and returns what was finished, the rest marked as not audited.
+never stops or delays the others beyond its timeout. Ctrl-C is acknowledged at once
+(`on_stop` with the number of open connections), stops starting hosts, closes every open
+shell in parallel, and returns what was finished within STOP_SECONDS, the rest marked as not
+audited.
+
+Each host runs on a daemon thread of its own (at most `forks` at a time), not in a
+ThreadPoolExecutor: the executor's workers are joined when the interpreter exits, so after
+Ctrl-C a worker still waiting in a request (a WinRM Receive waits up to the operation
+timeout, 20 s by default) held the process that long although its shell was already deleted
+and its answer no longer wanted.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +34,11 @@ from remediate.rules.evaluate import error_finding, evaluate
 from remediate.rules.playbook import Playbook
 from remediate.rules.results import AuditRun, HostResult
 from remediate.transport import Transport
+
+# After Ctrl-C, how long the shells may take to close before the partial run is returned. Each
+# transport's own Delete is bounded too (WinRM: a few requests of CLEANUP_TIMEOUT each, over a
+# new connection); this bounds them all, closed in parallel, well within one operation timeout.
+STOP_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -54,10 +67,13 @@ def _audit_host(
     request: CollectRequest,
     open_transports: dict[str, Transport],
     lock: threading.Lock,
+    stopped: threading.Event,
 ) -> HostResult:
     started = time.monotonic()
     transport = target.connect()
     with lock:
+        if stopped.is_set():  # Ctrl-C came while this host was being started
+            return _failed(target, playbooks, _NotAudited("not audited: interrupted"))
         open_transports[target.name] = transport
     try:
         collection = collect(transport, target.name, request, target.shell)
@@ -100,24 +116,29 @@ def run_audit(
     options: AuditOptions,
     on_result: Callable[[HostResult], None] = lambda result: None,
     now: datetime | None = None,
+    on_stop: Callable[[int], None] = lambda open_connections: None,
 ) -> AuditRun:
-    """Audit every target; Ctrl-C returns the partial run with `interrupted` set."""
+    """Audit every target; Ctrl-C returns the partial run with `interrupted` set.
+
+    `on_stop(n)` is called as soon as Ctrl-C arrives, before the n open connections are
+    closed, so that the user hears at once that it was understood.
+    """
     started = now or datetime.now(UTC)
     since = started - options.since
     run = AuditRun(new_run_id(started), started, tuple(playbooks), since)
     request = collect_request(playbooks, since)
     open_transports: dict[str, Transport] = {}
     lock = threading.Lock()
+    stopped = threading.Event()
     pending: dict[Future[HostResult], tuple[HostTarget, float]] = {}
     queue = list(targets)
     grace = 5.0
-    executor = ThreadPoolExecutor(max_workers=max(1, options.forks), thread_name_prefix="audit")
     try:
         while queue or pending:
             while queue and len(pending) < options.forks and run.aborted is None:
                 target = queue.pop(0)
-                future = executor.submit(
-                    _audit_host, target, playbooks, request, open_transports, lock
+                future = _start(
+                    _audit_host, target, playbooks, request, open_transports, lock, stopped
                 )
                 pending[future] = (target, time.monotonic())
             if not pending:
@@ -150,23 +171,67 @@ def run_audit(
                 queue.clear()
     except KeyboardInterrupt:
         run.interrupted = True
-        for future, (target, _) in pending.items():
-            future.cancel()
-            result = _failed(
-                target, playbooks, _NotAudited("not audited: interrupted", host=target.name)
-            )
-            run.results.append(result)
-        for target in queue:
+        pressed = time.monotonic()
+        with lock:
+            stopped.set()
+            opened = len(open_transports)
+        with contextlib.suppress(Exception, KeyboardInterrupt):
+            on_stop(opened)
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C stops the waiting only
+            _close_all(open_transports, lock, STOP_SECONDS)
+            # A host whose shell was being created as its transport was aborted deletes it
+            # itself (WinRMTransport.abort); give such workers a moment to do so.
+            left = min(1.0, pressed + STOP_SECONDS - time.monotonic())
+            if pending and left > 0:
+                wait(pending, timeout=left)
+        _settle_interrupted(run, targets, playbooks, pending)
+    finally:
+        _close_all(open_transports, lock, STOP_SECONDS)
+        run.finished = datetime.now(UTC)
+    return run
+
+
+def _start(function: Callable[..., HostResult], *args: object) -> Future[HostResult]:
+    """Run one host's audit on a daemon thread (see the module's docstring for why)."""
+    future: Future[HostResult] = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # handed to whoever reads the future
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="audit", daemon=True).start()
+    return future
+
+
+def _settle_interrupted(
+    run: AuditRun,
+    targets: Sequence[HostTarget],
+    playbooks: Sequence[Playbook],
+    pending: dict[Future[HostResult], tuple[HostTarget, float]],
+) -> None:
+    """After Ctrl-C: keep what finished meanwhile, mark every other host not audited, so
+    that each target is in the run exactly once (even one whose result was being taken in
+    when Ctrl-C came)."""
+    seen = {result.host for result in run.results}
+    for future in pending:
+        if future.done() and not future.cancelled() and future.exception() is None:
+            result = future.result()
+            if result.host not in seen:
+                run.results.append(result)
+                seen.add(result.host)
+        future.cancel()
+    for target in targets:
+        if target.name not in seen:
+            seen.add(target.name)
             run.results.append(
                 _failed(
                     target, playbooks, _NotAudited("not audited: interrupted", host=target.name)
                 )
             )
-    finally:
-        _close_all(open_transports, lock)
-        executor.shutdown(wait=not run.interrupted, cancel_futures=True)
-        run.finished = datetime.now(UTC)
-    return run
 
 
 def _expire(
@@ -187,18 +252,31 @@ def _expire(
         with lock:
             transport = open_transports.pop(target.name, None)
         if transport is not None:
-            with contextlib.suppress(Exception):
-                transport.abort()
+            # In the background: a host past its time may not answer the Delete either, and
+            # the others' results are taken in meanwhile.
+            threading.Thread(target=_abort, args=(transport,), name="abort", daemon=True).start()
         error = HostTimeoutError(f"no answer within {limit:g} s", host=target.name)
         result = _failed(target, playbooks, error, now - began)
         run.results.append(result)
         on_result(result)
 
 
-def _close_all(open_transports: dict[str, Transport], lock: threading.Lock) -> None:
+def _abort(transport: Transport) -> None:
+    with contextlib.suppress(Exception):
+        transport.abort()
+
+
+def _close_all(open_transports: dict[str, Transport], lock: threading.Lock, within: float) -> None:
+    """Abort every open transport, all at once, waiting `within` seconds at most in all."""
     with lock:
         transports = list(open_transports.values())
         open_transports.clear()
-    for transport in transports:
-        with contextlib.suppress(Exception):
-            transport.abort()
+    closers = [
+        threading.Thread(target=_abort, args=(transport,), name="close", daemon=True)
+        for transport in transports
+    ]
+    for closer in closers:
+        closer.start()
+    deadline = time.monotonic() + within
+    for closer in closers:
+        closer.join(max(0.0, deadline - time.monotonic()))

@@ -67,6 +67,7 @@ def audit_and_report(
     request: AuditRequest,
     on_start: Callable[[AuditStart], None] = _ignore,
     on_result: Callable[[HostResult], None] = _ignore,
+    on_stop: Callable[[int], None] = _ignore,
 ) -> AuditOutcome:
     """The whole audit as a user runs it; InputError for bad input before any host is asked.
 
@@ -85,7 +86,7 @@ def audit_and_report(
     targets, secrets = build_targets(hosts, connect)
     options = AuditOptions(request.forks, request.timeout, request.since, request.fail_percent)
     on_start(AuditStart(len(targets), tuple(p.id for p in playbooks), request.forks))
-    run = run_audit(targets, playbooks, options, on_result)
+    run = run_audit(targets, playbooks, options, on_result, on_stop=on_stop)
     today = datetime.now(UTC).date()
     for index, result in enumerate(run.results):
         run.results[index] = replace(

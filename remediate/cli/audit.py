@@ -35,7 +35,7 @@ def audit_on_console(request: AuditRequest) -> AuditOutcome:
     from remediate.audit.session import audit_and_report
 
     with AuditProgress(console) as progress:
-        outcome = audit_and_report(request, progress.start, progress.advance)
+        outcome = audit_and_report(request, progress.start, progress.advance, progress.stopping)
     print_outcome(outcome, console)
     return outcome
 

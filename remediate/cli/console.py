@@ -185,6 +185,15 @@ class AuditProgress:
             # which a thousand-host run in cron or CI would spend on its log.
             self.out.file.write(safe(line, 300) + "\n")
 
+    def stopping(self, open_connections: int) -> None:
+        """Ctrl-C: say so at once, before the shells are closed (which takes a moment)."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+        shells = "shell" if open_connections == 1 else "shells"
+        self.out.file.write(f"stopping: closing {open_connections} {shells}\n")
+        self.out.file.flush()
+
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()

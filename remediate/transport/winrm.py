@@ -87,6 +87,7 @@ class WinRMTransport:
         self._protocol = self._new_protocol()
         self._shell_id: str | None = None
         self._broken = False  # the connection broke during a command: delete over a new one
+        self._aborted = False  # abort() was called: a shell opened after it is deleted at once
         self.abandoned_shell: str | None = None  # left open for a step still running
 
     def _new_protocol(self, read_timeout: int | None = None) -> Protocol:
@@ -122,10 +123,14 @@ class WinRMTransport:
                     self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
                     break
                 except ConnectError:
-                    if attempt >= self.settings.connect_retries:
+                    if attempt >= self.settings.connect_retries or self._aborted:
                         raise
                     time.sleep(self.settings.retry_backoff * (2**attempt))
                     attempt += 1
+            if self._aborted:
+                # abort() came while the shell was being created and found none to delete.
+                self.close()
+                raise ConnectError("the connection was closed while opening", host=self.host)
         return self._shell_id
 
     def run(self, script: str, dialect: str = "powershell", timeout: float | None = None) -> Result:
@@ -278,6 +283,7 @@ class WinRMTransport:
         so the Delete goes out on a fresh connection of its own; the shell belongs to the
         user, not to the connection, and the other thread's next Receive fails at once.
         """
+        self._aborted = True
         shell_id, self._shell_id = self._shell_id, None
         if shell_id is not None:
             self._delete_fresh(shell_id)

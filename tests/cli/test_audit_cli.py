@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -87,13 +88,18 @@ hosts:
 """ + "".join(
     f"""  - name: slow{i:02d}.lab.local
     exchange: {{version: "6.5", build: 6.5.7638.1}}
-    faults: {{slow_probe_seconds: 3}}
+    faults: {{slow_probe_seconds: 30}}
 """
     for i in range(12)
 )
+# The audit's WinRM operation timeout with the default --timeout (120): the longest a Receive
+# waits, and what Ctrl-C used to cost in silence (the workers were joined at exit).
+OPERATION_TIMEOUT = 20
 
 
-def test_ctrl_c_leaves_no_shell_and_writes_a_partial_report(tmp_path: Path) -> None:
+def test_ctrl_c_is_acknowledged_at_once_leaves_no_shell_and_writes_a_partial_report(
+    tmp_path: Path,
+) -> None:
     with Lab(parse_fleet(SLOW_FLEET, "slow.yml"), port_mode="ephemeral") as lab:
         inventory = write_inventory(lab, tmp_path / "hosts.ini")
         process = subprocess.Popen(
@@ -114,14 +120,28 @@ def test_ctrl_c_leaves_no_shell_and_writes_a_partial_report(tmp_path: Path) -> N
             text=True,
             preexec_fn=interruptible,
         )
+        lines: list[tuple[float, str]] = []
+        reader = threading.Thread(
+            target=lambda: lines.extend((time.monotonic(), line) for line in process.stdout),  # type: ignore[union-attr]
+            daemon=True,
+        )
+        reader.start()
         deadline = time.monotonic() + 30
         while lab.open_shells() < 4 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert lab.open_shells() == 4
+        pressed = time.monotonic()
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        err = process.stderr.read()  # type: ignore[union-attr]
+        elapsed = time.monotonic() - pressed
+        reader.join(5)
+        out = "".join(line for _, line in lines)
         assert process.returncode == 130, out + err
-        time.sleep(0.5)
+        assert "Traceback" not in err
+        said = [moment for moment, line in lines if "stopping: closing 4 shells" in line]
+        assert said and said[0] - pressed < 1.5, out  # at once, before the closing
+        assert elapsed < OPERATION_TIMEOUT, f"exited {elapsed:.1f} s after Ctrl-C"
         assert lab.open_shells() == 0
     reports = list((tmp_path / "out").glob("audit-*.json"))
     assert len(reports) == 1
