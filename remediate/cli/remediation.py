@@ -29,6 +29,60 @@ from remediate.errors import ExitCode, InputError
 
 REBOOT_TIMEOUT = 600.0  # seconds `apply` waits for a restarted host by default
 
+SigningKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        help="SSH key to sign with: a private key file, or a .pub whose key is in ssh-agent "
+        "(default: ssh-agent's only key).",
+    ),
+]
+Approvers = Annotated[
+    Path | None,
+    typer.Option(
+        "--approvers",
+        help="Allowed-signers file (OpenSSH format): who may plan and approve. Default: "
+        "$REMEDIATE_ALLOWED_SIGNERS, else /etc/remediate/allowed_signers.",
+    ),
+]
+
+
+def _signer(key: Path | None):  # -> Signer
+    """The key to sign with; asks for a passphrase in a terminal, never echoes it."""
+    from remediate.remediation.signing import PassphraseNeeded, signer_for
+
+    try:
+        return signer_for(key)
+    except PassphraseNeeded:
+        if not sys.stdin.isatty():
+            raise
+        secret = typer.prompt(f"passphrase for {key}", hide_input=True, default="")
+        return signer_for(key, secret.encode("utf-8"))
+
+
+def _principal(signer, given: str | None, approvers: Path | None, namespace: str) -> str:
+    """--signer/--by, else the key's one principal in the allowed signers."""
+    from datetime import UTC, datetime
+
+    from remediate.remediation.signing import load_allowed_signers
+
+    if given is not None:
+        return given
+    allowed = load_allowed_signers(approvers)
+    names = {
+        p
+        for e in allowed.entries_for(signer.key, namespace, datetime.now(UTC))
+        for p in e.principals
+        if not any(c in p for c in "*?!")
+    }
+    if len(names) != 1:
+        raise InputError(
+            f"the key {signer.key.fingerprint} is listed in {allowed.source} as "
+            f"{', '.join(sorted(names)) or 'nobody'}: name the principal to sign as",
+            hint="--signer for plan, --by for approve",
+        )
+    return names.pop()
+
 
 def plan(
     inventory: InventoryArg,
@@ -41,8 +95,17 @@ def plan(
     timeout: Timeout = 120.0,
     ask_pass: AskPass = False,
     allow_insecure: AllowInsecure = False,
+    key: SigningKey = None,
+    signer_name: Annotated[
+        str | None,
+        typer.Option(
+            "--signer", help="Your principal in the allowed signers (default: your key's)."
+        ),
+    ] = None,
+    approvers: Approvers = None,
 ) -> None:
-    """Audit the hosts for one article and write the plan of steps for those that need it.
+    """Audit the hosts for one article and write the plan of steps for those that need it,
+    signed with your SSH key (--key).
 
     Exit codes: 0 planned; 3 some hosts could not be audited (listed, and left out of the plan);
     2 bad input.
@@ -50,7 +113,7 @@ def plan(
     from datetime import UTC, datetime
 
     from remediate.connect.targets import ConnectOptions
-    from remediate.remediation.plan import describe_timeout, save_plan
+    from remediate.remediation.plan import PLAN_NAMESPACE, describe_timeout, save_plan, sign_plan
     from remediate.remediation.planning import make_plan
     from remediate.rules.playbook import load_playbooks
 
@@ -59,7 +122,10 @@ def plan(
     if playbook is None:
         raise InputError(f"no playbook {playbook_id!r} in {playbooks}")
     connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
-    made = make_plan(inventory, playbook, limit, who(), connect, datetime.now(UTC))
+    signer = _signer(key)  # before any host is contacted
+    principal = _principal(signer, signer_name, approvers, PLAN_NAMESPACE)
+    unsigned = make_plan(inventory, playbook, limit, principal, connect, datetime.now(UTC))
+    made = sign_plan(unsigned, signer, principal)
     save_plan(made, output)
     for host_plan in made.hosts:
         console.print(
@@ -77,38 +143,54 @@ def plan(
     console.print(
         f"{len(made.hosts)} host(s) to remediate; plan {output} (sha256 {made.hash[:16]}...)"
     )
-    console.print(f"next: remediate approve {output} --by <a second operator>")
+    console.print(
+        f"signed by {principal} ({signer.key.fingerprint}); next: a second person runs "
+        f"remediate approve {output} --key THEIR_KEY"
+    )
     raise typer.Exit(ExitCode.HOST_ERRORS if made.not_audited else ExitCode.OK)
 
 
 def approve(
     plan_file: PlanFile,
-    by: Annotated[str, typer.Option(help="Who approves (not the planner: four eyes).")],
+    key: SigningKey = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="Your principal in the allowed signers (default: your key's)."),
+    ] = None,
     comment: Annotated[str | None, typer.Option(help="Change ticket, remarks.")] = None,
     valid_hours: Annotated[
-        float, typer.Option(min=0.1, help="Hours the approval stays valid.")
+        float, typer.Option(min=0.1, max=8784, help="Hours the approval stays valid.")
     ] = 24.0,
-    allow_self_approval: Annotated[bool, typer.Option(help="Policy: planner may approve.")] = False,
+    approvers: Approvers = None,
 ) -> None:
-    """Record an approval (who, when, which hash, until when) in the plan file."""
+    """Sign an approval of the plan with your SSH key (--key): this content, as its planner
+    signed it, approved by you from now for --valid-hours. The planner cannot approve."""
     from datetime import UTC, datetime
 
+    from remediate.remediation.plan import APPROVAL_NAMESPACE, load_plan, planner_key, save_plan
     from remediate.remediation.plan import approve as approve_plan
-    from remediate.remediation.plan import load_plan, save_plan
+    from remediate.remediation.signing import SignatureError, load_allowed_signers
 
+    loaded = load_plan(plan_file)
+    planner_key(loaded)  # a changed or unsigned plan is refused before any key is asked for
+    signer = _signer(key)
+    try:
+        allowed = load_allowed_signers(approvers)
+    except SignatureError:
+        if approvers is not None or by is None:
+            raise
+        allowed = None  # no allowed signers here: apply checks the principal
+    principal = _principal(signer, by, approvers, APPROVAL_NAMESPACE)
+    now = datetime.now(UTC)
     approved = approve_plan(
-        load_plan(plan_file),
-        by,
-        datetime.now(UTC),
-        comment,
-        timedelta(hours=valid_hours),
-        allow_self_approval,
-        recorded_by=who(),
+        loaded, signer, principal, now, comment, timedelta(hours=valid_hours), allowed
     )
     save_plan(approved, plan_file)
-    assert approved.approval is not None
     console.print(
-        f"approved by {approved.approval.by} until {approved.approval.expires:%Y-%m-%d %H:%M} UTC"
+        f"approved by {principal} ({signer.key.fingerprint}) until "
+        f"{now + timedelta(hours=valid_hours):%Y-%m-%d %H:%M} UTC; "
+        f"{len(approved.approvals)} approval(s) in {plan_file}",
+        markup=False,
     )
 
 
@@ -143,18 +225,40 @@ def apply(
     ] = False,
     ask_pass: AskPass = False,
     allow_insecure: AllowInsecure = False,
+    approvers: Approvers = None,
+    approvals: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=100,
+            envvar="REMEDIATE_APPROVALS",
+            help="Policy: how many people other than the planner must have approved.",
+        ),
+    ] = 1,
 ) -> None:
     """Apply an approved plan; every step is journalled beside the plan.
+
+    First every signature is verified against the allowed signers (--approvers): the planner's,
+    each approval's (this content, not expired, not the planner, --approvals distinct people).
 
     In a terminal it asks before each host (and at each manual step) unless --yes.
     Each step has its own timeout (shown by `plan` and `apply --check`), not --timeout.
     Exit codes: 0 every host done or no longer needing it; 1 a host failed, was declined,
-    waits for an operator or has a step still running; 2 the plan may not run (unapproved,
-    expired, tampered, self-approved) or bad input.
+    waits for an operator or has a step still running; 2 the plan may not run (unsigned,
+    unapproved, expired, tampered, self-approved, too few approvers; with --check: after
+    printing what would run) or bad input.
     """
+    from datetime import UTC, datetime
+
     from remediate.connect.targets import ConnectOptions
-    from remediate.remediation.apply import UNFINISHED, ApplyOptions, apply_plan
-    from remediate.remediation.plan import load_plan
+    from remediate.remediation.apply import (
+        UNFINISHED,
+        ApplyOptions,
+        apply_plan,
+        verify_for_apply,
+    )
+    from remediate.remediation.plan import PlanError, load_plan
+    from remediate.remediation.signing import SignatureError, load_allowed_signers
     from remediate.rules.playbook import load_playbooks
 
     interactive = sys.stdin.isatty() and not yes
@@ -171,7 +275,16 @@ def apply(
     found = {p.id: p for p in load_playbooks([playbooks])}
     if loaded.playbook not in found:
         raise InputError(f"the plan's playbook {loaded.playbook} is not in {playbooks}")
+    refused: PlanError | SignatureError | None = None
+    try:
+        allowed = load_allowed_signers(approvers)
+    except SignatureError as exc:
+        if not check:
+            raise
+        allowed, refused = None, exc
     options = ApplyOptions(
+        allowed_signers=allowed,
+        approvals=approvals,
         forks=forks,
         check=check,
         resume=resume,
@@ -181,6 +294,15 @@ def apply(
         step_timeout=step_seconds,
         rerun_still_running=rerun_still_running,
     )
+    if check and refused is not None:
+        console.print(f"NOT VERIFIED: apply would refuse this plan: {refused}", markup=False)
+    elif check:  # the verification result first; what would run after it
+        try:
+            for line in verify_for_apply(loaded, options, datetime.now(UTC)).lines():
+                console.print(f"verified: {line}", markup=False)
+        except PlanError as exc:
+            refused = exc
+            console.print(f"NOT VERIFIED: apply would refuse this plan: {exc}", markup=False)
     connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
     outcomes = apply_plan(
         plan_file,
@@ -193,6 +315,8 @@ def apply(
     )
     for outcome in outcomes:
         console.print(f"{outcome.host}: {outcome.status}: {outcome.message}", markup=False)
+    if refused is not None:
+        raise refused
     unfinished = any(o.status in UNFINISHED for o in outcomes)
     raise typer.Exit(ExitCode.NEEDS_ACTION if unfinished else ExitCode.OK)
 

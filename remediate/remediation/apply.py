@@ -1,6 +1,8 @@
 """Apply an approved plan (made by `remediate.remediation.planning`).
 
-`apply_plan` refuses unapproved, expired or tampered plans, re-audits each host first
+`apply_plan` refuses a plan whose signatures do not verify against the allowed signers (unsigned,
+unapproved, expired, tampered, self-approved, too few approvers: `verify_plan`), re-audits each
+host first
 (skipping those that no longer need it), takes a per-host lock, runs the steps in order with
 every one journalled, stops a host at its first failure while the others go on, and resumes
 after a crash without repeating a finished step. Each host ends with a `HostStatus`.
@@ -44,9 +46,11 @@ from remediate.remediation.plan import (
     HostPlan,
     Plan,
     PlannedStep,
-    check_approved,
+    Verification,
     describe_timeout,
+    verify_plan,
 )
+from remediate.remediation.signing import AllowedSigners, load_allowed_signers
 from remediate.remediation.steps import file_sha256
 from remediate.rules.evaluate import evaluate
 from remediate.rules.evidence import Evidence
@@ -88,7 +92,10 @@ class ApplyOptions:
     confirm_manual: bool = False
     operator: str = ""
     reboot_timeout: float = 600.0
-    allow_self_approval: bool = False
+    # Who may plan and approve (--approvers; None: $REMEDIATE_ALLOWED_SIGNERS or
+    # /etc/remediate/allowed_signers) and how many distinct approvers a plan needs.
+    allowed_signers: AllowedSigners | None = None
+    approvals: int = 1
     step_timeout: float | None = None  # --step-timeout: every step's, over the plan's
     rerun_still_running: bool = False  # a resume runs again a step left running, unchecked
 
@@ -490,6 +497,13 @@ def _changed_since_plan(copy: FileCopy) -> str | None:
     return None
 
 
+def verify_for_apply(plan: Plan, options: ApplyOptions, now: datetime) -> Verification:
+    """The plan's signatures checked against the configured allowed signers and the approvals
+    policy of `options` (never the plan's): PlanError naming what failed."""
+    allowed = options.allowed_signers or load_allowed_signers()
+    return verify_plan(plan, allowed, now, options.approvals)
+
+
 def apply_plan(
     plan_path: Path,
     plan: Plan,
@@ -501,8 +515,9 @@ def apply_plan(
     now: datetime | None = None,
 ) -> list[HostOutcome]:
     """Apply an approved plan; PlanError before anything runs when it may not."""
+    verification = None
     if not options.check:
-        check_approved(plan, now or datetime.now(UTC), options.allow_self_approval)
+        verification = verify_for_apply(plan, options, now or datetime.now(UTC))
     inventory = load_inventory(Path(plan.inventory))
     hosts: list[Host] = [h for h in inventory.hosts if h.name in {p.host for p in plan.hosts}]
     targets = {t.name: t for t in build_targets(hosts, connect)[0]}
@@ -512,7 +527,8 @@ def apply_plan(
         journal.write(
             "apply",
             plan=plan.hash,
-            approved_by=plan.approval.by if plan.approval else None,
+            planned_by=verification.planner if verification else None,
+            approved_by=[a.principal for a in verification.approvers] if verification else None,
             operator=options.operator,
             resume=options.resume,
         )

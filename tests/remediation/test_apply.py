@@ -19,9 +19,10 @@ from remediate.connect.targets import ConnectOptions
 from remediate.lab.server import Lab
 from remediate.remediation.apply import ApplyOptions, apply_plan
 from remediate.remediation.journal import Journal, journal_path
-from remediate.remediation.plan import PlanError, approve, save_plan
+from remediate.remediation.plan import PlanError, save_plan
 from remediate.remediation.planning import make_plan
 from remediate.rules.playbook import load_playbooks
+from tests.remediation.conftest import approvers_args, sign_and_approve
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = {p.id: p for p in load_playbooks([ROOT / "playbooks"])}["KB840469"]
@@ -59,7 +60,7 @@ def with_installer(inventory: Path) -> Path:
 def planned(inventory: Path, tmp_path: Path, limit: str) -> Path:
     with_installer(inventory)
     plan = make_plan(inventory, PLAYBOOK, limit, "alice", connect(inventory), datetime.now(UTC))
-    return save_plan(approve(plan, "bob", datetime.now(UTC)), tmp_path / "plan.json")
+    return sign_and_approve(save_plan(plan, tmp_path / "plan.json"))
 
 
 def test_plan_check_then_apply_fixes_both_hosts(
@@ -115,16 +116,18 @@ def test_unapproved_plans_do_not_run(demo_inventory: Path, tmp_path: Path) -> No
         demo_inventory, PLAYBOOK, EX2003, "alice", connect(demo_inventory), datetime.now(UTC)
     )
     path = save_plan(plan, tmp_path / "plan.json")
-    with pytest.raises(PlanError, match="not approved"):
+    with pytest.raises(PlanError, match="not signed by its planner"):
         apply_plan(path, plan, PLAYBOOK, ApplyOptions(), connect(demo_inventory))
+    signed = sign_and_approve(path, approvers=())
     result = subprocess.run(
-        [sys.executable, "-m", "remediate", "apply", str(path), "--yes"],
+        [sys.executable, "-m", "remediate", "apply", str(signed), "--yes", *approvers_args()],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=ROOT,
     )
-    assert result.returncode == 2 and "not approved" in result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "needs 1 approval(s) by people other than the planner; it has 0" in result.stderr
 
 
 def test_manual_step_waits_for_the_operator_then_resume(

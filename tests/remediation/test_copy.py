@@ -22,11 +22,12 @@ from remediate.probes.step import (
 )
 from remediate.remediation.apply import ApplyOptions, apply_plan
 from remediate.remediation.journal import Journal, journal_path
-from remediate.remediation.plan import approve, load_plan, save_plan
+from remediate.remediation.plan import load_plan, save_plan
 from remediate.remediation.planning import make_plan
 from remediate.remediation.steps import StepError, plan_steps
 from remediate.rules.playbook import PlaybookError, parse_playbook
 from tests.conftest import lab_winrm
+from tests.remediation.conftest import sign_and_approve
 from tests.remediation.test_apply import (
     EX2000,
     INSTALLER,
@@ -214,7 +215,7 @@ def test_kb840469_copies_smtpreinstall_then_runs_it_and_refuses_a_tampered_file(
         plan = make_plan(
             inventory, PLAYBOOK, EX2000, "alice", connect(inventory), datetime.now(UTC)
         )
-        path = save_plan(approve(plan, "bob", datetime.now(UTC)), tmp_path / "plan.json")
+        path = sign_and_approve(save_plan(plan, tmp_path / "plan.json"))
         said: list[str] = []
         checked = apply_plan(
             path,

@@ -22,9 +22,10 @@ from remediate.connect.targets import ConnectOptions
 from remediate.lab.server import Lab
 from remediate.remediation.apply import UNFINISHED, ApplyOptions, HostStatus, apply_plan
 from remediate.remediation.journal import Journal, journal_path
-from remediate.remediation.plan import approve, describe_timeout, load_plan, save_plan
+from remediate.remediation.plan import describe_timeout, load_plan, save_plan
 from remediate.remediation.planning import make_plan
 from remediate.rules.playbook import Playbook, PlaybookError, Step, load_playbooks, parse_playbook
+from tests.remediation.conftest import sign_and_approve
 
 ROOT = Path(__file__).resolve().parents[2]
 KB840469 = {p.id: p for p in load_playbooks([ROOT / "playbooks"])}["KB840469"]
@@ -64,7 +65,7 @@ def plan_for(lab: Lab, tmp_path: Path, playbook: Playbook) -> tuple[Path, Connec
     )
     plan = make_plan(inventory, playbook, EX2003, "alice", connect, datetime.now(UTC))
     assert [h.host for h in plan.hosts] == [EX2003], plan.not_audited
-    return save_plan(approve(plan, "bob", datetime.now(UTC)), tmp_path / "plan.json"), connect
+    return sign_and_approve(save_plan(plan, tmp_path / "plan.json")), connect
 
 
 def component_steps(lab: Lab) -> int:
