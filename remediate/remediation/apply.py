@@ -116,27 +116,46 @@ class _Lock:
         self.path = folder / f"{host}.lock"
 
     def __enter__(self) -> _Lock:
-        for _ in range(2):
-            try:
-                descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            except FileExistsError:
-                if self._stale():
-                    self.path.unlink(missing_ok=True)
-                    continue
-                raise InputError(
-                    f"{self.path.stem}: another apply holds this host ({self.path})",
-                    hint="wait for it, or remove the lock file if that apply is gone",
-                ) from None
+        # The lock appears with its pid already in it (written aside, then linked in place):
+        # an apply killed between creating the lock and writing its pid would otherwise leave
+        # an empty lock that no later apply could tell stale (pid 0 is our own group).
+        own = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        own.write_text(str(os.getpid()))
+        try:
+            for _ in range(2):
+                try:
+                    self._create(own)
+                except FileExistsError:
+                    if self._stale():
+                        self.path.unlink(missing_ok=True)
+                        continue
+                    raise InputError(
+                        f"{self.path.stem}: another apply holds this host ({self.path})",
+                        hint="wait for it, or remove the lock file if that apply is gone",
+                    ) from None
+                return self
+        finally:
+            own.unlink(missing_ok=True)
+        raise InputError(f"{self.path}: cannot take the lock")
+
+    def _create(self, own: Path) -> None:
+        """Put the lock in place; FileExistsError when another holds it."""
+        try:
+            os.link(own, self.path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: create it, then write the pid
+            descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(str(os.getpid()))
-            return self
-        raise InputError(f"{self.path}: cannot take the lock")
 
     def _stale(self) -> bool:
         try:
             pid = int(self.path.read_text().strip() or "0")
         except (OSError, ValueError):
             return True
+        if pid <= 0:
+            return True  # an empty lock left by an older version killed while taking it
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

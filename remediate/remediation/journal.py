@@ -49,6 +49,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._tail_checked = False
 
     def write(
         self, event: str, host: str | None = None, step: int | None = None, **data: Any
@@ -63,6 +64,9 @@ class Journal:
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
         with self._lock:
             try:
+                if not self._tail_checked:
+                    self._end_torn_line()
+                    self._tail_checked = True
                 with open(self.path, "a", encoding="utf-8") as handle:
                     handle.write(line)
                     handle.flush()
@@ -72,25 +76,49 @@ class Journal:
                     f"{self.path}: cannot write the journal: {exc.strerror}"
                 ) from None
 
+    def _end_torn_line(self) -> None:
+        """Before the first append: a last line a crash cut short (no newline) is dropped, so
+        the next entry starts on a line of its own instead of gluing itself to the fragment
+        (which would then sit mid-file, unreadable). A complete entry that only lacks its
+        newline keeps it. The fragment was never a whole entry: nothing it began is lost."""
+        try:
+            with open(self.path, "rb+") as handle:
+                data = handle.read()
+                if not data or data.endswith(b"\n"):
+                    return
+                cut = data.rfind(b"\n") + 1
+                if _entry(data[cut:]) is not None:
+                    handle.write(b"\n")
+                else:
+                    handle.truncate(cut)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except FileNotFoundError:
+            return
+
     def entries(self) -> list[JournalEntry]:
-        if not self.path.exists():
+        """Every entry, oldest first; a torn last line (a crash while writing it) is ignored,
+        any other line that is not an entry is a JournalError naming its line."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot read the journal: {exc.strerror}") from None
         found = []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
+        lines = data.split(b"\n")
+        # Each entry is written whole with its newline: only an unterminated last line is torn.
+        torn = 0 if data.endswith(b"\n") else len(lines)
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            try:
-                raw = json.loads(line)
-                found.append(
-                    JournalEntry(
-                        raw["time"], raw["event"], raw.get("host"), raw.get("step"), raw.get("data")
-                    )
-                )
-            except (json.JSONDecodeError, KeyError, TypeError):
-                if number == len(lines):
-                    continue  # the last line cut by a crash while writing: ignore it
-                raise JournalError(f"{self.path}:{number}: not a journal line") from None
+            entry = _entry(line)
+            if entry is not None:
+                found.append(entry)
+            elif number != torn:
+                raise JournalError(f"{self.path}:{number}: not a journal line")
+            # else: the last line, cut by a crash while it was written (even inside a UTF-8
+            # sequence): ignore it
         return found
 
     def finished_steps(self) -> set[tuple[str, int]]:
@@ -128,3 +156,16 @@ class Journal:
             elif entry.event == "step_end" and data.get("status") == "ok":
                 starts.pop(entry.step, None)
         return starts
+
+
+def _entry(line: bytes) -> JournalEntry | None:
+    """One journal line as an entry; None when it is not one (torn, or not ours)."""
+    try:
+        raw = json.loads(line.decode("utf-8"))
+        if not isinstance(raw, dict) or not isinstance(raw["time"], str):
+            return None
+        return JournalEntry(
+            raw["time"], str(raw["event"]), raw.get("host"), raw.get("step"), raw.get("data")
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        return None

@@ -6,6 +6,9 @@ A new format is one module declaring a `Reporter` and one line in `REPORTERS`; p
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from remediate.errors import InputError
@@ -44,7 +47,24 @@ def write_reports(
     for name in formats:
         reporter = REPORTERS[name]
         path = output / f"audit-{run.run_id}.{reporter.extension}"
-        reporter.write(run, path, context)
+        _write_whole(path, lambda temp, r=reporter: r.write(run, temp, context))
         (output / f"latest.{reporter.extension}").write_bytes(path.read_bytes())
         written.append(path)
     return tuple(written)
+
+
+def _write_whole(path: Path, write: Callable[[Path], None]) -> None:
+    """`write` fills a temporary file beside `path`, which then replaces `path` at once: a
+    run killed mid-write (SIGKILL, power loss) leaves the old file or none, never half a
+    report that a reader takes for whole. The name is this process's own, so two runs into
+    one folder do not share it; a crash leaves only a hidden `.*.tmp` behind."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temp)
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())  # the content is on disk before the name points at it
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
