@@ -12,6 +12,10 @@ class ExitCode(IntEnum):
     NEEDS_ACTION = 1  # findings to fix, or hosts an apply could not finish
     USAGE = 2  # bad usage or input: nothing was changed
     HOST_ERRORS = 3  # some hosts could not be audited (and nothing for NEEDS_ACTION)
+    # The work ran, but its result could not be written where asked (reports, retry file,
+    # history); it was saved to a fallback file that the message names. Above the run's own
+    # code, which the message also gives: a cron job that accepts 1 must still hear of it.
+    NOT_WRITTEN = 4
     INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 

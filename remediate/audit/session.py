@@ -16,9 +16,11 @@ from remediate.audit.run import AuditOptions, run_audit
 from remediate.connect.secrets import Secret
 from remediate.connect.targets import ConnectOptions, build_targets
 from remediate.errors import InputError
-from remediate.history import History, scope_key
+from remediate.history import History, HistoryError, scope_key
 from remediate.inventory import hosts_for, load_inventory
-from remediate.report.registry import write_reports
+from remediate.outputs import OutputError, check_file, check_folder, describe, save_fallback
+from remediate.report.document import document_json
+from remediate.report.registry import ReportWriteError, write_reports
 from remediate.rules.playbook import load_playbooks
 from remediate.rules.results import AuditRun, HostResult
 from remediate.rules.waivers import apply_waivers, load_waivers
@@ -57,6 +59,12 @@ class AuditOutcome:
     retry_file: Path | None
     # The passwords in use, so that whoever shows host errors can redact them.
     secrets: tuple[Secret, ...] = field(default=(), repr=False)
+    # What could not be written at the end (reports, retry file, history), each naming its
+    # path; when any, the run document went to `fallback` (None: no place took it either,
+    # `fallback_failures` says why), so the caller can still hand the result over.
+    unwritten: tuple[str, ...] = ()
+    fallback: Path | None = None
+    fallback_failures: tuple[str, ...] = ()
 
 
 def _ignore(_: object) -> None:
@@ -71,6 +79,11 @@ def audit_and_report(
 ) -> AuditOutcome:
     """The whole audit as a user runs it; InputError for bad input before any host is asked.
 
+    Bad input includes a report folder that cannot be written and a history database that
+    cannot be opened: both are tried before any host is contacted. Should writing still fail
+    at the end (a disk that filled meanwhile), the outcome says what was not written and where
+    the run document went instead (`unwritten`, `fallback`): the result is never lost.
+
     `on_start` is called once the hosts and playbooks are loaded, `on_result` with each host's
     result as it comes in (in the calling thread, one at a time).
     """
@@ -80,8 +93,10 @@ def audit_and_report(
         raise InputError(f"{request.inventory}: no hosts to audit")
     playbooks = load_playbooks(list(request.playbooks))
     if not playbooks:
-        raise InputError("no playbooks found", hint="give --playbooks DIR or files")
+        named = ", ".join(str(p) for p in request.playbooks) or "(none named)"
+        raise InputError(f"no playbooks in {named}", hint="give --playbooks DIR or files")
     waivers = load_waivers(request.waivers) if request.waivers else []
+    check_destinations(request)
     connect = replace(request.connect, timeout=request.timeout)
     targets, secrets = build_targets(hosts, connect)
     options = AuditOptions(request.forks, request.timeout, request.since, request.fail_percent)
@@ -92,20 +107,61 @@ def audit_and_report(
         run.results[index] = replace(
             result, findings=tuple(apply_waivers(list(result.findings), waivers, today))
         )
+    unwritten: list[str] = []
     if request.history is not None:
-        with History(request.history) as history:
-            scope = scope_key(str(request.inventory), [p.id for p in playbooks])
-            run = history.with_drift(run, scope)
-            history.record(run, str(request.inventory), scope)
-    reports = write_reports(
-        run, request.formats, request.output, str(request.inventory), request.generated_by
+        try:
+            with History(request.history) as history:
+                scope = scope_key(str(request.inventory), [p.id for p in playbooks])
+                run = history.with_drift(run, scope)
+                history.record(run, str(request.inventory), scope)
+        except HistoryError as exc:
+            unwritten.append(f"run not recorded in the history: {exc}")
+        except OSError as exc:
+            unwritten.append(f"{request.history}: run not recorded in the history: {describe(exc)}")
+    reports: tuple[Path, ...] = ()
+    try:
+        reports = write_reports(
+            run, request.formats, request.output, str(request.inventory), request.generated_by
+        )
+    except ReportWriteError as exc:
+        reports = exc.written
+        unwritten.append(str(exc))
+    retry = None
+    try:
+        retry = _write_retry(run, request.output)
+    except OSError as exc:
+        unwritten.append(f"{request.output / RETRY_FILE}: cannot write: {describe(exc)}")
+    if not unwritten:
+        return AuditOutcome(run, reports, retry, tuple(secrets))
+    fallback, failures = save_fallback(f"run-{run.run_id}", document_json(run).encode("utf-8"))
+    return AuditOutcome(
+        run, reports, retry, tuple(secrets), tuple(unwritten), fallback, tuple(failures)
     )
-    retry = _write_retry(run, request.output)
-    return AuditOutcome(run, reports, retry, tuple(secrets))
+
+
+def check_destinations(request: AuditRequest) -> None:
+    """Before any host is contacted: the report folder takes a file, the history opens.
+
+    OutputError or HistoryError (both InputError) naming the path and what failed.
+    """
+    check_folder(request.output, "report folder", hint="give --output a folder")
+    if request.history is not None:
+        check_file(request.history, "history database")
+        try:
+            # Opening creates or migrates it; a damaged or foreign file is refused here.
+            with History(request.history):
+                pass
+        except OSError as exc:
+            raise OutputError(
+                f"{request.history}: cannot open the history database: {describe(exc)}"
+            ) from None
+
+
+RETRY_FILE = "remediate.retry"
 
 
 def _write_retry(run: AuditRun, output: Path) -> Path | None:
-    path = output / "remediate.retry"
+    path = output / RETRY_FILE
     failed = sorted(run.failed_hosts)
     if not failed:
         path.unlink(missing_ok=True)

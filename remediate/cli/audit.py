@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from remediate.cli.console import AuditProgress, console, print_outcome
+from remediate.cli.console import AuditProgress, console, errors, print_outcome
 from remediate.cli.options import (
     DEFAULT_PLAYBOOKS,
     DEFAULT_REPORTS,
@@ -37,7 +38,39 @@ def audit_on_console(request: AuditRequest) -> AuditOutcome:
     with AuditProgress(console) as progress:
         outcome = audit_and_report(request, progress.start, progress.advance, progress.stopping)
     print_outcome(outcome, console)
+    print_unwritten(outcome)
     return outcome
+
+
+def print_unwritten(outcome: AuditOutcome) -> None:
+    """What could not be written at the end, and where the run document went instead."""
+    if not outcome.unwritten:
+        return
+    for problem in outcome.unwritten:
+        errors.print(f"error: {problem}", markup=False, soft_wrap=True)
+    own = outcome.run.exit_code()
+    if outcome.fallback is not None:
+        errors.print(
+            f"the run document (every host's findings and evidence) was saved to "
+            f"{outcome.fallback} (JSON, as the json report; the audit itself would have "
+            f"exited {int(own)})",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    from remediate.report.document import document_json
+
+    for failure in outcome.fallback_failures:
+        errors.print(f"error: fallback not written: {failure}", markup=False, soft_wrap=True)
+    errors.print(
+        "no folder could take the run document; it follows on standard output as JSON "
+        f"(the audit itself would have exited {int(own)})",
+        markup=False,
+        soft_wrap=True,
+    )
+    sys.stdout.flush()
+    sys.stdout.write(document_json(outcome.run) + "\n")
+    sys.stdout.flush()
 
 
 def audit(
@@ -69,7 +102,10 @@ def audit(
 
     Exit codes: 0 every finding compliant, not applicable or waived; 1 at least one
     missing_fix, affected, investigate or needs_reboot; 3 at least one host error or unknown
-    (and nothing for 1); 2 bad usage or input; 130 interrupted.
+    (and nothing for 1); 2 bad usage or input (an --output or --history that cannot be
+    written is found before any host is contacted); 4 the audit ran but reports, retry file
+    or history could not be written (the run document went to the fallback file named on
+    stderr); 130 interrupted.
     """
     from remediate.audit.session import AuditRequest
     from remediate.connect.targets import ConnectOptions
@@ -95,6 +131,8 @@ def audit(
         generated_by=who(),
     )
     outcome = audit_on_console(request)
+    if outcome.unwritten:
+        raise typer.Exit(ExitCode.NOT_WRITTEN)
     if outcome.run.interrupted:
         raise typer.Exit(ExitCode.INTERRUPTED)
     raise typer.Exit(outcome.run.exit_code())

@@ -81,13 +81,22 @@ def report(
     database: HistoryDatabase = DEFAULT_HISTORY,
     playbooks: PlaybookPaths = None,
 ) -> None:
-    """Render a past run again from the history database."""
+    """Render a past run again from the history database.
+
+    Exit codes: 0 written; 2 bad input (an unknown run, a --output that cannot be written,
+    found before anything is rendered); 4 the disk failed while writing (the run stays in
+    the history).
+    """
     from remediate.history import History
+    from remediate.outputs import check_folder
     from remediate.report.document import run_from_document
     from remediate.report.registry import parse_formats, write_reports
     from remediate.rules.playbook import load_playbooks
 
     formats = parse_formats(report_format)
+    if not database.is_file():
+        raise InputError(f"{database}: no history database there", hint="give --history PATH")
+    check_folder(output, "report folder")
     with History(database) as store:
         document = store.document(run_id)
     run = run_from_document(document, load_playbooks(playbooks or [DEFAULT_PLAYBOOKS]))

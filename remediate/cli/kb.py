@@ -40,9 +40,13 @@ def kb_import(
     from remediate.kb.draft import draft_playbook, facts_json, playbook_yaml
     from remediate.kb.extract import extract
     from remediate.kb.read import read_article
+    from remediate.outputs import OutputError, check_folder, describe
 
     if output_format not in ("yaml", "json"):
         raise InputError(f"--format must be yaml or json, not {output_format!r}")
+    if output_format == "yaml":
+        # Before any article is read: a folder that cannot take the drafts is one clear error.
+        check_folder(output, "playbook folder")
     failures = 0
     for path in articles:
         # One bad article is reported and the others still go through.
@@ -57,8 +61,11 @@ def kb_import(
                     raise InputError(
                         f"{target} exists", file=str(path), hint="use --force or another --output"
                     )
-                output.mkdir(parents=True, exist_ok=True)
-                target.write_text(playbook_yaml(draft), encoding="utf-8")
+                try:
+                    output.mkdir(parents=True, exist_ok=True)
+                    target.write_text(playbook_yaml(draft), encoding="utf-8")
+                except OSError as exc:
+                    raise OutputError(f"{target}: cannot write: {describe(exc)}") from None
                 errors.print(f"{path}: draft written to {target}", markup=False)
             events = ", ".join(str(e.event_id) for e in facts.events) or "none"
             errors.print(

@@ -136,8 +136,11 @@ def run_demo(
     from remediate.lab.fleet import load_fleet
     from remediate.lab.inventory_writer import write_inventory
     from remediate.lab.server import Lab
+    from remediate.outputs import check_folder
 
     fleet = load_fleet(fleet_path)
+    # The demo writes its inventory there before the audit checks the folder itself.
+    check_folder(output, "report folder")
     with Lab(fleet, port_mode="ephemeral") as lab:
         console.print(f"lab: {len(lab.hosts)} simulated hosts on loopback addresses")
         inventory = write_inventory(lab, output / "demo" / "hosts.ini", source=str(fleet_path))
@@ -160,7 +163,8 @@ def run_demo(
 def demo(fleet: FleetFile = DEFAULT_FLEET, output: ReportFolder = DEFAULT_REPORTS) -> None:
     """Start the lab with the demo fleet and audit it with the shipped playbooks.
 
-    Exits 0 when the audit ran (its findings are the point of the demo), 2 on bad input.
+    Exits 0 when the audit ran (its findings are the point of the demo), 2 on bad input,
+    4 when its reports could not be written (the run document went to a fallback file).
     """
     with _lab_errors():
         outcome = run_demo(fleet, output)
@@ -170,4 +174,6 @@ def demo(fleet: FleetFile = DEFAULT_FLEET, output: ReportFolder = DEFAULT_REPORT
         f"{(run.finished - run.started).total_seconds():.1f} s; "  # type: ignore[operator]
         f"the audit's exit code would be {run.exit_code()}"
     )
+    if outcome.audit.unwritten:
+        raise typer.Exit(ExitCode.NOT_WRITTEN)
     raise typer.Exit(ExitCode.HOST_ERRORS if outcome.shells_left else ExitCode.OK)

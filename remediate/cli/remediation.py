@@ -108,11 +108,13 @@ def plan(
     signed with your SSH key (--key).
 
     Exit codes: 0 planned; 3 some hosts could not be audited (listed, and left out of the plan);
-    2 bad input.
+    2 bad input (an --output that cannot be written is found before any host is contacted);
+    4 the plan could not be written at the end (it went to the fallback file named).
     """
     from datetime import UTC, datetime
 
     from remediate.connect.targets import ConnectOptions
+    from remediate.outputs import check_file, not_written
     from remediate.remediation.plan import PLAN_NAMESPACE, describe_timeout, save_plan, sign_plan
     from remediate.remediation.planning import make_plan
     from remediate.rules.playbook import load_playbooks
@@ -121,12 +123,17 @@ def plan(
     playbook = found.get(playbook_id.lower())
     if playbook is None:
         raise InputError(f"no playbook {playbook_id!r} in {playbooks}")
+    check_file(output, "plan file")  # before any host is contacted
     connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
     signer = _signer(key)  # before any host is contacted
     principal = _principal(signer, signer_name, approvers, PLAN_NAMESPACE)
     unsigned = make_plan(inventory, playbook, limit, principal, connect, datetime.now(UTC))
     made = sign_plan(unsigned, signer, principal)
-    save_plan(made, output)
+    try:
+        save_plan(made, output)
+    except OSError as exc:
+        text = made.model_dump_json(indent=2) + "\n"
+        raise not_written(output, exc, "plan", text.encode("utf-8"), ".json") from None
     for host_plan in made.hosts:
         console.print(
             Text(host_plan.host, style="bold"),

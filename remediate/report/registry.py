@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from remediate.errors import InputError
+from remediate.outputs import NotWrittenError, describe
 from remediate.report import csv_report, html, json_report, junit
 from remediate.report.reporter import ReportContext, Reporter
 from remediate.rules.results import AuditRun
@@ -43,14 +44,36 @@ def write_reports(
     if unknown:
         raise _unknown(", ".join(unknown))
     context = ReportContext(inventory=inventory, generated_by=generated_by)
-    written = []
+    written: list[Path] = []
     for name in formats:
         reporter = REPORTERS[name]
         path = output / f"audit-{run.run_id}.{reporter.extension}"
-        _write_whole(path, lambda temp, r=reporter: r.write(run, temp, context))
-        (output / f"latest.{reporter.extension}").write_bytes(path.read_bytes())
+        try:
+            _write_whole(path, lambda temp, r=reporter: r.write(run, temp, context))
+        except OSError as exc:
+            # A disk that filled during the run: the caller saves the run elsewhere.
+            raise ReportWriteError(
+                f"{path}: cannot write the {name} report: {describe(exc)}", tuple(written)
+            ) from None
         written.append(path)
+        latest = output / f"latest.{reporter.extension}"
+        try:
+            _write_whole(latest, lambda temp, source=path: temp.write_bytes(source.read_bytes()))
+        except OSError as exc:
+            raise ReportWriteError(
+                f"{latest}: cannot write: {describe(exc)}", tuple(written)
+            ) from None
     return tuple(written)
+
+
+class ReportWriteError(NotWrittenError):
+    """A report that could not be written; `written` are those that were, before it.
+
+    The folder was checked before the work; this is the disk filling meanwhile."""
+
+    def __init__(self, message: str, written: tuple[Path, ...]) -> None:
+        super().__init__(message)
+        self.written = written
 
 
 def _write_whole(path: Path, write: Callable[[Path], None]) -> None:

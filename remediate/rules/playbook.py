@@ -398,15 +398,31 @@ def load_playbook(path: Path) -> Playbook:
 
 
 def playbook_files(paths: Iterable[Path]) -> list[Path]:
-    """YAML files named directly or found in the named folders, in a stable order."""
+    """YAML files named directly or found in the named folders, in a stable order.
+
+    A named folder without a playbook file is an error naming it (a mistyped `-p` must not
+    audit nothing, nor `playbook lint` pass on nothing); so is naming no path at all.
+    """
     found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in (".yml", ".yaml"))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise PlaybookError(f"{path}: no such file or folder")
+    named = list(paths)
+    for path in named:
+        try:
+            if path.is_dir():
+                inside = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yml", ".yaml"))
+                if not inside:
+                    raise PlaybookError(
+                        f"no playbooks in {path} (no .yml or .yaml files there)",
+                        hint="give --playbooks the folder of the playbook files",
+                    )
+                found += inside
+            elif path.exists():
+                found.append(path)
+            else:
+                raise PlaybookError(f"{path}: no such file or folder")
+        except OSError as exc:
+            raise PlaybookError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not named:
+        raise PlaybookError("no playbook files or folders given")
     return found
 
 

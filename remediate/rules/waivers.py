@@ -52,23 +52,41 @@ class WaiverFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     waivers: list[Waiver] = []
 
+    @field_validator("waivers", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value  # `waivers:` with nothing under it yet
+
 
 class WaiverError(InputError):
     """A waivers file that cannot be used."""
 
 
 def parse_waivers(text: str, source: str) -> list[Waiver]:
+    if not text.strip(" \t\r\n\ufeff"):
+        return []  # only blanks: YAML itself refuses a tab where a token may start
     try:
         located = load_located(text, source)
     except YamlInputError as exc:
         raise WaiverError(str(exc), line=exc.line) from None
-    if located.data is None:
+    data = located.data
+    # An empty file, only comments, `null`, `[]`, `{}`, `waivers:` or `waivers: []`: no waivers.
+    if data is None or data == [] or data == {}:
         return []
+    if not isinstance(data, dict):
+        raise WaiverError(
+            f"{source}: a waivers file is a mapping with a `waivers:` list, not a {_kind(data)}",
+            hint="start the file with `waivers:` and list each waiver under it",
+        )
     try:
-        return list(WaiverFile.model_validate(located.data).waivers)
+        return list(WaiverFile.model_validate(data).waivers)
     except ValidationError as exc:
         error = located.validation_error(exc)
         raise WaiverError(str(error), line=error.line) from None
+
+
+def _kind(data: object) -> str:
+    return "list" if isinstance(data, list) else f"single value ({type(data).__name__})"
 
 
 def load_waivers(path: Path) -> list[Waiver]:

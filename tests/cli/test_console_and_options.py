@@ -56,7 +56,7 @@ def test_durations_name_their_option() -> None:
 
 
 def test_exit_codes_are_the_documented_numbers() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 130]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130]
     assert InputError("x").exit_code is ExitCode.USAGE
     assert ConnectError("x").exit_code is ExitCode.HOST_ERRORS
 
