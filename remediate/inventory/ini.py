@@ -22,6 +22,8 @@ Read as Ansible does:
 Where we are stricter than Ansible: a range whose begin is after its end (`[3:1]`), a step of
 0, a port outside 1-65535, a host name with a `:` that is neither `host:port` nor IPv6, and a
 range expanding to more than 100 000 names are errors; a bare `[::1]` is read as an IPv6 host.
+An inventory over MAX_INVENTORY_CHARS, a line over MAX_LINE_CHARS and a host pattern over
+MAX_HOST_CHARS are refused with a clear error: every step of the reading is linear in the text.
 
 The variables are read, merged and typed here, never interpreted: what `ansible_host` or
 `ansible_winrm_transport` mean is `remediate.connect.variables`' business, as in Ansible, where
@@ -34,7 +36,6 @@ import ipaddress
 import itertools
 import math
 import re
-import shlex
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,12 +49,24 @@ from remediate.inventory.model import (
     Host,
     Inventory,
     Origin,
-    descendants,
     parse_value,
     show_value,
 )
 
 MAX_RANGE_HOSTS = 100_000
+
+MAX_INVENTORY_CHARS = 1024 * 1024
+"""An inventory longer than this is refused before it is read. Reading is linear, but each host
+costs the parser tens of microseconds (its variables merged, its groups walked): 1 MB is some
+10,000 hosts with their variables, beyond any Exchange estate, and reads in a few seconds."""
+
+MAX_LINE_CHARS = 64 * 1024
+"""Lines are read up to this many characters (a host line with all its variables is well under
+1 KB); a longer line is refused, naming it, before any pattern is tried on it."""
+
+MAX_HOST_CHARS = 1024
+"""Host names and host patterns are at most this long: a DNS name is at most 253 characters
+(RFC 1035, 2.3.4; RFC 2181, 11), a ranged pattern a few more."""
 
 
 # --- host patterns: host[:port] and ranges --------------------------------------------------
@@ -69,6 +82,8 @@ _HOST_PORT = re.compile(r"((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)")
 
 
 def _is_ipv6(text: str) -> bool:
+    if ":" not in text:
+        return False
     candidate = re.sub(_NUM_RANGE, "0", text)
     if "%" in candidate or "[" in candidate or ":" not in candidate:
         return False
@@ -145,6 +160,66 @@ def expand_range(pattern: str) -> list[str]:
     return ["".join(combination) for combination in itertools.product(*parts)]
 
 
+# --- splitting a host line as shlex does ---------------------------------------------------
+
+_PLAIN_LINE = re.compile(r"[^'\"\\#]*+")
+_BLANKS = re.compile(r"[ \t\r\n]+")
+_PIECE = re.compile(
+    r"(?P<blank>[ \t\r\n]++)"
+    r"|(?P<plain>[^ \t\r\n'\"\\#]++)"
+    r"|'(?P<single>[^']*+)'"
+    r'|"(?P<double>(?:[^"\\]++|\\[\s\S])*+)"'
+    r"|\\(?P<escaped>[\s\S])"
+    r"|(?P<comment>\#)"
+)
+_OPEN_DOUBLE = re.compile(r'"(?:[^"\\]++|\\[\s\S])*+')
+_DOUBLE_ESCAPE = re.compile(r"\\([\s\S])")
+
+
+def _unescape_double(match: re.Match[str]) -> str:
+    # POSIX shell and shlex: inside double quotes a backslash escapes only `"` and itself.
+    return match.group(1) if match.group(1) in '"\\' else match.group(0)
+
+
+def split_line(line: str) -> list[str]:
+    """`shlex.split(line, comments=True)`, token for token and error for error, in linear time.
+
+    shlex reads a character at a time in Python (4 s for a 1 MB line); here each run of plain
+    characters, each quoted string and each escape is one possessive match, so nothing is
+    tried twice. ValueError("No closing quotation" / "No escaped character") as shlex.
+    """
+    if _PLAIN_LINE.fullmatch(line):
+        return [token for token in _BLANKS.split(line) if token]
+    tokens: list[str] = []
+    current: list[str] | None = None
+    position, end = 0, len(line)
+    while position < end:
+        match = _PIECE.match(line, position)
+        if match is None:  # an unclosed quote, or a backslash at the end
+            if line[position] == '"':
+                opened = _OPEN_DOUBLE.match(line, position)
+                position = opened.end() if opened else position
+            if position < end and line[position] == "\\":
+                raise ValueError("No escaped character")
+            raise ValueError("No closing quotation")
+        position = match.end()
+        kind = match.lastgroup or ""
+        if kind == "comment":
+            break
+        if kind == "blank":
+            if current is not None:
+                tokens.append("".join(current))
+                current = None
+            continue
+        if current is None:
+            current = []
+        text = match.group(kind)
+        current.append(_DOUBLE_ESCAPE.sub(_unescape_double, text) if kind == "double" else text)
+    if current is not None:
+        tokens.append("".join(current))
+    return tokens
+
+
 # --- INI parsing ----------------------------------------------------------------------------
 
 _SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?")
@@ -182,6 +257,7 @@ class _Parser:
         self.declared = {"all", "ungrouped"}
         self.vars_sections: dict[str, int] = {}
         self.pending: dict[str, list[tuple[str, int]]] = {}
+        self.links: dict[tuple[str, str], int] = {}
         for name in ("all", "ungrouped"):
             self.groups[name] = _GroupDraft(name, None)
         self._link("all", "ungrouped", 0)
@@ -197,6 +273,13 @@ class _Parser:
             "children": self._child_line,
         }
         for number, raw in enumerate(lines, start=1):
+            if len(raw) > MAX_LINE_CHARS:
+                raise self.error(
+                    number,
+                    f"a line of {len(raw):,} characters is not an inventory line; lines are"
+                    f" read up to {MAX_LINE_CHARS:,} characters",
+                    hint="is this the right file? split the line",
+                )
             line = raw.strip()
             if not line or line[0] in "#;":
                 continue
@@ -235,7 +318,7 @@ class _Parser:
 
     def _host_line(self, line: str, group: str, number: int) -> None:
         try:
-            tokens = shlex.split(line, comments=True)
+            tokens = split_line(line)
         except ValueError as exc:
             raise self.error(
                 number,
@@ -263,6 +346,13 @@ class _Parser:
     def _host_pattern(self, token: str, line: int) -> tuple[list[str], int | None]:
         if token.strip() == "---":
             raise self.error(line, "'---' is not a host: is this a YAML inventory?")
+        if len(token) > MAX_HOST_CHARS:
+            raise self.error(
+                line,
+                f"a host name or pattern of {len(token):,} characters ({show_value(token, 40)});"
+                f" host patterns are at most {MAX_HOST_CHARS:,} characters",
+                hint="a DNS name is at most 253 characters",
+            )
         split = split_address(token)
         if split is None and token.startswith("[") and token.endswith("]"):
             split = (token[1:-1], None) if _is_ipv6(token[1:-1]) else None
@@ -343,24 +433,57 @@ class _Parser:
             self.pending.setdefault(child, []).append((group, number))
 
     def _link(self, parent: str, child: str, line: int) -> None:
-        draft = self.groups[parent]
-        if child in draft.children:
+        if (parent, child) in self.links:  # a dict: `in draft.children` was quadratic
             return
-        if child == parent or parent in descendants(self.groups, child):
+        if child == parent:
             raise self.error(
                 line, f"making {child!r} a child of {parent!r} creates a loop of groups"
             )
-        draft.children.append(child)
+        self.links[(parent, child)] = line
+        self.groups[parent].children.append(child)
         self.groups[child].parents.append(parent)
+
+    def _check_loops(self) -> None:
+        """Refuse a loop of groups, naming the link that closed it, in one linear pass.
+
+        (Walking a child's descendants at each link, as before, is quadratic in a long chain.)
+        Groups are taken off from the top as their parents are; what stays has a parent that
+        stays, so walking up the parents from any of them comes round to a loop.
+        """
+        waiting = {name: len(draft.parents) for name, draft in self.groups.items()}
+        ready = [name for name, count in waiting.items() if count == 0]
+        while ready:
+            for child in self.groups[ready.pop()].children:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+        stuck = {name for name, count in waiting.items() if count > 0}
+        if not stuck:
+            return
+        path: dict[str, None] = {}
+        name = min(stuck, key=lambda group: (self.groups[group].line or 0, group))
+        while name not in path:
+            path[name] = None
+            name = next(parent for parent in self.groups[name].parents if parent in stuck)
+        walked = list(path)
+        loop = walked[walked.index(name) :]
+        edges = [(loop[(i + 1) % len(loop)], loop[i]) for i in range(len(loop))]
+        parent, child = max(edges, key=lambda edge: self.links[edge])
+        raise self.error(
+            self.links[(parent, child)],
+            f"making {child!r} a child of {parent!r} creates a loop of groups",
+        )
 
     # reconciliation
 
     def _finish(self) -> Inventory:
         self._check_undefined()
+        self._check_loops()
         for name, draft in self.groups.items():
             if name != "all" and not draft.parents:
                 self._link("all", name, draft.line or 0)
         self._reconcile_ungrouped()
+        self._ancestor_cache = {}  # memberships are final from here on
         depths = self._depths()
         groups = {name: self._group(draft, depths[name]) for name, draft in self.groups.items()}
         order = [name for name in Inventory("", (), groups).hosts_of("all")]
@@ -384,17 +507,28 @@ class _Parser:
             raise self.error(line, message, hint="declare the group with a [group] section")
 
     def _reconcile_ungrouped(self) -> None:
+        self._ancestor_cache: dict[tuple[str, ...], list[str]] = {}
         ungrouped = self.groups["ungrouped"]
+        leaving: set[str] = set()  # removed in one pass: list.remove per host is quadratic
         for host in self.hosts.values():
             memberships = set(self._ancestors(host.groups)) - {"all", "ungrouped"}
             if "ungrouped" in host.groups and memberships:
                 host.groups.remove("ungrouped")
-                ungrouped.hosts.remove(host.name)
+                leaving.add(host.name)
             elif not memberships and "ungrouped" not in host.groups:
                 host.groups.append("ungrouped")
                 ungrouped.hosts.append(host.name)
+        if leaving:
+            ungrouped.hosts = [name for name in ungrouped.hosts if name not in leaving]
 
     def _ancestors(self, names: Iterable[str]) -> list[str]:
+        key = tuple(names)
+        cached = self._ancestor_cache.get(key)
+        if cached is None:
+            cached = self._ancestor_cache[key] = self._walk_ancestors(key)
+        return cached
+
+    def _walk_ancestors(self, names: Iterable[str]) -> list[str]:
         found: dict[str, None] = {}
         stack = list(names)
         while stack:
@@ -456,6 +590,13 @@ class _Parser:
 
 def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
     """Parse INI inventory text; any problem is an InputError naming `source` and the line."""
+    if len(text) > MAX_INVENTORY_CHARS:
+        raise InputError(
+            f"the inventory is {len(text):,} characters; inventories are read up to"
+            f" {MAX_INVENTORY_CHARS:,}",
+            file=source,
+            hint="split it into several inventories, or check that this is an inventory",
+        )
     return _Parser(source).parse(text.removeprefix("\ufeff").splitlines())
 
 
@@ -463,11 +604,19 @@ def load_inventory(path: str | Path) -> Inventory:
     """Read and parse an INI inventory file."""
     source = str(path)
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as stream:
+            data = stream.read(MAX_INVENTORY_CHARS * 4 + 1)  # UTF-8: up to 4 bytes a character
     except IsADirectoryError:
         raise InputError("is a directory, not an inventory file", file=source) from None
     except OSError as exc:
         raise InputError(f"cannot read the inventory: {exc.strerror or exc}", file=source) from None
+    if len(data) > MAX_INVENTORY_CHARS * 4:
+        raise InputError(
+            f"the inventory is more than {MAX_INVENTORY_CHARS * 4:,} bytes; inventories are"
+            f" read up to {MAX_INVENTORY_CHARS:,} characters",
+            file=source,
+            hint="split it into several inventories, or check that this is an inventory",
+        )
     return parse_inventory(_decode(data, source), source)
 
 
