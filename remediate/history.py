@@ -107,7 +107,13 @@ def scope_key(inventory: str, playbooks: list[str]) -> str:
 class History:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # under a file, too long a name, a read-only place
+            raise HistoryError(
+                f"{path}: cannot make the history database's folder: {exc.strerror or exc}",
+                hint="give --history a path in a folder that can be written",
+            ) from None
         with _sqlite_errors(path):
             # Autocommit mode: transactions are ours, explicit BEGIN ... COMMIT.
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)

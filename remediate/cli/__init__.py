@@ -7,6 +7,7 @@ one `error:` line and its exit code in `main()`, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -49,6 +50,11 @@ app.add_typer(history.group, name="history")
 
 def main() -> None:
     """Console entry point: the one place a RemediateError becomes a message and exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # A path from argv that is not UTF-8 holds lone surrogates; a UTF-8 locale's stdout is
+        # 'strict' and would raise UnicodeEncodeError printing it (C/POSIX locales escape it).
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     if os.environ.get("REMEDIATE_DEBUG"):
         app()
         return

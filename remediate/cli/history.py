@@ -37,7 +37,11 @@ def history_list(
         return
     from remediate.history import History
 
-    if not database.exists():
+    try:
+        missing = not database.exists()
+    except OSError as exc:  # too long a name (Python 3.11's exists() raises for it)
+        raise InputError(f"{database}: {exc.strerror or exc}", hint="give --history PATH") from None
+    if missing:
         raise InputError(f"{database}: no history yet", hint="run `remediate audit`")
     with History(database) as store:
         rows = store.runs(limit)
@@ -94,7 +98,11 @@ def report(
     from remediate.rules.playbook import load_playbooks
 
     formats = parse_formats(report_format)
-    if not database.is_file():
+    try:
+        missing = not database.is_file()
+    except OSError as exc:  # too long a name (Python 3.11's is_file() raises for it)
+        raise InputError(f"{database}: {exc.strerror or exc}", hint="give --history PATH") from None
+    if missing:
         raise InputError(f"{database}: no history database there", hint="give --history PATH")
     check_folder(output, "report folder")
     with History(database) as store:

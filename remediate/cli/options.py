@@ -55,14 +55,22 @@ DEFAULT_HISTORY = DEFAULT_REPORTS / "history.sqlite"
 DEFAULT_FLEET = Path("inventory/lab/demo.yml")
 
 
+MAX_DURATION = timedelta(days=36_500)
+"""The longest --since/--keep/--step-timeout: a century. Longer ones are typing mistakes, and
+`now - 999999999d` is before year 1, which no date can hold (OverflowError)."""
+
+
 def duration(option: str, text: str) -> timedelta:
     """`7d`, `12h`, `2w` as a timedelta; InputError naming the option otherwise."""
     from remediate.rules.playbook import parse_duration
 
     try:
-        return parse_duration(text)
+        value = parse_duration(text)
     except ValueError as exc:
         raise InputError(f"{option}: {exc}") from None
+    if value > MAX_DURATION:
+        raise InputError(f"{option}: {text[:40]!r} is longer than {MAX_DURATION.days}d (a century)")
+    return value
 
 
 def who() -> str:

@@ -332,6 +332,8 @@ def journal(plan_file: PlanFile) -> None:
     """Show the journal of a plan's applies."""
     from remediate.remediation.journal import Journal, journal_path
 
+    if not plan_file.name:  # '.', '/', '': the journal is named after the plan file
+        raise InputError(f"{plan_file}: not a plan file", hint="give the file `plan` wrote")
     entries = Journal(journal_path(plan_file)).entries()
     if not entries:
         console.print(f"no journal for {plan_file} yet")

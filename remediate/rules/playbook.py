@@ -45,7 +45,12 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().lower())
     if match is None:
         raise ValueError(f"{text!r} is not a duration such as 15m, 1h or 7d")
-    return timedelta(seconds=int(match.group(1)) * _SECONDS[match.group(2)])
+    try:
+        return timedelta(seconds=int(match.group(1)) * _SECONDS[match.group(2)])
+    except (OverflowError, ValueError):  # past timedelta.max, or more digits than int() reads
+        raise ValueError(
+            f"{text[:40]!r} is longer than a duration can be (at most {timedelta.max.days}d)"
+        ) from None
 
 
 class _Model(BaseModel):
