@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -71,6 +71,7 @@ class HostStatus(StrEnum):
     WAITING_FOR_OPERATOR = "waiting_for_operator"
     DECLINED = "declined"
     STILL_RUNNING = "still_running"  # a step outlived its timeout; it was left running
+    INTERRUPTED = "interrupted"  # Ctrl-C: no new step started; a running one was left running
 
 
 # The host is not where the plan wants it: someone has to act (the apply exits NEEDS_ACTION).
@@ -80,6 +81,7 @@ UNFINISHED = frozenset(
         HostStatus.WAITING_FOR_OPERATOR,
         HostStatus.DECLINED,
         HostStatus.STILL_RUNNING,
+        HostStatus.INTERRUPTED,
     }
 )
 
@@ -182,12 +184,15 @@ class _HostRun:
         options: ApplyOptions,
         say: Callable[[str], None],
         ask: Callable[[str], bool] | None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.plan, self.host_plan, self.target, self.probe = plan, host_plan, target, probe
         self.playbook, self.journal, self.options = playbook, journal, options
         self.say, self.ask = say, ask
         self.name = host_plan.host
         self.evidence: Evidence | None = None
+        self.stop = stop or threading.Event()
+        self.current: PlannedStep | None = None  # the step running on the host, for Ctrl-C
 
     def status_now(self) -> tuple[Status, str]:
         """Audit this article on this host again; returns the status and the dialect."""
@@ -308,8 +313,20 @@ class _HostRun:
                 self.say(f"{self.name}: step {step.index} [reboot] had finished before the resume")
                 ran += 1
                 continue
+            if self.stop.is_set():
+                self.journal.write("host_end", self.name, status=HostStatus.INTERRUPTED.value)
+                return HostOutcome(
+                    self.name,
+                    HostStatus.INTERRUPTED,
+                    f"stopped (Ctrl-C) before step {step.index}; `apply --resume` goes on",
+                    ran,
+                )
             self.say(f"{self.name}: step {step.index} [{step.kind}] {step.name}")
-            outcome = self._step(step, dialect)
+            self.current = step
+            try:
+                outcome = self._step(step, dialect)
+            finally:
+                self.current = None
             self.say(
                 f"{self.name}: step {step.index} " + ("ok" if outcome is None else outcome.status)
             )
@@ -559,6 +576,9 @@ def apply_plan(
         with asking:  # with several forks, one question at a time
             return ask(question)
 
+    stop = threading.Event()
+    running: dict[str, _HostRun] = {}
+
     def one(host_plan: HostPlan) -> HostOutcome:
         target = targets.get(host_plan.host)
         if target is None:
@@ -569,7 +589,7 @@ def apply_plan(
             with contextlib.ExitStack() as stack:
                 if not options.check:
                     stack.enter_context(_Lock(locks, host_plan.host))
-                return _HostRun(
+                run = _HostRun(
                     plan,
                     host_plan,
                     target,
@@ -579,7 +599,10 @@ def apply_plan(
                     options,
                     say,
                     ask_alone if ask is not None else None,
-                ).run()
+                    stop,
+                )
+                running[host_plan.host] = run
+                return run.run()
         except TransportError as exc:
             journal.write(
                 "host_end",
@@ -592,5 +615,69 @@ def apply_plan(
         except InputError as exc:
             return HostOutcome(host_plan.host, HostStatus.FAILED, str(exc))
 
-    with ThreadPoolExecutor(max_workers=max(1, options.forks)) as pool:
-        return list(pool.map(one, plan.hosts))
+    def stopping() -> None:
+        # Ctrl-C: no new step starts. A step already running on a host goes on there (killing
+        # sysocmgr or an installer halfway is worse), so it is journalled as left running and
+        # `apply --resume` settles it from the host's state instead of running it again.
+        left = [(name, run.current) for name, run in running.items() if run.current is not None]
+        say(f"stopping: no new step starts; {len(left)} step(s) left running on their hosts")
+        for name, step in left:
+            if step is not None:
+                journal.write(
+                    "step_still_running",
+                    name,
+                    step.index,
+                    kind=step.kind,
+                    at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    message="interrupted (Ctrl-C) while the step ran; left running on the host",
+                )
+
+    return _each_host(list(plan.hosts), options.forks, one, stop, stopping)
+
+
+def _each_host(
+    host_plans: list[HostPlan],
+    forks: int,
+    work: Callable[[HostPlan], HostOutcome],
+    stop: threading.Event,
+    stopping: Callable[[], None],
+) -> list[HostOutcome]:
+    """`work` for every host, `forks` at a time, outcomes in plan order.
+
+    Workers are daemon threads and the caller waits in short slices, so Ctrl-C is handled at
+    once: `stop` is set, `stopping` journals what is left running, and KeyboardInterrupt goes
+    on up (exit 130) without waiting for a step that may run for an hour.
+    """
+    todo: queue.SimpleQueue[tuple[int, HostPlan]] = queue.SimpleQueue()
+    for item in enumerate(host_plans):
+        todo.put(item)
+    done: queue.SimpleQueue[tuple[int, HostOutcome | BaseException]] = queue.SimpleQueue()
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                index, host_plan = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((index, work(host_plan)))
+            except BaseException as exc:  # handed to the caller, raised there
+                done.put((index, exc))
+
+    for number in range(min(max(1, forks), len(host_plans))):
+        threading.Thread(target=worker, name=f"apply-{number}", daemon=True).start()
+    outcomes: dict[int, HostOutcome] = {}
+    try:
+        while len(outcomes) < len(host_plans):
+            try:
+                index, outcome = done.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(outcome, BaseException):
+                raise outcome
+            outcomes[index] = outcome
+    except KeyboardInterrupt:
+        stop.set()
+        stopping()
+        raise
+    return [outcomes[index] for index in range(len(host_plans))]

@@ -239,3 +239,61 @@ def test_step_timeout_on_the_command_line_raises_the_scripts_limit() -> None:
     assert step.script_arguments(2.0)["timeout"] == 3600
     reboot = step.model_copy(update={"kind": "reboot", "arguments": {"action": "reboot"}})
     assert reboot.script_arguments(7200) == {"action": "reboot"}
+
+
+def test_ctrl_c_during_a_step_stops_at_once_and_resume_settles_it(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """Ctrl-C in the middle of a 6 s step: acknowledged at once, exit 130 without waiting for
+    the step, the step journalled as left running; the resume settles it from the host's state
+    and does not run it again."""
+    import signal
+
+    from remediate.lab.answers.step import history
+    from tests.conftest import interruptible
+
+    seconds = 6.0
+    lab.host(EX2003).spec.step_seconds = {"component": seconds}
+    playbook_dir = tmp_path / "playbooks"
+    playbook_dir.mkdir()
+    playbook = remove_smtp()
+    (playbook_dir / "KB840469.yml").write_text((ROOT / "playbooks" / "KB840469.yml").read_text())
+    path, _ = plan_for(lab, tmp_path, playbook)
+    earlier = len(history(EX2003))
+    command = [sys.executable, "-m", "remediate", "apply", str(path), "--yes"]
+    command += ["--playbooks", str(playbook_dir), "--timeout", str(AUDIT_TIMEOUT)]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=interruptible,
+    )
+    journal = Journal(journal_path(path))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        e.event == "step_start" for e in journal.entries()
+    ):
+        time.sleep(0.1)
+    assert component_steps(lab) <= 1
+    time.sleep(0.5)  # the step is running on the host now
+    process.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, out + err
+    assert time.monotonic() - signalled < seconds - 2  # did not wait for the step
+    assert "stopping: no new step starts; 1 step(s) left running" in out, out
+    assert "Traceback" not in err
+    events = [(e.event, e.step) for e in journal.entries()]
+    assert ("step_still_running", 1) in events
+    assert ("step_end", 1) not in events
+
+    deadline = time.monotonic() + 2 * seconds
+    while time.monotonic() < deadline and not history(EX2003)[earlier:]:
+        time.sleep(0.2)
+    resumed = subprocess.run(
+        [*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert component_steps(lab) == 1  # settled by the component's state, never run twice
