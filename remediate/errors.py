@@ -61,6 +61,12 @@ class TransportError(RemediateError):
     reason = "transport"
 
 
+class ConfigurationError(TransportError):
+    """The host's connection settings cannot work (no user for NTLM, a missing library...)."""
+
+    reason = "configuration"
+
+
 class ConnectError(TransportError):
     reason = "unreachable"
 

@@ -70,7 +70,13 @@ def _audit_host(
     stopped: threading.Event,
 ) -> HostResult:
     started = time.monotonic()
-    transport = target.connect()
+    try:
+        transport = target.connect()
+    except TransportError as error:  # settings that cannot work: this host's error, not the run's
+        return _failed(target, playbooks, error)
+    except Exception as exc:  # one host's surprise must not stop the others
+        error = _Unexpected(f"unexpected {type(exc).__name__}: {exc}"[:300], host=target.name)
+        return _failed(target, playbooks, error)
     with lock:
         if stopped.is_set():  # Ctrl-C came while this host was being started
             return _failed(target, playbooks, _NotAudited("not audited: interrupted"))

@@ -171,15 +171,17 @@ def collect(
     )
     failures = 0
     for target in targets:
-        transport = target.connect()
+        transport = None
         try:
+            transport = target.connect()
             evidence = collect_host(transport, target.name, request, target.shell).evidence
             document = {"host": target.name, "evidence": asdict(evidence)}
         except TransportError as exc:
             failures += 1
             document = {"host": target.name, "error": {"kind": exc.reason, "message": exc.message}}
         finally:
-            transport.close()
+            if transport is not None:
+                transport.close()
         if as_json:
             console.out(json.dumps(document, default=str, ensure_ascii=False))
         else:

@@ -32,6 +32,7 @@ from winrm.protocol import Protocol
 from remediate.errors import (
     AuthenticationError,
     CertificateError,
+    ConfigurationError,
     ConnectError,
     HostTimeoutError,
     ProtocolError,
@@ -93,6 +94,14 @@ class WinRMTransport:
     def _new_protocol(self, read_timeout: int | None = None) -> Protocol:
         settings = self.settings
         read = settings.read_timeout if read_timeout is None else read_timeout
+        if not settings.username and settings.auth not in ("kerberos", "certificate"):
+            # pywinrm raises its own InvalidCredentialsError here, which reached users as a
+            # traceback: no user is this host's configuration error, found before any request
+            raise ConfigurationError(
+                f"no user name for {settings.auth} authentication",
+                host=self.host,
+                hint="set ansible_user (or ansible_winrm_user) for this host or its group",
+            )
         return PreformattedProtocol(
             endpoint=settings.endpoint,
             transport=settings.auth,  # type: ignore[arg-type]

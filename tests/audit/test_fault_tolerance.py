@@ -180,3 +180,27 @@ def test_hosts_dying_mid_command_leave_no_shell_open(
     for i in range(3):
         error = by_host[f"dies{i}.lab.local"].error
         assert error is not None and error.reason == "unreachable", error
+
+
+def test_a_host_whose_settings_cannot_work_is_its_own_error(
+    tmp_path: Path, audit_request: AuditRequestFactory
+) -> None:
+    """No user for NTLM (pywinrm refuses before any request): that host gets `configuration`
+    findings with a hint, the others are audited; no traceback ends the run."""
+    fleet = parse_fleet(
+        "address_base: 127.24.9.1\nhosts:\n  - name: good.lab.local\n  - name: nouser.lab.local\n",
+        "two.yml",
+    )
+    with Lab(fleet, port_mode="ephemeral") as lab:
+        inventory = write_inventory(lab, tmp_path / "hosts.ini")
+        text = inventory.read_text()
+        inventory.write_text(
+            text.replace("nouser.lab.local ", "nouser.lab.local ansible_user='' ", 1)
+        )
+        outcome = audit_and_report(audit_request(inventory, tmp_path / "out"))
+    by_host = {result.host: result for result in outcome.run.results}
+    assert by_host["good.lab.local"].error is None
+    error = by_host["nouser.lab.local"].error
+    assert error is not None and error.reason == "configuration"
+    assert "ansible_user" in (error.hint or "")
+    assert {f.status for f in by_host["nouser.lab.local"].findings} == {Status.ERROR}
