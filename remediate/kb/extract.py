@@ -131,11 +131,11 @@ def _title(text: str, first_heading: int) -> str | None:
 
 # --------------------------------------------------------------------------- products
 
-_EXCHANGE = re.compile(
-    r"Exchange(?:\s+Server)?\s*,?\s*(?:version\s+)?(4\.0|5\.0|5\.5|2000|2003|2007)\b"
-    r"(?:\s+(?:Enterprise|Standard)?\s*(?:Server|Edition))*"
-    r"(?:\s*,?\s*(?:Service\s+Pack\s*(\d)|SP\s*(\d)))?(?:\s*\(SP\d\))?"
-    r"(?P<later>\s*(?:or|and)\s+(?:later|later service packs|newer))?",
+_EXCHANGE = re.compile(  # `\s*,?\s*` as `\s*+(?:,\s*+)?`: the same text, no quadratic retries
+    r"Exchange(?:\s++Server)?\s*+(?:,\s*+)?(?:version\s++)?(4\.0|5\.0|5\.5|2000|2003|2007)\b"
+    r"(?:\s++(?:(?:Enterprise|Standard)\s*+)?(?:Server|Edition))*+"
+    r"(?:\s*+(?:,\s*+)?(?:Service\s++Pack\s*+(\d)|SP\s*+(\d)))?(?:\s*+\(SP\d\))?"
+    r"(?P<later>\s*+(?:or|and)\s++(?:later|later service packs|newer))?",
     re.I,
 )
 _VERSION_OF = {"2000": "6.0", "2003": "6.5", "2007": "8.0"}
@@ -257,9 +257,9 @@ _FIX_INTRO = re.compile(
 _REFERENCE = re.compile(
     r"^[ \t]*(?:Q|KB)?\d{6}\b[^\n]*$|(?:Q|KB)\d{6}\s*:?\s*X[A-Z]{2,4}\s*:[^\n]{0,160}", re.M
 )
-_CODE = re.compile(
+_CODE = re.compile(  # the linking words taken possessively: "error code code ..." was quadratic
     r"\b0x[0-9a-f]{1,8}\b|(?<![\w-])-\d{6,10}\b"
-    r"|\b(?:error|code|status|returned|hr)\b(?:\s*(?:code|number|value|was|is|of|=|:|#))*\s*"
+    r"|\b(?:error|code|status|returned|hr)\b(?:\s*+(?:code|number|value|was|is|of|=|:|#))*+\s*+"
     r"(-?\d{1,10}|[0-9a-f]{8})\b(?![.,]\d)",
     re.I,
 )
@@ -277,7 +277,7 @@ class _Mention:
 
 
 def _codes(description: str) -> list[str]:
-    codes: list[str] = []
+    codes: dict[str, None] = {}  # ordered and unique; `not in list` was quadratic
     for match in _CODE.finditer(description):
         code = match.group(1) or match.group(0)
         if match.group(1) is not None and match.group(0).lower().startswith("0x"):
@@ -285,14 +285,20 @@ def _codes(description: str) -> list[str]:
         bare = re.fullmatch(r"[0-9]{8}", code) is not None
         if bare and not code.startswith("8"):
             continue
-        if code not in codes:
-            codes.append(code)
-    return codes
+        codes[code] = None
+    return list(codes)
+
+
+MAX_DESCRIPTION = 2000
+"""A description is read up to this many characters after its label, and its line's margin
+looked for as far back: event descriptions are a few hundred characters, and scanning to the end
+of the section for each of thousands of mentions was quadratic."""
 
 
 def _description_end(text: str, start: int, limit: int) -> int:
     """Where a description starting at `start` ends: a paragraph break back at the margin."""
-    line_start = text.rfind("\n", 0, start) + 1
+    limit = min(limit, start + MAX_DESCRIPTION)
+    line_start = text.rfind("\n", max(0, start - MAX_DESCRIPTION), start) + 1
     indent = len(text[line_start:start]) - len(text[line_start:start].lstrip(" "))
     pos = start
     while True:
@@ -379,11 +385,22 @@ def _other_mentions(text: str, start: int, end: int, prose: bool) -> list[_Menti
             _Mention(match.start(), None, int(match.group(1)), text[match.end() : stop])
         )
     if prose:
+        # The sentence start and the fix intros move forward with the matches, each part of the
+        # text read once (searching back to the section start per match was quadratic). Intros
+        # hold no '.' or newline, so none straddles a sentence start.
+        intros = [(m.start(), m.end()) for m in _FIX_INTRO.finditer(text, start, end)]
+        sentence_start, read_to, first = start - 1, start, 0
         for match in _PROSE.finditer(text, start, end):
+            here = match.start()
             sentence_start = max(
-                text.rfind(".", start, match.start()), text.rfind("\n\n", start, match.start())
+                sentence_start,
+                text.rfind(".", read_to, here),
+                text.rfind("\n\n", max(start, read_to - 1), here),
             )
-            if _FIX_INTRO.search(text, sentence_start + 1, match.start()):
+            read_to = here
+            while first < len(intros) and intros[first][0] <= sentence_start:
+                first += 1
+            if first < len(intros) and intros[first][1] <= here:
                 continue
             after = text[match.end() : match.end() + 1]
             if after in ("-", ".") and text[match.end() + 1 : match.end() + 2].isdigit():
@@ -417,10 +434,11 @@ def _events(text: str, sections: list[Section], warnings: list[str]) -> list[Eve
                     mentions.append(mention)
     mentions.sort(key=lambda m: m.pos)
     facts: list[dict[str, Any]] = []
+    by_id: dict[int, list[dict[str, Any]]] = {}  # filtering all facts per mention was quadratic
     for mention in mentions:
         if not 1 <= mention.event_id <= 65535:
             continue
-        same = [f for f in facts if f["event_id"] == mention.event_id]
+        same = by_id.get(mention.event_id, [])
         match = next((f for f in same if f["source"] == mention.source), None)
         if match is None and mention.source is None and same:
             match = same[0]
@@ -436,6 +454,7 @@ def _events(text: str, sections: list[Section], warnings: list[str]) -> list[Eve
                 "data": None,
             }
             facts.append(match)
+            by_id.setdefault(mention.event_id, []).append(match)
         for code in _codes(mention.description):
             if code not in match["codes"]:
                 match["codes"].append(code)
@@ -462,11 +481,14 @@ def _data_from_context(text: str, sections: list[Section], facts: list[dict[str,
         targets = [f for f in facts if f["event_id"] in named] or (facts if len(facts) == 1 else [])
         if len(targets) == 1 and targets[0]["data"] is None:
             targets[0]["data"] = " ".join(hexes.group(1).lower().split())
+    spelled: list[str] | None = None  # found once for all facts, not once per fact
     for fact in facts:
         if not fact["data"]:
             continue
         data = fact["data"].replace(" ", "")
-        for code in re.findall(r"\b(?:0x)?([0-9a-fA-F]{8})\b", text):
+        if spelled is None:
+            spelled = re.findall(r"\b(?:0x)?([0-9a-fA-F]{8})\b", text)
+        for code in spelled:
             little = "".join(reversed([code[i : i + 2] for i in range(0, 8, 2)])).lower()
             if little in data and code not in fact["codes"] and f"0x{code}" not in fact["codes"]:
                 fact["codes"].append(code)
@@ -483,6 +505,26 @@ _KNOWN_EXT = frozenset((
     "msi", "msp", "dic", "mta",
 ))  # fmt: skip
 _HEADER = re.compile(r"file\s*name.*version|version.*file\s*name|^\W*file\W+version\b", re.I)
+_FILE_NAME_WORD = re.compile(r"file\s*name", re.I)
+_VERSION_WORD = re.compile(r"version", re.I)
+_FILE_VERSION_START = re.compile(r"\W*file\W+version\b", re.I)
+
+
+def _is_header(line: str) -> bool:
+    """_HEADER.search(line) in linear time: `.*` retried from each `file name` was quadratic.
+
+    Its first two parts need one word somewhere after the other; the first occurrence of the
+    first word leaves the most room for the second.
+    """
+    name = _FILE_NAME_WORD.search(line)
+    if name and _VERSION_WORD.search(line, name.end()):
+        return True
+    version = _VERSION_WORD.search(line)
+    if version and _FILE_NAME_WORD.search(line, version.end()):
+        return True
+    return _FILE_VERSION_START.match(line) is not None
+
+
 _PACKAGE_HINT = re.compile(r"download|package", re.I)
 _INSTALLED_HINT = re.compile(
     r"file attributes|installed|update files|files? (?:is|are) (?:updated|replaced)", re.I
@@ -508,9 +550,15 @@ def _split_run_together(cell: str) -> tuple[str, str] | None:
     return name, version
 
 
+MAX_CELL = 300
+"""A table cell longer than this is no file name (at most 260 characters, MAX_PATH) nor version."""
+
+
 def _row(line: str) -> tuple[str, str | None, str | None, bool] | None:
     """(file, version, platform, has_version_token) from a table line, or None."""
     tokens = [t for t in re.split(r"[\s|]+", line.strip()) if t]
+    if any(len(token) > MAX_CELL for token in tokens):
+        return None  # not a table row; and the patterns below would try every cut of it
     files: list[str] = []
     version: str | None = None
     na = False
@@ -549,15 +597,21 @@ def _fix_files(text: str, warnings: list[str]) -> list[FixRow]:
     seen_tables = 0
     while index < len(lines):
         line = lines[index]
-        comp = re.search(r"\bComponent\s*:\s*(.+?)\s*$", line)
-        if comp and len(comp.group(1)) <= 80:
-            component = comp.group(1).strip(" .")
+        # `Component: (.+?)\s*$` retried the trailing blanks for every length: read it by hand.
+        comp = re.search(r"\bComponent\s*+:", line)
+        value = line[comp.end() :] if comp else ""
+        if value:
+            value = value.strip() or value[-1]
+            if len(value) <= 80:
+                component = value.strip(" .")
         heading = re.fullmatch(
-            r"\s*(?:For\s+)?(Intel|Alpha|x86)(?:[- ]based)?(?:\s+\w+){0,2}\s*:?\s*", line, re.I
+            r"\s*(?:For\s+)?(Intel|Alpha|x86)(?:[- ]based)?(?:\s++\w++){0,2}\s*+(?::\s*+)?",
+            line,
+            re.I,
         )
         if heading:
             platform_heading = _PLATFORMS[heading.group(1).lower()]
-        if not _HEADER.search(line) or len(line) > 200:
+        if len(line) > 200 or not _HEADER.search(line):
             index += 1
             continue
         seen_tables += 1
@@ -578,7 +632,7 @@ def _fix_files(text: str, warnings: list[str]) -> list[FixRow]:
                 index += 1
                 continue
             blanks = 0
-            if _HEADER.search(line):
+            if _is_header(line):
                 break
             parsed = _row(line)
             if parsed is None:

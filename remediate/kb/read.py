@@ -77,8 +77,26 @@ class _HtmlText(HTMLParser):
             self.heading.append(data)
 
 
+def _defuse(markup: str) -> str:
+    """Unclosed `<` and `<!--` as text, before html.parser sees them.
+
+    html.parser looks for the end of an unclosed tag or comment through the rest of the page,
+    then again from the next character: quadratic ("<!--" x 8,000 took 0.7 s, x 80,000 a
+    minute). A `<` after the last `>` and a `<!--` after the last `-->` cannot close, so they
+    are written as `&lt;` (text, as html.parser would have shown them).
+    """
+    last = markup.rfind(">") + 1
+    if "<" in markup[last:]:
+        markup = markup[:last] + markup[last:].replace("<", "&lt;")
+    last = markup.rfind("-->") + 3 if "-->" in markup else 0
+    if "<!--" in markup[last:]:
+        markup = markup[:last] + markup[last:].replace("<!--", "&lt;!--")
+    return markup
+
+
 def html_to_text(markup: str) -> str:
     """The readable text of an HTML page (title first, as a `title:` line)."""
+    markup = _defuse(markup)
     parser = _HtmlText()
     with contextlib.suppress(Exception):  # html.parser is lenient; odd markup keeps its text
         parser.feed(markup)
@@ -92,8 +110,22 @@ def html_to_text(markup: str) -> str:
 _HTML_HINT = re.compile(r"<(?:!doctype\s+html|html|body|head|div|p|table|h[1-6])\b", re.I)
 
 
+MAX_ARTICLE_BYTES = 4 * 1024 * 1024
+"""A file larger than this is no KB article: the longest Microsoft KB articles are some 100 KB
+of text, their saved pages some hundreds of KB. Refused before reading, with a clear error."""
+
+MAX_ARTICLE_CHARS = 1024 * 1024
+"""The article's text (after HTML) is read up to this many characters; the extraction is linear
+in it, and 1 MB reads in a few seconds whatever it holds."""
+
+
 def decode_article(data: bytes, name: str) -> str:
     """Bytes to text: BOM (UTF-8/16/32), else UTF-8, else cp1252; binary is an InputError."""
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise InputError(
+            f"{name}: a file of more than {MAX_ARTICLE_BYTES:,} bytes is not a KB article;"
+            f" articles are read up to {MAX_ARTICLE_BYTES:,} bytes"
+        )
     for bom, encoding in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -121,13 +153,19 @@ def decode_article(data: bytes, name: str) -> str:
         text = html_to_text(text)
         if not text.strip():
             raise InputError(f"{name}: the HTML page has no text")
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise InputError(
+            f"{name}: {len(text):,} characters of text is not a KB article; articles are read"
+            f" up to {MAX_ARTICLE_CHARS:,} characters"
+        )
     return text
 
 
 def read_article(path: str | Path) -> str:
     """The text of the article at `path` (InputError if unreadable, empty or binary)."""
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as stream:
+            data = stream.read(MAX_ARTICLE_BYTES + 1)  # no more: a larger file is refused
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     return decode_article(data, str(path))
@@ -140,8 +178,9 @@ _HEADINGS = (
     "SYMPTOMS?|CAUSE|RESOLUTION|WORKAROUND|STATUS|MORE INFORMATION|SUMMARY|REFERENCES"
     "|APPLIES TO|INTRODUCTION|PROPERTIES|KEYWORDS"
 )
-_HEADING_LINE = re.compile(
-    rf"^[ \t]*(?:#{{1,4}}[ \t]*)?({_HEADINGS})[ \t]*:?[ \t]*\n(?:[ \t]*[=\-]{{3,}}[ \t]*\n)?",
+_HEADING_LINE = re.compile(  # possessive blanks: `[ \t]*:?[ \t]*` was quadratic in a blank run
+    rf"^[ \t]*+(?:#{{1,4}}[ \t]*+)?({_HEADINGS})[ \t]*+(?::[ \t]*+)?\n"
+    rf"(?:[ \t]*+[=\-]{{3,}}+[ \t]*+\n)?",
     re.I | re.M,
 )
 _FOOTER = re.compile(
@@ -150,11 +189,16 @@ _FOOTER = re.compile(
 
 
 def _unflatten(text: str) -> str:
-    """Put the parts of a one-line article (headings, table borders, rows) on lines."""
-    text = re.sub(rf"[ \t]+({_HEADINGS})[ \t]+(={{3,}})[ \t]+", r"\n\n\1\n\2\n", text)
-    text = re.sub(r"[ \t]*(\+[-=+]{3,}\+)[ \t]*", r"\n\1\n", text)
-    text = re.sub(r"[ \t]+(Component\s*:)", r"\n\1", text)
-    text = re.sub(r"[ \t]+(Additional query words\s*:|={20,})", r"\n\1", text)
+    """Put the parts of a one-line article (headings, table borders, rows) on lines.
+
+    Each pattern starts only where a run of blanks starts and takes the run whole (`(?<!...)`,
+    `++`): tried from every blank of a long run, as before, they were quadratic (minutes for a
+    line of 256 KB of spaces). The matches are the same: the leftmost one always began there.
+    """
+    text = re.sub(rf"(?<![ \t])[ \t]++({_HEADINGS})[ \t]+(={{3,}})[ \t]+", r"\n\n\1\n\2\n", text)
+    text = re.sub(r"(?<![ \t])[ \t]*+(\+[-=+]{3,}\+)[ \t]*", r"\n\1\n", text)
+    text = re.sub(r"(?<![ \t])[ \t]++(Component\s*:)", r"\n\1", text)
+    text = re.sub(r"(?<![ \t])[ \t]++(Additional query words\s*:|={20,})", r"\n\1", text)
     return text
 
 
