@@ -37,6 +37,14 @@ and its composer and constructor recurse per level (RecursionError from ~300 lev
 files nest fewer than 10."""
 
 
+MAX_YAML_CHARS = 256 * 1024
+"""YAML inputs (playbooks, waivers, fleets) are read up to this many characters. PyYAML's pure
+Python loader, which keeps the lines we report, is linear but slow: some 20 microseconds a
+character for a file of tiny nodes (`a: 1` lines, `- a` items; 512 KB of them took 12 s), so
+10 MB would take minutes. Our playbooks are a few KB, the demo fleet 71 KB; 256 KB is some
+1,500 waivers."""
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records the line of every mapping and list it builds."""
 
@@ -200,15 +208,29 @@ class LocatedDocument:
 def read_utf8(path: Path) -> str:
     """A YAML file's text; YamlInputError names the file when it cannot be read as UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_YAML_CHARS * 4 + 1)  # UTF-8: up to 4 bytes a character
+        if len(data) > MAX_YAML_CHARS * 4:
+            raise YamlInputError(_too_long(str(path)))
+        # as read_text did: universal newlines
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except OSError as exc:
         raise YamlInputError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise YamlInputError(f"{path}: not UTF-8 text") from None
 
 
+def _too_long(source: str) -> str:
+    return (
+        f"{source}: too long for a playbook, waivers or fleet file; YAML files are read up to"
+        f" {MAX_YAML_CHARS:,} characters"
+    )
+
+
 def load_located(text: str, source: str) -> LocatedDocument:
     """Parse YAML text, keeping lines; YamlInputError names the line of a syntax error."""
+    if len(text) > MAX_YAML_CHARS:
+        raise YamlInputError(_too_long(source))
     loader: _LineLoader | None = None
     try:
         loader = _LineLoader(text)
