@@ -17,27 +17,83 @@ from remediate.inventory.ini import split_address
 from remediate.inventory.model import Host, Inventory, show_value
 
 _SUBSCRIPT = re.compile(r"(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]")
-_COLON_PARTS = re.compile(r"(?:[^\s:\[\]]|\[[^\]]*\])+")
+
+MAX_LIMIT_CHARS = 64 * 1024
+"""A `--limit` is read up to this many characters (thousands of host names); longer lists go in
+a file, `--limit @FILE`, one pattern a line."""
+
+MAX_PART_CHARS = 4096
+"""One pattern (a name, a wildcard, a `~regex`) is at most this long."""
+
+MAX_LIMIT_FILE_BYTES = 1024 * 1024
+"""A `@file` of patterns is read up to this size (as an inventory: tens of thousands of hosts)."""
+
+
+def _colon_parts(pattern: str) -> list[str]:
+    r"""`re.findall(r"(?:[^\s:\[\]]|\[[^\]]*\])+", pattern)` in linear time.
+
+    Runs of characters other than blanks, ':' and brackets, and `[...]` groups, which may hold
+    ':'. The pattern retried each '[' to the end when no ']' followed: quadratic (a --limit of
+    256 KB of '[' never finished). Here the next ']' is looked for once and remembered.
+    """
+    parts: list[str] = []
+    start: int | None = None
+    index, end = 0, len(pattern)
+    close = -2  # the first ']' after the last '[' looked from; -1: there is none
+    while index < end:
+        char = pattern[index]
+        if char == "[":
+            if close != -1 and close <= index:
+                close = pattern.find("]", index + 1)
+            if close != -1:
+                start = index if start is None else start
+                index = close + 1
+                continue
+        elif not (char.isspace() or char in ":]"):
+            start = index if start is None else start
+            index += 1
+            continue
+        if start is not None:
+            parts.append(pattern[start:index])
+            start = None
+        index += 1
+    if start is not None:
+        parts.append(pattern[start:])
+    return parts
 
 
 def split_pattern(pattern: str) -> list[str]:
     """Ansible's split: commas; else ':' unless the whole is one address (IPv6, host:port)."""
+    if len(pattern) > MAX_LIMIT_CHARS:
+        raise InputError(
+            f"a host pattern of {len(pattern):,} characters; patterns are read up to"
+            f" {MAX_LIMIT_CHARS:,}",
+            hint="put a long list in a file, one pattern a line, and give --limit @FILE",
+        )
     if "," in pattern:
         parts = pattern.split(",")
     elif split_address(pattern) is not None:
         parts = [pattern]
     else:
-        parts = _COLON_PARTS.findall(pattern)
+        parts = _colon_parts(pattern)
     return [part.strip() for part in parts if part.strip()]
 
 
 def _read_limit_file(path: str) -> list[str]:
-    if not Path(path).is_file():
-        raise InputError("the limit file does not exist or is not a file", file=path)
+    shown = path if len(path) <= 256 else show_value(path)
     try:
-        return [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the limit file: {exc}", file=path) from None
+        if not Path(path).is_file():
+            raise InputError("the limit file does not exist or is not a file", file=shown)
+        with Path(path).open("rb") as stream:
+            data = stream.read(MAX_LIMIT_FILE_BYTES + 1)
+        text = data.decode("utf-8")
+    except (OSError, ValueError) as exc:  # a name too long, undecodable text
+        raise InputError(f"cannot read the limit file: {exc}", file=shown) from None
+    if len(data) > MAX_LIMIT_FILE_BYTES:
+        raise InputError(
+            f"the limit file is longer than {MAX_LIMIT_FILE_BYTES:,} bytes", file=shown
+        )
+    return [line.strip() for line in text.splitlines()]
 
 
 def _ordered(patterns: list[str]) -> list[str]:
@@ -45,7 +101,14 @@ def _ordered(patterns: list[str]) -> list[str]:
     expanded: list[str] = []
     for item in patterns:
         expanded += _read_limit_file(item[1:]) if item.startswith("@") else [item]
-    items = [item for item in expanded if item]
+    # A pattern given twice selects nothing more (unions, & and ! are idempotent): matched once.
+    items = list(dict.fromkeys(item for item in expanded if item))
+    for item in items:
+        if len(item) > MAX_PART_CHARS:
+            raise InputError(
+                f"host pattern {show_value(item)} has {len(item):,} characters; a pattern is at"
+                f" most {MAX_PART_CHARS:,}"
+            )
     regular = [item for item in items if item[0] not in "&!"] or ["all"]
     return regular + [i for i in items if i[0] == "&"] + [i for i in items if i[0] == "!"]
 
