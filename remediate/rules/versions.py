@@ -30,10 +30,12 @@ class FileVersion:
         """Read the leading numeric parts of `text` (VersionError when there are none)."""
         match = _LEADING.match(text or "")
         if match is None:
-            raise VersionError(f"not a version: {text!r}")
-        parts = [int(p) if p is not None else 0 for p in match.groups()]
+            raise VersionError(f"not a version: {text[:80]!r}")
+        if any(len(p.lstrip("0")) > 5 for p in match.groups() if p):  # int() of 5,000 digits
+            raise VersionError(f"version part above 65535: {text[:80]!r}")  # not int's ValueError
+        parts = [int(p.lstrip("0") or "0") if p is not None else 0 for p in match.groups()]
         if any(p > 0xFFFF for p in parts[1:]) or parts[0] > 0xFFFF:
-            raise VersionError(f"version part above 65535: {text!r}")
+            raise VersionError(f"version part above 65535: {text[:80]!r}")
         return cls(*parts)
 
     @property
