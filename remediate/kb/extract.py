@@ -103,9 +103,20 @@ def _article_id(text: str, source: str) -> tuple[str | None, bool]:
 
 
 _TITLE_PATTERNS = (
-    re.compile(r"^\s*title\s*:\s*\"?(.+?)\"?\s*$", re.I | re.M),
-    re.compile(r"\bTITLE\s*:\s*(.+?)\s+(?:PRODUCT\s*:|\n)", re.I),
+    # `title: "(.+?)"?\s*$` retried the trailing blanks for each length of the title, and the
+    # blanks after the colon for each of those: cubic in a run of blanks (6,000 never finished).
+    # The rest of the line is taken whole and trimmed in _title, as the pattern trimmed it.
+    re.compile(r"^\s*+title\s*+:\s*+\"?([^\n]+)", re.I | re.M),
+    re.compile(r"\bTITLE\s*+:\s*+(.+?)\s+(?:PRODUCT\s*:|\n)", re.I),
 )
+
+
+def _title_text(match: re.Match[str]) -> str:
+    """The title a `_TITLE_PATTERNS` match gives: trailing blanks and one closing quote off."""
+    if match.re is not _TITLE_PATTERNS[0]:
+        return match.group(1)
+    title = match.group(1).rstrip()
+    return title[:-1] if len(title) > 1 and title.endswith('"') else title
 
 
 def _clean_title(title: str) -> str | None:
@@ -117,8 +128,8 @@ def _clean_title(title: str) -> str | None:
 def _title(text: str, first_heading: int) -> str | None:
     for pattern in _TITLE_PATTERNS:
         match = pattern.search(text[:6000])
-        if match and _clean_title(match.group(1)):
-            return _clean_title(match.group(1))
+        if match and _clean_title(_title_text(match)):
+            return _clean_title(_title_text(match))
     for line in text[:first_heading].split("\n"):
         line = line.strip()
         if not line or re.fullmatch(r"[-=_*#\s]+", line) or re.match(r"[A-Z][a-z][\w ()/]*:", line):
@@ -156,7 +167,7 @@ def _product_list(lines: list[str]) -> list[tuple[ProductFact, str]]:
 
 def _products(text: str, sections: list[Section]) -> tuple[list[ProductFact], list[str]]:
     lines: list[str] = []
-    applies = re.search(r"(?:applies to|APPLIES TO)\s*:?\s*\n", text)
+    applies = re.search(r"(?:applies to|APPLIES TO)(?:\s*+:)?\s*\n", text)
     if applies:
         for line in text[applies.end() : applies.end() + 3000].split("\n"):
             stripped = line.strip()
@@ -237,16 +248,18 @@ _LABEL = re.compile(
 )
 _KINDS = {"eventtype": "type", "eventsource": "source", "eventcategory": "category"}
 _VALUE_STOP = re.compile(
-    r"\s*(?::|\n|$|(?<![\w-])(?:Event|Source|Category|Type|Description|Date|Time|User|Computer"
+    r"(?<!\s)\s*(?::|\n|$|(?<![\w-])(?:Event|Source|Category|Type|Description|Date|Time|User|Computer"
     r"|Error)\b)",
     re.I,
 )
+_VALUE_STOP_HERE = re.compile(_VALUE_STOP.pattern.removeprefix("(?<!\\s)"), re.I)
 _DESCRIBED = re.compile(
     r"description for Event ID\s*\(\s*(\d{1,5})\s*\)\s*in Source\s*\(\s*([^)]{1,60}?)\s*\)", re.I
 )
 _NAMED = re.compile(r"\b(?:message|event)\s+[A-Z]{2,5}(\d{4})\s*:", re.I)
-_PROSE = re.compile(
-    r"\bevent(?:\s+log)?(?:\s+(?:ID|IDs|number|error|warning|message))?\s*[#:]?\s*\(?\s*(\d{3,5})\b"
+_PROSE = re.compile(  # `\s*[#:]?\s*\(?\s*` as possessive runs: it was cubic in a run of blanks
+    r"\bevent(?:\s++log)?(?:\s++(?:ID|IDs|number|error|warning|message))?"
+    r"\s*+(?:[#:]\s*+)?(?:\(\s*+)?(\d{3,5})\b"
     r"(?!\s*(?:and|or|,)\s*\d)",
     re.I,
 )
@@ -255,7 +268,7 @@ _FIX_INTRO = re.compile(
     re.I,
 )
 _REFERENCE = re.compile(
-    r"^[ \t]*(?:Q|KB)?\d{6}\b[^\n]*$|(?:Q|KB)\d{6}\s*:?\s*X[A-Z]{2,4}\s*:[^\n]{0,160}", re.M
+    r"^[ \t]*(?:Q|KB)?\d{6}\b[^\n]*$|(?:Q|KB)\d{6}\s*+(?::\s*+)?X[A-Z]{2,4}\s*:[^\n]{0,160}", re.M
 )
 _CODE = re.compile(  # the linking words taken possessively: "error code code ..." was quadratic
     r"\b0x[0-9a-f]{1,8}\b|(?<![\w-])-\d{6,10}\b"
@@ -319,7 +332,9 @@ def _description_end(text: str, start: int, limit: int) -> int:
 
 
 def _source_value(text: str, start: int) -> str | None:
-    stop = _VALUE_STOP.search(text, start)
+    # The first stop at `start`, else after a non-blank (from inside a run of blanks, the run's
+    # start would have matched first): each run is read from its start only, not from each blank.
+    stop = _VALUE_STOP_HERE.match(text, start) or _VALUE_STOP.search(text, start + 1)
     end = stop.start() if stop else len(text)
     value = " ".join(text[start:end].split())
     value = value.strip(" .,;()'\"")
