@@ -148,3 +148,164 @@ def test_inventory_reading_time_is_linear(name: str) -> None:
     assert large["seconds"] < BUDGET, large
     # Linear: about 4x. Small times are noisy, so only a clearly super-linear ratio fails.
     assert large["seconds"] < 8 * max(float(small["seconds"]), 0.05), (small, large)
+
+
+# --- KB articles ------------------------------------------------------------------------------
+
+KB_CLASSES = {
+    "one line of spaces (unflattened)": ("x" * 2000, " \t", ""),
+    "heading then blanks": ("SYMPTOMS", " ", ""),
+    "Exchange then blanks": ("Exchange 5.5", " ", ""),
+    "Event ID then blanks": ("SYMPTOMS\n\nEvent ID", " ", ""),
+    "TITLE then blanks": ("TITLE: ", " ", ""),
+    "Source then blanks": ("SYMPTOMS\n\nEvent ID: 1\nSource:", " ", "x"),
+    "references then blanks": ("", "Q123456 ", "XAB:"),
+    "error code code ...": ("SYMPTOMS\n\nEvent ID: 1\nDescription: error", " code", ""),
+    "prose events": ("SYMPTOMS\n\n", "event 1234 ", ""),
+    "described events": ("SYMPTOMS\n\n", "description for Event ID (1) in Source (", ""),
+    "many distinct events": ("SYMPTOMS\n\n", "Event ID: 7\nSource: a\n\nEvent ID: 9\n\n", ""),
+    "blank lines": ("SYMPTOMS\n\nEvent ID: 1\nDescription: x", "\n", ""),
+    "Component then blanks": ("Component:", " ", "x"),
+    "file table header lines": ("", "File name Version\n", ""),
+    "run-together cells": ("File name  Version\n", "abc5.5.1", ""),
+    "hex bytes": ("CAUSE\n\n", "00 ", "zz"),
+    "unclosed tags": ("<html><body><p>x</p>", "<a ", ""),
+    "unclosed comments": ("<html><body><p>x</p>", "<!--", ""),
+}
+
+
+def _kb_code(prefix: str, unit: str, suffix: str, size: int, through: str) -> str:
+    setup = f"text = {prefix!r} + _rep({unit!r}, {size}) + {suffix!r}\n"
+    setup += textwrap.dedent(
+        f"""
+        import tempfile, pathlib
+        from remediate.kb.extract import extract
+        from remediate.kb.read import decode_article, read_article
+        if {through!r} == "file":
+            path = pathlib.Path(tempfile.mkdtemp()) / "KB123456.txt"
+            path.write_text(text, encoding="utf-8")
+            timed(lambda: extract(read_article(path), str(path)))
+        else:
+            timed(lambda: extract(decode_article(text.encode(), "a.txt"), "a.txt"))
+        """
+    )
+    return _PROLOGUE + setup
+
+
+@pytest.mark.parametrize(
+    "name", ["one line of spaces (unflattened)", "error code code ...", "unclosed comments"]
+)
+def test_kb_import_of_10_mb_is_refused_at_once(name: str) -> None:
+    prefix, unit, suffix = KB_CLASSES[name]
+    result = _run(_kb_code(prefix, unit, suffix, 10 * MB, "file"), BUDGET * 3)
+    assert result["seconds"] < 2.0, result
+    assert "is not a KB article" in str(result["outcome"]), result
+
+
+@pytest.mark.parametrize("name", list(KB_CLASSES))
+def test_kb_extraction_is_linear_up_to_the_largest_article(name: str) -> None:
+    """Each class at the largest text read (1 MB) in the budget, and 4x the time of 256 KB."""
+    from remediate.kb.read import MAX_ARTICLE_CHARS
+
+    prefix, unit, suffix = KB_CLASSES[name]
+    size = MAX_ARTICLE_CHARS - len(prefix) - len(suffix) - 100
+    large = _run(_kb_code(prefix, unit, suffix, size, "text"), BUDGET * 3)
+    assert large["seconds"] < BUDGET, large
+    assert not str(large["outcome"]).startswith("error"), large  # read, not refused
+    if large["seconds"] > 1.0:  # below a second, timing noise decides the ratio
+        small = _run(_kb_code(prefix, unit, suffix, size // 4, "text"), BUDGET * 3)
+        assert large["seconds"] < 8 * max(float(small["seconds"]), 0.05), (small, large)
+
+
+# --- YAML readers: playbooks, waivers, the lab's fleets ---------------------------------------
+
+YAML_READERS = {
+    "playbook": "from remediate.rules.playbook import parse_playbook as parse",
+    "waivers": "from remediate.rules.waivers import parse_waivers as parse",
+    "fleet": "from remediate.lab.fleet import parse_fleet as parse",
+}
+YAML_CLASSES = {
+    "many tiny mappings": ("", "a: 1\n", ""),
+    "many tiny items": ("hosts:\n", "- a\n", ""),
+    "nested flow": ("", "[", ""),
+    "escapes in a string": ('a: "', "\\\\", '"'),
+}
+
+
+def _yaml_code(reader: str, prefix: str, unit: str, suffix: str, size: int) -> str:
+    setup = f"text = {prefix!r} + _rep({unit!r}, {size}) + {suffix!r}\n"
+    setup += YAML_READERS[reader] + "\n"
+    setup += "from remediate.lab.fleet import FleetError\n"
+    setup += "timed(lambda: parse(text, 'x.yml'), FleetError)\n"
+    return _PROLOGUE + setup
+
+
+@pytest.mark.parametrize("reader", list(YAML_READERS))
+def test_yaml_readers_refuse_10_mb_at_once(reader: str) -> None:
+    result = _run(_yaml_code(reader, "", "a: 1\n", "", 10 * MB), BUDGET * 3)
+    assert result["seconds"] < 1.0, result
+    assert "YAML files are read up to" in str(result["outcome"]), result
+
+
+@pytest.mark.parametrize("name", list(YAML_CLASSES))
+def test_yaml_reading_up_to_the_cap_is_in_budget(name: str) -> None:
+    from remediate.yamlfile import MAX_YAML_CHARS
+
+    prefix, unit, suffix = YAML_CLASSES[name]
+    size = MAX_YAML_CHARS - len(prefix) - len(suffix)
+    result = _run(_yaml_code("waivers", prefix, unit, suffix, size), BUDGET * 3)
+    assert result["seconds"] < BUDGET, result
+    assert str(result["outcome"]).startswith("error: "), result  # none is a waivers file
+
+
+# --- --limit patterns and @files; file versions -----------------------------------------------
+
+LIMIT_CLASSES = {
+    "brackets never closed": "[",
+    "brackets and letters": "[a",
+    "brackets and colons": "[:",
+    "at signs": "@",
+}
+
+
+def _limit_code(unit: str, size: int, as_file: bool) -> str:
+    setup = f"text = _rep({unit!r}, {size})\n"
+    setup += textwrap.dedent(
+        f"""
+        import tempfile, pathlib
+        from remediate.inventory.ini import parse_inventory
+        from remediate.inventory.patterns import select_hosts
+        inventory = parse_inventory("[g]\\nh1\\nh2\\n")
+        if {as_file!r}:
+            path = pathlib.Path(tempfile.mkdtemp()) / "limit.txt"
+            path.write_text(text, encoding="utf-8")
+            timed(lambda: select_hosts(inventory, "@" + str(path)))
+        else:
+            timed(lambda: select_hosts(inventory, text))
+        """
+    )
+    return _PROLOGUE + setup
+
+
+@pytest.mark.parametrize("name", list(LIMIT_CLASSES))
+@pytest.mark.parametrize("size", [10 * MB, 60 * 1024])
+def test_limit_patterns_of_any_length_finish(name: str, size: int) -> None:
+    """10 MB is refused at once; just under the cap (64 KB) is read, quadratic before."""
+    result = _run(_limit_code(LIMIT_CLASSES[name], size, False), BUDGET * 3)
+    assert result["seconds"] < (1.0 if size > MB else BUDGET), result
+    assert "outcome" in result
+
+
+@pytest.mark.parametrize("unit", ["[", "[g]\n", "@", "h\n"])
+def test_limit_files_of_10_mb_and_1_mb_finish(unit: str) -> None:
+    for size in (10 * MB, MB - 10):
+        result = _run(_limit_code(unit, size, True), BUDGET * 3)
+        assert result["seconds"] < BUDGET, result
+
+
+def test_a_version_of_thousands_of_digits_is_a_version_error() -> None:
+    from remediate.rules.versions import FileVersion, VersionError
+
+    with pytest.raises(VersionError, match="above 65535"):
+        FileVersion.parse("1" * 10_000)
+    assert str(FileVersion.parse("0" * 10_000 + "5.00.2195")) == "5.0.2195.0"
