@@ -6,6 +6,7 @@ what the documents mean.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +74,21 @@ class _LineLoader(yaml.SafeLoader):
         finally:
             self._nesting -= 1
 
+    on_duplicate: Callable[[str, int, int], None] | None = None
+    """Told (key, first line, line) of a duplicate key instead of refusing it; the last wins."""
+
     def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
         node: yaml.MappingNode = super().compose_mapping_node(anchor)
-        _refuse_duplicate_keys(node)
+        _refuse_duplicate_keys(node, self.on_duplicate)
         return node
 
 
-def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+def _refuse_duplicate_keys(
+    node: yaml.MappingNode, on_duplicate: Callable[[str, int, int], None] | None = None
+) -> None:
     """YAML 1.2.2, 3.2.1.1 Nodes: "each of the keys is unique". PyYAML keeps the last value
     silently, which would drop a selection or a step written twice; refuse, naming both lines.
+    (Ansible's own files only warn, and keep the last: `on_duplicate` lets their readers do so.)
 
     Checked on the composed node, before merge keys (`<<`) copy pairs in: overriding a merged
     key is allowed. Scalar keys compare by tag and text (`a` and 'a' are the same key).
@@ -92,7 +99,9 @@ def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
             continue
         key = (key_node.tag, key_node.value)
         line = key_node.start_mark.line + 1
-        if key in seen:
+        if key in seen and on_duplicate is not None:
+            on_duplicate(str(key_node.value), seen[key], line)
+        elif key in seen:
             raise yaml.composer.ComposerError(
                 "while reading a mapping",
                 node.start_mark,
@@ -205,13 +214,13 @@ class LocatedDocument:
         )
 
 
-def read_utf8(path: Path) -> str:
+def read_utf8(path: Path, max_chars: int = MAX_YAML_CHARS) -> str:
     """A YAML file's text; YamlInputError names the file when it cannot be read as UTF-8."""
     try:
         with path.open("rb") as stream:
-            data = stream.read(MAX_YAML_CHARS * 4 + 1)  # UTF-8: up to 4 bytes a character
-        if len(data) > MAX_YAML_CHARS * 4:
-            raise YamlInputError(_too_long(str(path)))
+            data = stream.read(max_chars * 4 + 1)  # UTF-8: up to 4 bytes a character
+        if len(data) > max_chars * 4:
+            raise YamlInputError(_too_long(str(path), max_chars))
         # as read_text did: universal newlines
         return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except OSError as exc:
@@ -220,20 +229,38 @@ def read_utf8(path: Path) -> str:
         raise YamlInputError(f"{path}: not UTF-8 text") from None
 
 
-def _too_long(source: str) -> str:
+def _too_long(source: str, max_chars: int = MAX_YAML_CHARS) -> str:
     return (
-        f"{source}: too long for a playbook, waivers or fleet file; YAML files are read up to"
-        f" {MAX_YAML_CHARS:,} characters"
+        f"{source}: too long for a playbook, waivers, fleet or vars file; these YAML files are"
+        f" read up to {max_chars:,} characters"
     )
 
 
-def load_located(text: str, source: str) -> LocatedDocument:
-    """Parse YAML text, keeping lines; YamlInputError names the line of a syntax error."""
-    if len(text) > MAX_YAML_CHARS:
-        raise YamlInputError(_too_long(source))
+def load_located(
+    text: str,
+    source: str,
+    *,
+    tags: Mapping[str, Callable[[Any, Any], Any]] | None = None,
+    on_duplicate: Callable[[str, int, int], None] | None = None,
+    max_chars: int = MAX_YAML_CHARS,
+) -> LocatedDocument:
+    """Parse YAML text, keeping lines; YamlInputError names the line of a syntax error.
+
+    `tags` adds constructors for local tags (Ansible's `!vault`, `!unsafe`), `on_duplicate`
+    accepts duplicate keys (see `_refuse_duplicate_keys`), `max_chars` raises the size cap.
+    """
+    if len(text) > max_chars:
+        raise YamlInputError(_too_long(source, max_chars))
     loader: _LineLoader | None = None
+    loader_class = _LineLoader
+    if tags:
+        loader_class = type("_TaggedLoader", (_LineLoader,), {})
+        for tag, constructor in tags.items():
+            loader_class.add_constructor(tag, constructor)
     try:
-        loader = _LineLoader(text)
+        loader = loader_class(text)
+        loader.name = source
+        loader.on_duplicate = on_duplicate
         loader.lines = {}  # type: ignore[attr-defined]
         node = loader.get_single_node()
         if node is not None:

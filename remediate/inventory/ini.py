@@ -37,21 +37,13 @@ import itertools
 import math
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from remediate.errors import InputError
-from remediate.inventory.model import (
-    Group,
-    Host,
-    Inventory,
-    Origin,
-    parse_value,
-    show_value,
-)
+from remediate.inventory.data import InventoryData
+from remediate.inventory.model import Inventory, Origin, parse_value, show_value
 
 MAX_RANGE_HOSTS = 100_000
 
@@ -226,46 +218,27 @@ _SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?")
 _GROUP_NAME = re.compile(r"([^:\]\s]+)\s*(?:#.*)?")
 
 
-@dataclass
-class _GroupDraft:
-    name: str
-    line: int | None
-    vars: dict[str, Any] = field(default_factory=dict)
-    origins: dict[str, int] = field(default_factory=dict)
-    hosts: list[str] = field(default_factory=list)
-    children: list[str] = field(default_factory=list)
-    parents: list[str] = field(default_factory=list)
-    priority: int = 1
-
-
-@dataclass
-class _HostDraft:
-    name: str
-    line: int
-    vars: dict[str, Any] = field(default_factory=dict)
-    origins: dict[str, int] = field(default_factory=dict)
-    groups: list[str] = field(default_factory=list)
-
-
 class _Parser:
-    """One pass over the lines, as Ansible's plugin makes it, then the reconciliation."""
+    """One pass over the lines, as Ansible's plugin makes it, into the shared inventory data.
 
-    def __init__(self, source: str) -> None:
+    A group is declared by a `[group]` or `[group:children]` section of this file or by an
+    earlier source; `:children` and `:vars` may name a group declared further down.
+    """
+
+    def __init__(self, source: str, data: InventoryData) -> None:
         self.source = source
-        self.groups: dict[str, _GroupDraft] = {}
-        self.hosts: dict[str, _HostDraft] = {}
-        self.declared = {"all", "ungrouped"}
+        self.data = data
+        self.declared = set(data.groups)
         self.vars_sections: dict[str, int] = {}
         self.pending: dict[str, list[tuple[str, int]]] = {}
-        self.links: dict[tuple[str, str], int] = {}
-        for name in ("all", "ungrouped"):
-            self.groups[name] = _GroupDraft(name, None)
-        self._link("all", "ungrouped", 0)
+
+    def at(self, line: int) -> Origin:
+        return Origin(self.source, line)
 
     def error(self, line: int | None, message: str, hint: str | None = None) -> InputError:
         return InputError(message, file=self.source, line=line, hint=hint)
 
-    def parse(self, lines: Iterable[str]) -> Inventory:
+    def parse(self, lines: Iterable[str]) -> None:
         group, state = "ungrouped", "hosts"
         handlers: dict[str, Callable[[str, str, int], None]] = {
             "hosts": self._host_line,
@@ -294,7 +267,7 @@ class _Parser:
                 )
             else:
                 handlers[state](line, group, number)
-        return self._finish()
+        self._check_undefined()
 
     # sections and lines
 
@@ -306,14 +279,13 @@ class _Parser:
                 f"section [{name}:{kind}] has unknown type {kind!r}",
                 hint="use [group], [group:children] or [group:vars]",
             )
-        if name not in self.groups:
-            self.groups[name] = _GroupDraft(name, line)
+        self.data.add_group(name, self.at(line))
         if state == "vars":
             self.vars_sections.setdefault(name, line)
         elif name not in self.declared:
             self.declared.add(name)
             for parent, child_line in self.pending.pop(name, []):
-                self._link(parent, name, child_line)
+                self.data.add_child(parent, name, self.at(child_line))
         return name, state
 
     def _host_line(self, line: str, group: str, number: int) -> None:
@@ -340,8 +312,13 @@ class _Parser:
             if not key:
                 raise self.error(number, f"a variable has no name in {show_value(token)}")
             variables[key] = parse_value(value)
+        origin = self.at(number)
         for name in names:
-            self._add_host(name, group, number, port, variables)
+            self.data.add_host(name, group, origin)
+            if port is not None:
+                self.data.set_host_var(name, "ansible_port", port, origin)
+            for key, value in variables.items():
+                self.data.set_host_var(name, key, value, origin)
 
     def _host_pattern(self, token: str, line: int) -> tuple[list[str], int | None]:
         if token.strip() == "---":
@@ -358,7 +335,11 @@ class _Parser:
             split = (token[1:-1], None) if _is_ipv6(token[1:-1]) else None
         pattern, port_text = split if split else (token, None)
         if token.endswith(":") and port_text is None:
-            raise self.error(line, f"host {show_value(token)} ends with ':' but gives no port")
+            raise self.error(
+                line,
+                f"host {show_value(token)} ends with ':' but gives no port",
+                hint="is this a YAML inventory? name it .yml or .yaml",
+            )
         try:
             names = expand_range(pattern) if "[" in pattern or "]" in pattern else [pattern]
         except ValueError as exc:
@@ -385,18 +366,6 @@ class _Parser:
             raise self.error(line, f"bad port in {show_value(token)}: ports are 1 to 65535")
         return port
 
-    def _add_host(
-        self, name: str, group: str, line: int, port: int | None, variables: dict[str, Any]
-    ) -> None:
-        host = self.hosts.setdefault(name, _HostDraft(name, line))
-        if group not in host.groups:
-            host.groups.append(group)
-            self.groups[group].hosts.append(name)
-        if port is not None:
-            host.vars["ansible_port"], host.origins["ansible_port"] = port, line
-        for key, value in variables.items():
-            host.vars[key], host.origins[key] = value, line
-
     def _var_line(self, line: str, group: str, number: int) -> None:
         key, equals, value = line.partition("=")
         key = key.strip()
@@ -404,19 +373,7 @@ class _Parser:
             raise self.error(
                 number, f"expected key=value in [{group}:vars], got {show_value(line)}"
             )
-        parsed = parse_value(value.strip())
-        draft = self.groups[group]
-        if key == "ansible_group_priority":
-            draft.priority = self._priority(parsed, number)
-            return
-        draft.vars[key], draft.origins[key] = parsed, number
-
-    def _priority(self, value: Any, line: int) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError, OverflowError):
-            message = f"ansible_group_priority must be a number, not {show_value(value)}"
-            raise self.error(line, message) from None
+        self.data.set_group_var(group, key, parse_value(value.strip()), self.at(number))
 
     def _child_line(self, line: str, group: str, number: int) -> None:
         match = _GROUP_NAME.fullmatch(line)
@@ -428,67 +385,9 @@ class _Parser:
         if child == "all":
             raise self.error(number, "the group 'all' cannot be a child of another group")
         if child in self.declared:
-            self._link(group, child, number)
+            self.data.add_child(group, child, self.at(number))
         else:
             self.pending.setdefault(child, []).append((group, number))
-
-    def _link(self, parent: str, child: str, line: int) -> None:
-        if (parent, child) in self.links:  # a dict: `in draft.children` was quadratic
-            return
-        if child == parent:
-            raise self.error(
-                line, f"making {child!r} a child of {parent!r} creates a loop of groups"
-            )
-        self.links[(parent, child)] = line
-        self.groups[parent].children.append(child)
-        self.groups[child].parents.append(parent)
-
-    def _check_loops(self) -> None:
-        """Refuse a loop of groups, naming the link that closed it, in one linear pass.
-
-        (Walking a child's descendants at each link, as before, is quadratic in a long chain.)
-        Groups are taken off from the top as their parents are; what stays has a parent that
-        stays, so walking up the parents from any of them comes round to a loop.
-        """
-        waiting = {name: len(draft.parents) for name, draft in self.groups.items()}
-        ready = [name for name, count in waiting.items() if count == 0]
-        while ready:
-            for child in self.groups[ready.pop()].children:
-                waiting[child] -= 1
-                if waiting[child] == 0:
-                    ready.append(child)
-        stuck = {name for name, count in waiting.items() if count > 0}
-        if not stuck:
-            return
-        path: dict[str, None] = {}
-        name = min(stuck, key=lambda group: (self.groups[group].line or 0, group))
-        while name not in path:
-            path[name] = None
-            name = next(parent for parent in self.groups[name].parents if parent in stuck)
-        walked = list(path)
-        loop = walked[walked.index(name) :]
-        edges = [(loop[(i + 1) % len(loop)], loop[i]) for i in range(len(loop))]
-        parent, child = max(edges, key=lambda edge: self.links[edge])
-        raise self.error(
-            self.links[(parent, child)],
-            f"making {child!r} a child of {parent!r} creates a loop of groups",
-        )
-
-    # reconciliation
-
-    def _finish(self) -> Inventory:
-        self._check_undefined()
-        self._check_loops()
-        for name, draft in self.groups.items():
-            if name != "all" and not draft.parents:
-                self._link("all", name, draft.line or 0)
-        self._reconcile_ungrouped()
-        self._ancestor_cache = {}  # memberships are final from here on
-        depths = self._depths()
-        groups = {name: self._group(draft, depths[name]) for name, draft in self.groups.items()}
-        order = [name for name in Inventory("", (), groups).hosts_of("all")]
-        hosts = tuple(self._host(self.hosts[name], groups) for name in order)
-        return Inventory(self.source, hosts, MappingProxyType(groups))
 
     def _check_undefined(self) -> None:
         problems: list[tuple[int, str]] = []
@@ -506,90 +405,9 @@ class _Parser:
             line, message = min(problems)
             raise self.error(line, message, hint="declare the group with a [group] section")
 
-    def _reconcile_ungrouped(self) -> None:
-        self._ancestor_cache: dict[tuple[str, ...], list[str]] = {}
-        ungrouped = self.groups["ungrouped"]
-        leaving: set[str] = set()  # removed in one pass: list.remove per host is quadratic
-        for host in self.hosts.values():
-            memberships = set(self._ancestors(host.groups)) - {"all", "ungrouped"}
-            if "ungrouped" in host.groups and memberships:
-                host.groups.remove("ungrouped")
-                leaving.add(host.name)
-            elif not memberships and "ungrouped" not in host.groups:
-                host.groups.append("ungrouped")
-                ungrouped.hosts.append(host.name)
-        if leaving:
-            ungrouped.hosts = [name for name in ungrouped.hosts if name not in leaving]
 
-    def _ancestors(self, names: Iterable[str]) -> list[str]:
-        key = tuple(names)
-        cached = self._ancestor_cache.get(key)
-        if cached is None:
-            cached = self._ancestor_cache[key] = self._walk_ancestors(key)
-        return cached
-
-    def _walk_ancestors(self, names: Iterable[str]) -> list[str]:
-        found: dict[str, None] = {}
-        stack = list(names)
-        while stack:
-            name = stack.pop()
-            if name not in found:
-                found[name] = None
-                stack += self.groups[name].parents
-        return list(found)
-
-    def _depths(self) -> dict[str, int]:
-        """Longest distance from `all`, as Ansible's group depth (the graph has no loop)."""
-        waiting = {name: len(draft.parents) for name, draft in self.groups.items()}
-        depths = dict.fromkeys(self.groups, 0)
-        ready = [name for name, count in waiting.items() if count == 0]
-        while ready:
-            name = ready.pop()
-            for child in self.groups[name].children:
-                depths[child] = max(depths[child], depths[name] + 1)
-                waiting[child] -= 1
-                if waiting[child] == 0:
-                    ready.append(child)
-        return depths
-
-    def _group(self, draft: _GroupDraft, depth: int) -> Group:
-        return Group(
-            name=draft.name,
-            vars=MappingProxyType(dict(draft.vars)),
-            hosts=tuple(draft.hosts),
-            children=tuple(draft.children),
-            parents=tuple(draft.parents),
-            depth=depth,
-            priority=draft.priority,
-            origins=MappingProxyType(
-                {key: Origin(self.source, line) for key, line in draft.origins.items()}
-            ),
-            source=Origin(self.source, draft.line) if draft.line else None,
-        )
-
-    def _host(self, draft: _HostDraft, groups: Mapping[str, Group]) -> Host:
-        applied = sorted(
-            (groups[name] for name in self._ancestors(draft.groups)),
-            key=lambda group: (group.depth, group.priority, group.name),
-        )
-        merged: dict[str, Any] = {}
-        origins: dict[str, Origin] = {}
-        for group in applied:
-            merged.update(group.vars)
-            origins.update(group.origins)
-        merged.update(draft.vars)
-        origins.update({key: Origin(self.source, line) for key, line in draft.origins.items()})
-        return Host(
-            name=draft.name,
-            vars=MappingProxyType(merged),
-            groups=tuple(group.name for group in reversed(applied)),
-            origins=MappingProxyType(origins),
-            source=Origin(self.source, draft.line),
-        )
-
-
-def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
-    """Parse INI inventory text; any problem is an InputError naming `source` and the line."""
+def read_ini(text: str, source: str, data: InventoryData) -> None:
+    """Add an INI inventory's groups, hosts and variables to `data` (InputError if bad)."""
     if len(text) > MAX_INVENTORY_CHARS:
         raise InputError(
             f"the inventory is {len(text):,} characters; inventories are read up to"
@@ -597,7 +415,14 @@ def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
             file=source,
             hint="split it into several inventories, or check that this is an inventory",
         )
-    return _Parser(source).parse(text.removeprefix("\ufeff").splitlines())
+    _Parser(source, data).parse(text.removeprefix("\ufeff").splitlines())
+
+
+def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
+    """Parse INI inventory text alone; any problem is an InputError naming `source` and line."""
+    data = InventoryData()
+    read_ini(text, source, data)
+    return data.build(source)
 
 
 def load_inventory(path: str | Path) -> Inventory:

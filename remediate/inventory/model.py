@@ -20,13 +20,25 @@ SECRET_MARKERS = ("pass", "secret", "token", "key_password")
 
 @dataclass(frozen=True)
 class Origin:
-    """Where something was written: file and line (no line for implicit things)."""
+    """Where something was written: file and line (no line for implicit things).
+
+    `via` says how it was read when that matters to whoever shows it: "vault" for a value
+    that was encrypted (shown as `***`, never in clear).
+    """
 
     file: str
     line: int | None = None
+    via: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where} ({self.via})" if self.via else where
+
+
+class UnsafeText(str):
+    """Text marked `!unsafe` in YAML: Ansible never templates it, so neither do we."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -71,11 +83,16 @@ class Group:
 
 @dataclass(frozen=True)
 class Inventory:
-    """A parsed inventory; `hosts` in Ansible's order for the pattern `all`."""
+    """A parsed inventory; `hosts` in Ansible's order for the pattern `all`.
+
+    `warnings` are what Ansible would warn about too (a duplicate key in a vars file, an
+    ignored file): the caller shows them, nothing here prints.
+    """
 
     path: str
     hosts: tuple[Host, ...]
     groups: Mapping[str, Group]
+    warnings: tuple[str, ...] = ()
 
     @cached_property
     def by_name(self) -> Mapping[str, Host]:
