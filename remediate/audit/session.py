@@ -17,7 +17,7 @@ from remediate.connect.secrets import Secret
 from remediate.connect.targets import ConnectOptions, build_targets
 from remediate.errors import InputError
 from remediate.history import History, HistoryError, scope_key
-from remediate.inventory import hosts_for, load_inventory
+from remediate.inventory import InventorySources, hosts_for, load_sources
 from remediate.outputs import OutputError, check_file, check_folder, describe, save_fallback
 from remediate.report.document import document_json
 from remediate.report.registry import ReportWriteError, write_reports
@@ -28,7 +28,7 @@ from remediate.rules.waivers import apply_waivers, load_waivers
 
 @dataclass(frozen=True)
 class AuditRequest:
-    inventory: Path
+    inventory: InventorySources
     playbooks: tuple[Path, ...] = (Path("playbooks"),)
     limit: str | None = None
     since: timedelta = timedelta(days=7)
@@ -87,10 +87,10 @@ def audit_and_report(
     `on_start` is called once the hosts and playbooks are loaded, `on_result` with each host's
     result as it comes in (in the calling thread, one at a time).
     """
-    inventory = load_inventory(request.inventory)
+    inventory = load_sources(request.inventory, vault_passwords=request.connect.vault_passwords)
     hosts = hosts_for(inventory, request.limit)
     if not hosts:
-        raise InputError(f"{request.inventory}: no hosts to audit")
+        raise InputError(f"{inventory.path}: no hosts to audit")
     playbooks = load_playbooks(list(request.playbooks))
     if not playbooks:
         named = ", ".join(str(p) for p in request.playbooks) or "(none named)"
@@ -111,9 +111,9 @@ def audit_and_report(
     if request.history is not None:
         try:
             with History(request.history) as history:
-                scope = scope_key(str(request.inventory), [p.id for p in playbooks])
+                scope = scope_key(inventory.path, [p.id for p in playbooks])
                 run = history.with_drift(run, scope)
-                history.record(run, str(request.inventory), scope)
+                history.record(run, inventory.path, scope)
         except HistoryError as exc:
             unwritten.append(f"run not recorded in the history: {exc}")
         except OSError as exc:
@@ -121,7 +121,7 @@ def audit_and_report(
     reports: tuple[Path, ...] = ()
     try:
         reports = write_reports(
-            run, request.formats, request.output, str(request.inventory), request.generated_by
+            run, request.formats, request.output, inventory.path, request.generated_by
         )
     except ReportWriteError as exc:
         reports = exc.written

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from remediate.connect.passwords import resolve_password
 from remediate.connect.secrets import Secret
 from remediate.connect.variables import connection_settings, shell_dialect
 from remediate.inventory import Host
+from remediate.inventory.vault import VaultPassword
 from remediate.transport import Dialect, Transport
 from remediate.transport.factory import open_transport, transport_name
 from remediate.transport.ssh import SshSettings
@@ -36,6 +37,8 @@ class ConnectOptions:
     accept_new_host_keys: bool = False
     known_hosts: tuple[str, ...] = ()
     timeout: float = 120.0
+    vault_passwords: tuple[VaultPassword, ...] = field(default=(), repr=False)
+    """For the inventory's vault-encrypted files and `!vault` values (read when used)."""
 
 
 def settings_for(

@@ -442,10 +442,10 @@ def load_inventory(path: str | Path) -> Inventory:
             file=source,
             hint="split it into several inventories, or check that this is an inventory",
         )
-    return parse_inventory(_decode(data, source), source)
+    return parse_inventory(decode_inventory(data, source), source)
 
 
-def _decode(data: bytes, source: str) -> str:
+def decode_inventory(data: bytes, source: str) -> str:
     """UTF-8 text; as Ansible, undecodable comment lines are blanked, other lines refused."""
     try:
         return data.decode("utf-8")

@@ -32,7 +32,7 @@ from remediate.audit.host import collect
 from remediate.audit.request import collect_request
 from remediate.connect.targets import ConnectOptions, HostTarget, build_targets
 from remediate.errors import InputError, ProbeError, TransportError
-from remediate.inventory import Host, load_inventory
+from remediate.inventory import Host, load_sources
 from remediate.probes.framing import OutputFormatError
 from remediate.probes.step import (
     StepOutcome,
@@ -554,7 +554,8 @@ def apply_plan(
     verification = None
     if not options.check:
         verification = verify_for_apply(plan, options, now or datetime.now(UTC))
-    inventory = load_inventory(Path(plan.inventory))
+    sources = plan.inventories or [plan.inventory]  # plans before -i had one inventory
+    inventory = load_sources(sources, vault_passwords=connect.vault_passwords)
     hosts: list[Host] = [h for h in inventory.hosts if h.name in {p.host for p in plan.hosts}]
     targets = {t.name: t for t in build_targets(hosts, connect)[0]}
     probes = {t.name: t.connect for t in build_targets(hosts, connect, probe=True)[0]}

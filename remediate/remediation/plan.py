@@ -210,7 +210,10 @@ class Plan(_Model):
     )
     playbook: str
     title: str
-    inventory: str
+    inventory: str = Field(description="the inventory sources, as shown")
+    inventories: list[str] = Field(
+        default_factory=list, description="every inventory source (-i), in order"
+    )
     playbooks: list[str]
     created: datetime
     planned_by: str = Field(description="the planner's principal in the allowed signers")

@@ -8,11 +8,10 @@ is sealed with its hash, so that approval and apply can tell it was not changed 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from remediate.audit.run import AuditOptions, run_audit
 from remediate.connect.targets import ConnectOptions, build_targets
-from remediate.inventory import hosts_for, load_inventory
+from remediate.inventory import InventorySources, hosts_for, load_sources, source_list
 from remediate.remediation.plan import HostPlan, Plan, UnauditedHost
 from remediate.remediation.steps import plan_steps
 from remediate.rules.findings import NON_COMPLIANT, Status
@@ -23,7 +22,7 @@ UNAUDITED = {Status.ERROR, Status.UNKNOWN}
 
 
 def make_plan(
-    inventory_path: Path,
+    inventory_path: InventorySources,
     playbook: Playbook,
     limit: str | None,
     planned_by: str,
@@ -32,7 +31,7 @@ def make_plan(
     since: timedelta = timedelta(days=7),
 ) -> Plan:
     """Audit the hosts for one article and plan the steps for each that needs them."""
-    inventory = load_inventory(inventory_path)
+    inventory = load_sources(inventory_path, vault_passwords=connect.vault_passwords)
     hosts = hosts_for(inventory, limit)
     targets, _ = build_targets(hosts, connect)
     run = run_audit(targets, [playbook], AuditOptions(timeout=connect.timeout, since=since))
@@ -66,7 +65,8 @@ def make_plan(
     plan = Plan(
         playbook=playbook.id,
         title=playbook.title,
-        inventory=str(inventory_path),
+        inventory=inventory.path,
+        inventories=source_list(inventory_path),
         playbooks=[playbook.source or ""],
         created=now,
         planned_by=planned_by,
