@@ -144,10 +144,9 @@ class _Reader:
 
     def _yaml(self, text: str, source: str, suffix: str) -> bool:
         """Read `text` as a YAML inventory when it is one; False to try INI instead."""
-        from remediate.inventory.yaml_inventory import read_yaml_inventory
-
+        warnings: list[str] = []  # kept only if this is YAML after all
         try:
-            document = load_ansible_yaml(text, source, self.warnings, max_chars=MAX_INVENTORY_CHARS)
+            document = load_ansible_yaml(text, source, warnings, max_chars=MAX_INVENTORY_CHARS)
         except InputError:
             if suffix:  # .yml/.yaml/.json: the YAML error is the one that helps
                 raise
@@ -160,6 +159,9 @@ class _Reader:
                     line=1,
                 )
             return False
+        from remediate.inventory.yaml_inventory import read_yaml_inventory
+
+        self.warnings += warnings
         read_yaml_inventory(document, source, self.data, self.warnings)
         return True
 
