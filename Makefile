@@ -31,3 +31,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# ansible-core's answers for the differential inventory test (tests/inventory/ansible/, issue 14):
+# every corpus inventory read with its Python API, a few checked with the real CLIs.
+.PHONY: ansible-answers
+ansible-answers: $(STAMP)
+	$(BIN)/python -c 'import ansible' 2>/dev/null || $(BIN)/python -m pip install --quiet 'ansible-core>=2.19,<2.20'
+	$(BIN)/python tests/inventory/ansible/record.py

@@ -1,0 +1,1 @@
+"""The differential test's corpus, recorded answers and recorder (issue 14)."""
