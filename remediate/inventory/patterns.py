@@ -1,7 +1,13 @@
 """Ansible host patterns (`--limit`): which hosts of an inventory a run is about.
 
 As `ansible-playbook --limit` reads them: names, wildcards, `~regex`, subscripts, `@file`,
-unions, `&` intersections and `!` exclusions. `hosts_for` is the one call commands make.
+unions, `&` intersections and `!` exclusions. `selection_for` is the one call commands make.
+
+A part that matches nothing is a warning and the rest still selects, as in ansible-core
+(`InventoryManager._enumerate_matches`, lib/ansible/inventory/manager.py, 2.19: "Could not
+match supplied host pattern, ignoring: X" under the default HOST_PATTERN_MISMATCH=warning).
+That matters for a retry file naming hosts since retired: the others are still audited.
+Only a selection left empty is an error. Warnings are returned, never printed here.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import fnmatch
 import re
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from remediate.errors import InputError
@@ -27,6 +34,17 @@ MAX_PART_CHARS = 4096
 
 MAX_LIMIT_FILE_BYTES = 1024 * 1024
 """A `@file` of patterns is read up to this size (as an inventory: tens of thousands of hosts)."""
+
+NO_MATCH = "Could not match supplied host pattern, ignoring: "
+"""ansible-core's words for a part that matches nothing, so that logs read the same."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The hosts a pattern selects, in Ansible's order, and what to warn about."""
+
+    hosts: tuple[Host, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def _colon_parts(pattern: str) -> list[str]:
@@ -124,7 +142,8 @@ def _matcher(expression: str) -> Callable[[str], bool]:
     return lambda name: compiled.match(name) is not None
 
 
-def _enumerate(inventory: Inventory, expression: str) -> list[str]:
+def _enumerate(inventory: Inventory, expression: str) -> tuple[list[str], bool]:
+    """The names `expression` matches, and whether it named a group (even an empty one)."""
     matches = _matcher(expression)
     groups = [name for name in inventory.groups if matches(name)]
     found: dict[str, None] = {}
@@ -132,23 +151,31 @@ def _enumerate(inventory: Inventory, expression: str) -> list[str]:
         found.update(dict.fromkeys(inventory.hosts_of(group)))
     if not groups or expression[0] == "~" or any(c in expression for c in ".?*["):
         found.update(dict.fromkeys(host.name for host in inventory.hosts if matches(host.name)))
-    return list(found)
+    return list(found), bool(groups)
 
 
-def _match_one(inventory: Inventory, pattern: str) -> list[str]:
+def _match_one(inventory: Inventory, pattern: str, warned: list[str]) -> list[str]:
+    """The names one part matches (`&`/`!` ignored); a warning in `warned` when none."""
     expression = pattern[1:] if pattern[0] in "&!" else pattern
     if not expression:
         raise InputError(f"host pattern {pattern!r} names nothing after {pattern[0]!r}")
     subscript = None if expression[0] == "~" else _SUBSCRIPT.fullmatch(expression)
-    names = _enumerate(inventory, subscript.group(1) if subscript else expression)
+    matched = subscript.group(1) if subscript else expression
+    names, named_group = _enumerate(inventory, matched)
     if not names:
-        raise InputError(
-            f"host pattern {show_value(pattern)} matches no host or group of {inventory.path}",
-            hint="check the spelling; list hosts with `remediate inventory`",
-        )
+        # As ansible-core: the part without its &, ! or subscript is named; neither "all" nor
+        # a group that exists but has no hosts warns.
+        if matched != "all" and not named_group:
+            warned.append(NO_MATCH + matched)
+        return []
     if subscript is None:
         return names
-    index, start, _, end = subscript.group(2, 3, 4, 5)
+    index, start, separator, end = subscript.group(2, 3, 4, 5)
+    if separator == "-":
+        warned.append(
+            f"{show_value(pattern)}: use [x:y] inclusive subscripts instead of [x-y], which"
+            " Ansible has removed"
+        )
     try:
         if index is not None:
             return [names[int(index)]]
@@ -160,36 +187,69 @@ def _match_one(inventory: Inventory, pattern: str) -> list[str]:
         raise InputError(f"no host matched the subscripted pattern {show_value(pattern)}") from None
 
 
-def select_hosts(inventory: Inventory, pattern: str) -> list[Host]:
-    """The hosts a `--limit` pattern selects, in Ansible's order.
+def select(inventory: Inventory, pattern: str) -> Selection:
+    """The hosts a `--limit` pattern selects, in Ansible's order, with its warnings.
 
     Patterns: host or group names, `*`/`?`/`[...]` wildcards, `~regex`, `all`, `group[0]`,
     `group[1:3]`, `@file` (one pattern a line), joined by `,` or `:`; `&p` intersects, `!p`
-    excludes. A part that matches nothing, or an empty result, is an InputError.
+    excludes. A part that matches nothing is a warning; an empty result is an InputError
+    naming the parts that matched nothing.
     """
     parts = split_pattern(pattern)
     if not parts:
         raise InputError("the host pattern is empty", hint="give host or group names, or all")
     names: dict[str, None] = {}
+    warned: list[str] = []
     for part in _ordered(parts):
         if part in inventory.by_name:
             names.setdefault(part)
             continue
-        matched = set(_match_one(inventory, part)) if part[0] in "&!" else None
-        if matched is None:
-            names.update(dict.fromkeys(_match_one(inventory, part)))
-        elif part[0] == "!":
-            names = {name: None for name in names if name not in matched}
+        matched = _match_one(inventory, part, warned)
+        if part[0] == "!":
+            excluded = set(matched)
+            names = {name: None for name in names if name not in excluded}
+        elif part[0] == "&":
+            kept = set(matched)
+            names = {name: None for name in names if name in kept}
         else:
-            names = {name: None for name in names if name in matched}
+            names.update(dict.fromkeys(matched))
     if not names:
-        raise InputError(f"the host pattern {show_value(pattern)} selects no host")
-    return [inventory.by_name[name] for name in names]
+        raise _nothing_selected(inventory, pattern, warned)
+    return Selection(tuple(inventory.by_name[name] for name in names), tuple(warned))
 
 
-def hosts_for(inventory: Inventory, limit: str | None) -> list[Host]:
-    """The hosts a run is about: those `limit` selects, or every host when there is no limit.
+def _nothing_selected(inventory: Inventory, pattern: str, warned: list[str]) -> InputError:
+    unmatched = [text.removeprefix(NO_MATCH) for text in warned if text.startswith(NO_MATCH)]
+    hint = "check the spelling; list hosts with `remediate inventory`"
+    if unmatched == [pattern.strip()]:  # the whole pattern is one part that names nothing
+        return InputError(
+            f"host pattern {show_value(pattern)} matches no host or group of {inventory.path}",
+            hint=hint,
+        )
+    if unmatched:
+        shown = ", ".join(show_value(part, 40) for part in unmatched[:5])
+        more = f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+        return InputError(
+            f"the host pattern {show_value(pattern)} selects no host (nothing matches "
+            f"{shown}{more})",
+            hint=hint,
+        )
+    return InputError(f"the host pattern {show_value(pattern)} selects no host")
+
+
+def select_hosts(inventory: Inventory, pattern: str) -> list[Host]:
+    """The hosts `select` picks, without its warnings (for callers that show none)."""
+    return list(select(inventory, pattern).hosts)
+
+
+def selection_for(inventory: Inventory, limit: str | None) -> Selection:
+    """The hosts a run is about, with warnings: those `limit` selects, or every host.
 
     No limit is None or empty, as the commands have always read an empty `--limit`.
     """
-    return select_hosts(inventory, limit) if limit else list(inventory.hosts)
+    return select(inventory, limit) if limit else Selection(inventory.hosts)
+
+
+def hosts_for(inventory: Inventory, limit: str | None) -> list[Host]:
+    """`selection_for`'s hosts, without its warnings."""
+    return list(selection_for(inventory, limit).hosts)

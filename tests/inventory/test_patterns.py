@@ -1,4 +1,5 @@
-"""Ansible host patterns (`--limit`): which hosts a run is about, in Ansible's order."""
+"""Ansible host patterns (`--limit`): which hosts a run is about, in Ansible's order; a part
+that matches nothing warns (as ansible-core) and only an empty selection is an error."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from remediate.errors import InputError
 from remediate.inventory import Inventory, hosts_for, load_inventory, parse_inventory, select_hosts
-from remediate.inventory.patterns import split_pattern
+from remediate.inventory.patterns import NO_MATCH, Selection, select, selection_for, split_pattern
 from tests.inventory.samples import FLEET, ORDER, names, write
 
 
@@ -75,8 +76,10 @@ def test_limit_retry_file(fleet: Inventory, tmp_path: Path) -> None:
     ("pattern", "message"),
     [
         ("nosuchhost", "matches no host or group"),
-        ("mailbox:!nosuch", "matches no host or group"),
+        ("nosuch*", "matches no host or group"),
         ("mailbox:&edge", "selects no host"),
+        ("mailbox:&nosuch", "selects no host (nothing matches 'nosuch')"),
+        ("gone1,gone2", "selects no host (nothing matches 'gone1', 'gone2')"),
         ("all:!all", "selects no host"),
         ("~(unclosed", "invalid host pattern"),
         ("mailbox[9]", "subscripted pattern"),
@@ -88,6 +91,66 @@ def test_limit_retry_file(fleet: Inventory, tmp_path: Path) -> None:
 def test_limit_errors(fleet: Inventory, pattern: str, message: str) -> None:
     with pytest.raises(InputError, match=re.escape(message)):
         select_hosts(fleet, pattern)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected", "unmatched"),
+    [
+        ("mailbox:!nosuch", ORDER[2:7], ["nosuch"]),
+        ("exchange,nosuchhost.corp.local", ORDER[2:], ["nosuchhost.corp.local"]),
+        ("nosuchgroup:legacy", ["ex2003.corp.local"], ["nosuchgroup"]),
+        ("legacy:&exchange:!gone*", [], None),  # nothing left: an error, see below
+        ("legacy:gone[0]", ["ex2003.corp.local"], ["gone"]),  # named without its subscript
+        ("~^gone,legacy", ["ex2003.corp.local"], ["~^gone"]),
+        ("all:!retired", ORDER, ["retired"]),
+        ("legacy", ["ex2003.corp.local"], []),
+    ],
+)
+def test_a_part_that_matches_nothing_warns_and_the_rest_selects(
+    fleet: Inventory, pattern: str, expected: list[str], unmatched: list[str] | None
+) -> None:
+    if unmatched is None:
+        with pytest.raises(InputError, match="selects no host"):
+            select(fleet, pattern)
+        return
+    chosen = select(fleet, pattern)
+    assert names(chosen.hosts) == expected
+    assert list(chosen.warnings) == [NO_MATCH + part for part in unmatched]
+    # ansible-core's own words, so that logs read the same
+    assert all(
+        w.startswith("Could not match supplied host pattern, ignoring: ") for w in chosen.warnings
+    )
+
+
+def test_a_stale_retry_file_still_selects_the_hosts_that_remain(
+    fleet: Inventory, tmp_path: Path
+) -> None:
+    retry = tmp_path / "remediate.retry"
+    retry.write_text("exch03.corp.local\nretired01.corp.local\nedge-b.dmz.local\n")
+    chosen = select(fleet, f"@{retry}")
+    assert names(chosen.hosts) == ["exch03.corp.local", "edge-b.dmz.local"]
+    assert chosen.warnings == (NO_MATCH + "retired01.corp.local",)
+    retry.write_text("retired01.corp.local\nretired02.corp.local\n")
+    with pytest.raises(InputError, match=re.escape("'retired01.corp.local', 'retired02")):
+        select(fleet, f"@{retry}")
+
+
+def test_an_empty_group_is_no_mismatch(tmp_path: Path) -> None:
+    inventory = parse_inventory("[empty]\n[full]\nh1\n", "hosts.ini")
+    chosen = select(inventory, "full:empty")
+    assert names(chosen.hosts) == ["h1"] and chosen.warnings == ()
+
+
+def test_a_dash_subscript_still_selects_with_ansibles_warning(fleet: Inventory) -> None:
+    chosen = select(fleet, "mailbox[0-1]")
+    assert names(chosen.hosts) == ["exch01.corp.local", "exch02.corp.local"]
+    assert len(chosen.warnings) == 1 and "[x:y]" in chosen.warnings[0]
+
+
+def test_selection_for_keeps_the_warnings_and_hosts_for_drops_them(fleet: Inventory) -> None:
+    assert selection_for(fleet, None) == Selection(fleet.hosts)
+    assert selection_for(fleet, "legacy:gone").warnings == (NO_MATCH + "gone",)
+    assert names(hosts_for(fleet, "legacy:gone")) == ["ex2003.corp.local"]
 
 
 def test_split_pattern_as_ansible() -> None:
@@ -111,12 +174,13 @@ def test_fuzz_limit_patterns(parts: list[str]) -> None:
     pattern = "".join(parts).replace("@", "")
     inv = parse_inventory(FLEET, "hosts.ini")
     try:
-        chosen = select_hosts(inv, pattern)
+        chosen = select(inv, pattern)
     except InputError:
         return
-    chosen_names = names(chosen)
+    chosen_names = names(chosen.hosts)
     assert chosen_names and len(set(chosen_names)) == len(chosen_names)
     assert set(chosen_names) <= set(ORDER)
+    assert all(isinstance(warning, str) and warning for warning in chosen.warnings)
 
 
 def test_hosts_for_is_every_host_without_a_limit(fleet: Inventory) -> None:
