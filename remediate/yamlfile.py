@@ -185,6 +185,13 @@ class LocatedDocument:
         self._lines = lines
         self.source = source
 
+    def key_line(self, mapping: Any, key: Any) -> int | None:
+        """The line of `key` in `mapping` (a mapping of this document), in constant time.
+
+        Unlike `line_of((key,))`, the key's own line even when its value is a mapping or list.
+        """
+        return self._lines.get((id(mapping), str(key)))
+
     def line_of(self, location: tuple[Any, ...]) -> int | None:
         """The line of the deepest node of `location` that exists (a pydantic error `loc`)."""
         node, line = self.data, self._lines.get(id(self.data))

@@ -62,7 +62,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
 from remediate.errors import InputError
-from remediate.inventory.model import Host, is_secret_name
+from remediate.inventory.model import Host, UnsafeText, is_secret_name
 from remediate.inventory.vault import VaultedValue, VaultPassword
 
 MAX_VALUE_CHARS = 1_000_000
@@ -942,6 +942,9 @@ class RenderedVars(Mapping[str, Any]):
         if len(names) >= MAX_CHAIN:
             raise self._error(name, f"variables reference variables more than {MAX_CHAIN} deep")
         frame = _Frame(name)
+        origin = self._host.origin(name)
+        if origin is not None and origin.via == "vault":  # from an encrypted file
+            frame.secret = True
         read.chain.append(frame)
         try:
             value = self._render_raw(name, self._raw[name], frame)
@@ -964,6 +967,8 @@ class RenderedVars(Mapping[str, Any]):
                     host=self._host.name,
                     hint=error.hint,
                 ) from None
+        if isinstance(value, UnsafeText):  # `!unsafe`: never templated, as in Ansible
+            return value
         if isinstance(value, str):
             return self._render_text(name, value, frame) if _is_template(value) else value
         if isinstance(value, list | tuple):

@@ -115,6 +115,13 @@ class InventoryData:
         draft = self.hosts[host]
         draft.vars[key], draft.origins[key] = value, origin
 
+    def conceal(self, file: str) -> None:
+        """Mark every variable written in `file` as read from a vault (an encrypted file)."""
+        for draft in (*self.groups.values(), *self.hosts.values()):
+            for key, origin in draft.origins.items():
+                if origin.file == file and origin.via is None:
+                    draft.origins[key] = Origin(origin.file, origin.line, "vault")
+
     # the whole inventory
 
     def build(self, path: str, vars_files: VarsFiles | None = None) -> Inventory:

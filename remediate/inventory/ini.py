@@ -76,8 +76,9 @@ _HOST_PORT = re.compile(r"((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)")
 def _is_ipv6(text: str) -> bool:
     if ":" not in text:
         return False
+    # A zone (`fe80::1%eth0`, RFC 4007 11.2) is kept, as Ansible keeps such a name verbatim.
     candidate = re.sub(_NUM_RANGE, "0", text)
-    if "%" in candidate or "[" in candidate or ":" not in candidate:
+    if "[" in candidate or ":" not in candidate:
         return False
     try:
         ipaddress.IPv6Address(candidate)

@@ -32,6 +32,7 @@ from remediate.inventory.ini import MAX_INVENTORY_CHARS, decode_inventory, read_
 from remediate.inventory.model import Inventory, Origin
 from remediate.inventory.vars_files import AdjacentVars
 from remediate.inventory.vault import VaultPassword, decrypt_text, is_vault
+from remediate.inventory.yaml_inventory import MAX_YAML_INVENTORY_CHARS, read_yaml_inventory
 
 InventorySources = str | Path | Sequence[str | Path]
 """One inventory source or several, as `-i` gives them."""
@@ -130,7 +131,12 @@ class _Reader:
                 file=str(path.parent),
             )
         source = str(path)
-        text = self._text(path)
+        text, encrypted = self._text(path)
+        self._read(path, source, text)
+        if encrypted:
+            self.data.conceal(source)
+
+    def _read(self, path: Path, source: str, text: str) -> None:
         if text.startswith("#!") and os.access(path, os.X_OK):
             raise InputError(
                 "this looks like an inventory script; remediate does not run inventory scripts",
@@ -146,12 +152,12 @@ class _Reader:
         """Read `text` as a YAML inventory when it is one; False to try INI instead."""
         warnings: list[str] = []  # kept only if this is YAML after all
         try:
-            document = load_ansible_yaml(text, source, warnings, max_chars=MAX_INVENTORY_CHARS)
+            document = load_ansible_yaml(text, source, warnings, max_chars=MAX_YAML_INVENTORY_CHARS)
         except InputError:
             if suffix:  # .yml/.yaml/.json: the YAML error is the one that helps
                 raise
             return False  # no extension: Ansible's INI plugin is tried next
-        if not isinstance(document.data, dict):
+        if document.data is not None and not isinstance(document.data, dict):
             if suffix:
                 raise InputError(
                     "a YAML inventory must be a mapping of group names (all:, exchange:, ...)",
@@ -159,13 +165,12 @@ class _Reader:
                     line=1,
                 )
             return False
-        from remediate.inventory.yaml_inventory import read_yaml_inventory
-
         self.warnings += warnings
         read_yaml_inventory(document, source, self.data, self.warnings)
         return True
 
-    def _text(self, path: Path) -> str:
+    def _text(self, path: Path) -> tuple[str, bool]:
+        """The file's text, decrypted if it was encrypted (then True)."""
         source = str(path)
         try:
             with path.open("rb") as stream:
@@ -182,8 +187,8 @@ class _Reader:
                 hint="split it into several inventories, or check that this is an inventory",
             )
         if is_vault(raw):
-            return decrypt_text(raw, self.passwords, file=source)
-        return decode_inventory(raw, source)
+            return decrypt_text(raw, self.passwords, file=source), True
+        return decode_inventory(raw, source), False
 
     def host_list(self, source: str) -> None:
         """`ex01,ex02:5986,`: each name a host of `ungrouped`, as the host_list plugin reads."""

@@ -142,7 +142,7 @@ def read_vars_file(
         document = load_ansible_yaml(text, source, warnings)
         data = document.data
         if isinstance(data, dict):
-            lines = {str(key): document.line_of((key,)) for key in data}
+            lines = {str(key): document.key_line(data, key) for key in data}
     if data is None:
         return []
     if not isinstance(data, dict):

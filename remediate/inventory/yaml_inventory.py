@@ -149,8 +149,8 @@ class _Reader:
         """
         if not node.in_document:
             return node.line
-        lines: dict[Any, int] = self.document._lines
-        return lines.get((id(node.value), str(key)), node.line)
+        line = self.document.key_line(node.value, key)
+        return node.line if line is None else line
 
     def count(self, memberships: int, assignments: int, line: int | None) -> None:
         """Refuse, before doing it, the work past MAX_MEMBERSHIPS or MAX_ASSIGNMENTS."""
@@ -414,8 +414,8 @@ def _port(text: str | None, pattern: str, line: int | None, reader: _Reader) -> 
 
 
 def _is_ipv6(text: str) -> bool:
-    """An IPv6 address without a zone (`%eth0`), as the INI reader accepts them."""
-    if ":" not in text or "%" in text:
+    """An IPv6 address, with a zone (`%eth0`, RFC 4007 11.2) or not, as the INI reader."""
+    if ":" not in text:
         return False
     try:
         ipaddress.IPv6Address(text)
