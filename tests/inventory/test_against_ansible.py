@@ -93,7 +93,6 @@ KNOWN: dict[tuple[str, str], str] = {
             "35-host-ranges",
         )
     },
-
 }
 """(test, case) -> the disagreement not fixed yet (the test is xfail, not strict): found on
 the loader of issue 14 as it stood when the corpus was written."""
