@@ -141,7 +141,7 @@ class InventoryData:
             merger.host(self.hosts[name], self._ancestors(self.hosts[name].groups))
             for name in order
         )
-        return Inventory(path, hosts, MappingProxyType(groups))
+        return Inventory(path, hosts, MappingProxyType(groups), first_met=tuple(self.hosts))
 
     def _check_loops(self) -> None:
         """Refuse a loop of groups, naming the link that closed it, in one linear pass.

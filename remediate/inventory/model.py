@@ -93,6 +93,9 @@ class Inventory:
     hosts: tuple[Host, ...]
     groups: Mapping[str, Group]
     warnings: tuple[str, ...] = ()
+    first_met: tuple[str, ...] = ()
+    """Host names in the order the sources first named them (Ansible's `InventoryData.hosts`),
+    the order in which a wildcard or `~regex` pattern lists the hosts it matches."""
 
     @cached_property
     def by_name(self) -> Mapping[str, Host]:

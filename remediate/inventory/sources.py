@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from remediate.errors import InputError
@@ -81,7 +82,7 @@ def load_sources(
         on_disk.append(source)
     vars_files = AdjacentVars(on_disk, vault_passwords, warnings) if on_disk else None
     inventory = data.build(", ".join(paths), vars_files)
-    return Inventory(inventory.path, inventory.hosts, inventory.groups, tuple(warnings))
+    return replace(inventory, warnings=tuple(warnings))
 
 
 def _is_host_list(source: str) -> bool:
