@@ -2,7 +2,12 @@
 
 One collector round trip per host gathers what all selected playbooks need; each playbook is
 then evaluated on that evidence. A host that fails becomes `error` findings naming why; it
-never stops or delays the others beyond its timeout. Ctrl-C is acknowledged at once
+never stops or delays the others beyond its timeout; a host whose settings cannot work fails
+the same way at once (its target's `connect` raises the `configuration` error). A host
+skipped for its connection (`local`, `docker`) is in the run as `not_applicable` findings
+whose `error_kind` is `skipped` and whose reason says why: JUnit shows them skipped, the exit
+code and the retry file ignore them, as an administrator expects of hosts not meant for
+remediate. Ctrl-C is acknowledged at once
 (`on_stop` with the number of open connections), stops starting hosts, closes every open
 shell in parallel, and returns what was finished within STOP_SECONDS, the rest marked as not
 audited.
@@ -27,10 +32,11 @@ from datetime import UTC, datetime, timedelta
 
 from remediate.audit.host import collect
 from remediate.audit.request import collect_request
-from remediate.connect.targets import HostTarget
+from remediate.connect.targets import HostTarget, SkippedHost
 from remediate.errors import HostTimeoutError, TransportError
 from remediate.probes.collect import CollectRequest
 from remediate.rules.evaluate import error_finding, evaluate
+from remediate.rules.findings import Finding, Status
 from remediate.rules.playbook import Playbook
 from remediate.rules.results import AuditRun, HostResult
 from remediate.transport import Transport
@@ -55,6 +61,21 @@ class _NotAudited(TransportError):
 
 class _Unexpected(TransportError):
     reason = "internal"
+
+
+SKIPPED = "skipped"
+"""The `error_kind` of a skipped host's findings."""
+
+
+def skipped_result(skip: SkippedHost, playbooks: Sequence[Playbook]) -> HostResult:
+    """A host not contacted because remediate cannot use its connection: each article
+    `not_applicable`, the reason naming the connection; not a failure."""
+    reason = f"skipped: {skip.reason}"
+    findings = tuple(
+        Finding(skip.name, p.id, Status.NOT_APPLICABLE, reason, error_kind=SKIPPED)
+        for p in playbooks
+    )
+    return HostResult(skip.name, findings, transport=skip.connection)
 
 
 def new_run_id(moment: datetime) -> str:
@@ -123,15 +144,18 @@ def run_audit(
     on_result: Callable[[HostResult], None] = lambda result: None,
     now: datetime | None = None,
     on_stop: Callable[[int], None] = lambda open_connections: None,
+    skipped: Sequence[SkippedHost] = (),
 ) -> AuditRun:
     """Audit every target; Ctrl-C returns the partial run with `interrupted` set.
 
     `on_stop(n)` is called as soon as Ctrl-C arrives, before the n open connections are
-    closed, so that the user hears at once that it was understood.
+    closed, so that the user hears at once that it was understood. The `skipped` hosts are
+    in the run from the start (`skipped_result`), never passed to `on_result`.
     """
     started = now or datetime.now(UTC)
     since = started - options.since
     run = AuditRun(new_run_id(started), started, tuple(playbooks), since)
+    run.results += [skipped_result(skip, playbooks) for skip in skipped]
     request = collect_request(playbooks, since)
     open_transports: dict[str, Transport] = {}
     lock = threading.Lock()

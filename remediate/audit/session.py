@@ -14,10 +14,11 @@ from pathlib import Path
 
 from remediate.audit.run import AuditOptions, run_audit
 from remediate.connect.secrets import Secret
-from remediate.connect.targets import ConnectOptions, build_targets
+from remediate.connect.targets import ConnectOptions, SkippedHost, targets_for
 from remediate.errors import InputError
 from remediate.history import History, HistoryError, scope_key
-from remediate.inventory import InventorySources, hosts_for, load_sources
+from remediate.inventory import Host, Inventory, InventorySources, load_sources
+from remediate.inventory.patterns import selection_for
 from remediate.outputs import OutputError, check_file, check_folder, describe, save_fallback
 from remediate.report.document import document_json
 from remediate.report.registry import ReportWriteError, write_reports
@@ -44,12 +45,43 @@ class AuditRequest:
 
 
 @dataclass(frozen=True)
+class Selected:
+    """The hosts a run is about, read and selected, before any is contacted.
+
+    `warnings` are the inventory's and the pattern's (a part that matched nothing), for the
+    caller to show.
+    """
+
+    inventory: Inventory
+    hosts: tuple[Host, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def select_for_run(
+    sources: InventorySources, limit: str | None, connect: ConnectOptions
+) -> Selected:
+    """Read the inventory and select the hosts; InputError when none is left.
+
+    What `audit`, `collect`, `plan` and `--list-hosts` share.
+    """
+    inventory = load_sources(sources, vault_passwords=connect.vault_passwords)
+    selection = selection_for(inventory, limit)
+    if not selection.hosts:
+        raise InputError(f"{inventory.path}: no hosts to audit", hint="the inventory lists no host")
+    return Selected(inventory, selection.hosts, inventory.warnings + selection.warnings)
+
+
+@dataclass(frozen=True)
 class AuditStart:
-    """What is about to be audited, once the input is known good and before any host is asked."""
+    """What is about to be audited, once the input is known good and before any host is asked.
+
+    `hosts` counts the hosts to contact; the `skipped` ones are left alone.
+    """
 
     hosts: int
     playbooks: tuple[str, ...]
     forks: int
+    skipped: tuple[SkippedHost, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +97,8 @@ class AuditOutcome:
     unwritten: tuple[str, ...] = ()
     fallback: Path | None = None
     fallback_failures: tuple[str, ...] = ()
+    # Hosts not contacted for their connection (`local`, `docker`): in the run as skipped.
+    skipped: tuple[SkippedHost, ...] = ()
 
 
 def _ignore(_: object) -> None:
@@ -76,6 +110,7 @@ def audit_and_report(
     on_start: Callable[[AuditStart], None] = _ignore,
     on_result: Callable[[HostResult], None] = _ignore,
     on_stop: Callable[[int], None] = _ignore,
+    on_selected: Callable[[Selected], None] = _ignore,
 ) -> AuditOutcome:
     """The whole audit as a user runs it; InputError for bad input before any host is asked.
 
@@ -84,13 +119,15 @@ def audit_and_report(
     at the end (a disk that filled meanwhile), the outcome says what was not written and where
     the run document went instead (`unwritten`, `fallback`): the result is never lost.
 
-    `on_start` is called once the hosts and playbooks are loaded, `on_result` with each host's
-    result as it comes in (in the calling thread, one at a time).
+    `on_selected` is called once the hosts are selected (to show the warnings at once),
+    `on_start` once the hosts and playbooks are loaded, `on_result` with each contacted host's
+    result as it comes in (in the calling thread, one at a time). A host whose settings
+    cannot work is an `error` result (reason `configuration`); one skipped for its
+    connection is in the run as skipped (`remediate.audit.run.skipped_result`).
     """
-    inventory = load_sources(request.inventory, vault_passwords=request.connect.vault_passwords)
-    hosts = hosts_for(inventory, request.limit)
-    if not hosts:
-        raise InputError(f"{inventory.path}: no hosts to audit")
+    selected = select_for_run(request.inventory, request.limit, request.connect)
+    on_selected(selected)
+    inventory = selected.inventory
     playbooks = load_playbooks(list(request.playbooks))
     if not playbooks:
         named = ", ".join(str(p) for p in request.playbooks) or "(none named)"
@@ -98,10 +135,12 @@ def audit_and_report(
     waivers = load_waivers(request.waivers) if request.waivers else []
     check_destinations(request)
     connect = replace(request.connect, timeout=request.timeout)
-    targets, secrets = build_targets(hosts, connect)
+    found = targets_for(selected.hosts, connect)
+    secrets, skipped = found.secrets, tuple(found.skipped)
     options = AuditOptions(request.forks, request.timeout, request.since, request.fail_percent)
-    on_start(AuditStart(len(targets), tuple(p.id for p in playbooks), request.forks))
-    run = run_audit(targets, playbooks, options, on_result, on_stop=on_stop)
+    ids = tuple(p.id for p in playbooks)
+    on_start(AuditStart(len(found.targets), ids, request.forks, skipped))
+    run = run_audit(found.targets, playbooks, options, on_result, on_stop=on_stop, skipped=skipped)
     today = datetime.now(UTC).date()
     for index, result in enumerate(run.results):
         run.results[index] = replace(
@@ -132,10 +171,10 @@ def audit_and_report(
     except OSError as exc:
         unwritten.append(f"{request.output / RETRY_FILE}: cannot write: {describe(exc)}")
     if not unwritten:
-        return AuditOutcome(run, reports, retry, tuple(secrets))
+        return AuditOutcome(run, reports, retry, tuple(secrets), skipped=skipped)
     fallback, failures = save_fallback(f"run-{run.run_id}", document_json(run).encode("utf-8"))
     return AuditOutcome(
-        run, reports, retry, tuple(secrets), tuple(unwritten), fallback, tuple(failures)
+        run, reports, retry, tuple(secrets), tuple(unwritten), fallback, tuple(failures), skipped
     )
 
 

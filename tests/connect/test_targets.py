@@ -1,4 +1,5 @@
-"""Targets of a run: settings with the run's timeouts, the password chosen once, secrets kept."""
+"""Targets of a run: settings with the run's timeouts, the password chosen once, secrets kept;
+one host's settings never stop the run; connections we do not use are skipped."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ import pytest
 
 from remediate.connect import passwords, targets
 from remediate.connect.secrets import Secret, redact
-from remediate.connect.targets import ConnectOptions, build_targets, settings_for
-from remediate.inventory import Inventory, parse_inventory
+from remediate.connect.targets import (
+    ConnectOptions,
+    build_targets,
+    settings_for,
+    split_skipped,
+    targets_for,
+)
+from remediate.errors import ConfigurationError, InputError
+from remediate.inventory import Inventory, load_sources, parse_inventory
+from remediate.inventory.vault import VaultPassword, encrypt
 from remediate.transport.ssh import SshSettings
 from remediate.transport.winrm import WinRMSettings
 
@@ -171,3 +180,201 @@ def test_options_reach_the_settings(tmp_path: Path, inventory: Inventory) -> Non
     basic = parse_inventory("h ansible_port=5985 ansible_winrm_transport=basic\n", "b.ini")
     allowed, _ = settings_for(basic.host("h"), ConnectOptions(allow_insecure=True), {})
     assert (winrm(allowed).scheme, winrm(allowed).auth) == ("http", "basic")
+
+
+# --- one host's settings never stop the run ---------------------------------------------------
+
+BAD_HOSTS = """\
+[good]
+exch01 ansible_host=10.0.0.1 ansible_user=CORP\\\\svc
+[bad]
+typo ansible_winrm_transport=ntlmv2
+noport ansible_port=notaport
+conn ansible_connection=winrn
+"""
+
+
+def test_a_host_whose_settings_cannot_work_is_its_own_configuration_error(
+    opened: list[tuple[str, WinRMSettings | SshSettings]],
+) -> None:
+    hosts = parse_inventory(BAD_HOSTS, "hosts.ini").hosts
+    found = targets_for(hosts, ConnectOptions(), NO_ENVIRONMENT)
+    assert [t.name for t in found.targets] == ["exch01", "typo", "noport", "conn"]
+    assert found.skipped == []
+    good, *bad = found.targets
+    assert good.problem is None
+    good.connect()
+    assert [host for host, _ in opened] == ["exch01"]
+    for target in bad:
+        assert isinstance(target.problem, ConfigurationError)
+        with pytest.raises(ConfigurationError) as raised:
+            target.connect()
+        assert raised.value is target.problem and raised.value.reason == "configuration"
+        assert raised.value.host == target.name
+    messages = [t.problem.message for t in bad if t.problem]
+    assert messages[0].startswith("hosts.ini:4: ansible_winrm_transport='ntlmv2'")
+    assert messages[1].startswith("hosts.ini:5: ansible_port='notaport' is not a port")
+    assert messages[2].startswith("hosts.ini:6: ansible_connection='winrn' is not a connection")
+    assert [host for host, _ in opened] == ["exch01"]  # a failing target opens nothing
+
+
+def test_build_targets_keeps_every_host_for_apply() -> None:
+    text = BAD_HOSTS + "[ctl]\nlocalhost ansible_connection=local\n"
+    hosts = parse_inventory(text, "hosts.ini").hosts
+    built, _ = build_targets(hosts, ConnectOptions(), NO_ENVIRONMENT)
+    assert [t.name for t in built] == [h.name for h in hosts]
+    local = built[-1]
+    with pytest.raises(ConfigurationError, match="not contacted: ansible_connection='local'"):
+        local.connect()
+
+
+@pytest.mark.parametrize(
+    ("transport", "modules", "words"),
+    [
+        ("kerberos", ("kerberos", "winkerberos"), ("remediate[kerberos]", "pykerberos")),
+        ("credssp", ("requests_credssp",), ("remediate[credssp]", "requests-credssp")),
+    ],
+)
+def test_a_missing_library_names_the_pypi_package_and_our_extra(
+    transport: str, modules: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    import importlib.util
+
+    if any(importlib.util.find_spec(module) for module in modules):
+        pytest.skip(f"{modules[0]} is installed here")
+    inventory = parse_inventory(f"h ansible_winrm_transport={transport}\n", "hosts.ini")
+    (target,) = targets_for(inventory.hosts, ConnectOptions(), NO_ENVIRONMENT).targets
+    assert target.problem is not None and target.problem.hint is not None
+    assert "needs a library that is not installed" in target.problem.message
+    for word in words:
+        assert word in target.problem.hint
+
+
+def test_a_surprise_in_one_host_is_its_error_without_the_exception_text(
+    monkeypatch: pytest.MonkeyPatch, inventory: Inventory
+) -> None:
+    real = targets.connection_settings
+
+    def flaky(host, **kwargs):  # type: ignore[no-untyped-def]
+        if host.name == "exch02":
+            raise ValueError("secret-ish detail")
+        return real(host, **kwargs)
+
+    monkeypatch.setattr(targets, "connection_settings", flaky)
+    found = targets_for(inventory.hosts, ConnectOptions(), NO_ENVIRONMENT)
+    problems = {t.name: t.problem for t in found.targets if t.problem}
+    assert list(problems) == ["exch02"]
+    assert "unexpected ValueError" in problems["exch02"].message
+    assert "secret-ish" not in str(problems["exch02"])
+
+
+def test_no_password_typed_stops_the_run_rather_than_failing_each_host(
+    inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def eof(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(passwords.getpass, "getpass", eof)
+    with pytest.raises(InputError, match="no password was typed"):
+        targets_for(inventory.hosts, ConnectOptions(ask_pass=True), NO_ENVIRONMENT)
+
+
+# --- connections remediate does not use are skipped -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "skipped"),
+    [
+        ("local", True),
+        ("docker", True),
+        ("community.docker.docker", True),
+        ("ansible.netcommon.network_cli", True),
+        ("ansible.builtin.local", True),
+        ("network_cli", True),
+        ("winrm", False),
+        ("ansible.builtin.winrm", False),
+        ("psrp", False),
+        ("ssh", False),
+        ("paramiko", False),
+        ("ansible.builtin.paramiko_ssh", False),
+        ("winrn", False),  # a typing mistake: the host's configuration error, not a skip
+    ],
+)
+def test_connections_remediate_does_not_use_are_skipped(value: str, skipped: bool) -> None:
+    inventory = parse_inventory(f"h ansible_connection={value}\n", "hosts.ini")
+    found = targets_for(inventory.hosts, ConnectOptions(), NO_ENVIRONMENT)
+    if skipped:
+        assert found.targets == []
+        (skip,) = found.skipped
+        assert (skip.name, skip.connection) == ("h", value)
+        assert skip.reason.startswith(f"ansible_connection={value!r}: remediate connects over")
+    else:
+        assert found.skipped == [] and [t.name for t in found.targets] == ["h"]
+        assert (found.targets[0].problem is not None) == (value == "winrn")
+
+
+def test_remediate_connection_wins_over_ansible_connection() -> None:
+    text = "a ansible_connection=local remediate_connection=winrm\nb remediate_connection=local\n"
+    inventory = parse_inventory(text, "hosts.ini")
+    contact, skipped = split_skipped(inventory.hosts, ConnectOptions(), NO_ENVIRONMENT)
+    assert [h.name for h in contact] == ["a"]
+    assert [(s.name, s.reason.split(":")[0]) for s in skipped] == [
+        ("b", "remediate_connection='local'")
+    ]
+
+
+# --- templated and vaulted connection variables ---------------------------------------------
+
+VAULT_PASSWORD = "vault-test-password"
+
+
+def _vaulted(text: str, indent: str = "  ") -> str:
+    envelope = encrypt(text, VAULT_PASSWORD)
+    return "!vault |\n" + "".join(f"{indent}{line}\n" for line in envelope.splitlines())
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """hosts.ini with group_vars: a user, a password templated from a vaulted variable."""
+    (tmp_path / "hosts.ini").write_text(
+        "[windows]\nex01 ansible_host=10.0.0.1\nex02 ansible_host=10.0.0.2\n"
+        '[ctl]\nmgmt ansible_connection="{{ controller_connection }}"\n'
+    )
+    group_vars = tmp_path / "group_vars"
+    (group_vars / "windows").mkdir(parents=True)
+    (group_vars / "all.yml").write_text("controller_connection: local\n")
+    (group_vars / "windows" / "vars.yml").write_text(
+        'ansible_user: "CORP\\\\svc_audit"\nansible_password: "{{ vault_windows_password }}"\n'
+    )
+    (group_vars / "windows" / "vault.yml").write_text(
+        "vault_windows_password: " + _vaulted("S3cret!")
+    )
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "host_vars" / "ex02.yml").write_text(
+        'ansible_password: "{{ vault_ex02_password }}"\n'
+    )
+    return tmp_path
+
+
+def test_a_vaulted_templated_password_reaches_the_settings(tree: Path) -> None:
+    options = ConnectOptions(vault_passwords=(VaultPassword(VAULT_PASSWORD),))
+    inventory = load_sources(tree / "hosts.ini", vault_passwords=options.vault_passwords)
+    settings, secrets = settings_for(inventory.host("ex01"), options, NO_ENVIRONMENT)
+    assert (winrm(settings).username, winrm(settings).password) == ("CORP\\svc_audit", "S3cret!")
+    assert [secret.reveal() for secret in secrets] == ["S3cret!"]
+
+
+def test_template_and_vault_problems_are_the_hosts_configuration_errors(tree: Path) -> None:
+    wrong = ConnectOptions(vault_passwords=(VaultPassword("not-the-password"),))
+    inventory = load_sources(tree / "hosts.ini", vault_passwords=wrong.vault_passwords)
+    found = targets_for(inventory.hosts, wrong, NO_ENVIRONMENT)
+    # the templated ansible_connection=local is read as rendered: skipped
+    assert [(s.name, s.connection) for s in found.skipped] == [("mgmt", "local")]
+    problems = {t.name: t.problem for t in found.targets}
+    assert set(problems) == {"ex01", "ex02"}
+    ex01, ex02 = problems["ex01"], problems["ex02"]
+    assert ex01 is not None and ex02 is not None
+    assert "vault" in str(ex01).lower() and "vault.yml" in str(ex01)
+    assert "vault_ex02_password" in str(ex02) and "ex02.yml" in str(ex02)
+    for problem in (ex01, ex02):
+        assert problem.reason == "configuration" and "S3cret" not in str(problem)
