@@ -150,7 +150,10 @@ def _enumerate(inventory: Inventory, expression: str) -> tuple[list[str], bool]:
     for group in groups:
         found.update(dict.fromkeys(inventory.hosts_of(group)))
     if not groups or expression[0] == "~" or any(c in expression for c in ".?*["):
-        found.update(dict.fromkeys(host.name for host in inventory.hosts if matches(host.name)))
+        # in the order the sources first named the hosts, as ansible-core walks
+        # InventoryData.hosts (`_enumerate_matches`), not in the order of `all`
+        names = inventory.first_met or [host.name for host in inventory.hosts]
+        found.update(dict.fromkeys(name for name in names if matches(name)))
     return list(found), bool(groups)
 
 
@@ -245,9 +248,16 @@ def select_hosts(inventory: Inventory, pattern: str) -> list[Host]:
 def selection_for(inventory: Inventory, limit: str | None) -> Selection:
     """The hosts a run is about, with warnings: those `limit` selects, or every host.
 
-    No limit is None or empty, as the commands have always read an empty `--limit`.
+    In the order of `all`, whatever the pattern's order: `ansible-playbook --limit` filters
+    the play's hosts by the subset (ansible-core `InventoryManager.get_hosts`, 2.19), so a
+    run goes through the hosts as Ansible's would. No limit is None or empty, as the
+    commands have always read an empty `--limit`.
     """
-    return select(inventory, limit) if limit else Selection(inventory.hosts)
+    if not limit:
+        return Selection(inventory.hosts)
+    chosen = select(inventory, limit)
+    names = {host.name for host in chosen.hosts}
+    return Selection(tuple(h for h in inventory.hosts if h.name in names), chosen.warnings)
 
 
 def hosts_for(inventory: Inventory, limit: str | None) -> list[Host]:

@@ -191,5 +191,8 @@ def test_hosts_for_is_every_host_without_a_limit(fleet: Inventory) -> None:
 
 def test_hosts_for_applies_the_limit(fleet: Inventory) -> None:
     assert names(hosts_for(fleet, "exchange:!edge")) == ORDER[2:7]
+    # as ansible-playbook --limit: in the order of `all`, not the pattern's
+    assert names(select(fleet, "edge:legacy").hosts) == [*ORDER[7:], "ex2003.corp.local"]
+    assert names(hosts_for(fleet, "edge:legacy")) == ["ex2003.corp.local", *ORDER[7:]]
     with pytest.raises(InputError, match="matches no host or group"):
         hosts_for(fleet, "nosuchhost")
