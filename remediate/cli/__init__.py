@@ -3,27 +3,76 @@
 Each command parses its options, calls the library, renders through `console` and picks the
 exit code (`remediate.errors.ExitCode`). A `RemediateError` raised anywhere below becomes
 one `error:` line and its exit code in `main()`, never a traceback.
+
+`-v/-vv/-vvv` is the root's option and every command's too: Ansible users type it after the
+command (`ansible-playbook site.yml -vvv`), others before; the counts add up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from remediate import __version__
 from remediate.cli import audit, console, history, inventory, kb, lab, playbook, remediation
+from remediate.cli.options import Verbose
 from remediate.errors import ExitCode, RemediateError
 
+VERBOSITY = "remediate.verbosity"
+"""The `-v` count so far, kept in the root context's `meta`."""
+
+
+def _more_verbose(ctx: typer.Context, _param: object, count: int | None) -> None:
+    meta = ctx.find_root().meta
+    meta[VERBOSITY] = meta.get(VERBOSITY, 0) + (count or 0)
+    console.set_verbosity(meta[VERBOSITY])
+
+
+def _share_option(option: Any, commands: Iterable[Any]) -> None:
+    """Give `option` to every command and group below, as an option that adds to the root's.
+
+    (Typer's click parameters and commands, duck-typed: typer ships its own copy of click.)
+    """
+    for command in commands:
+        if all(param.name != option.name for param in command.params):
+            shared = copy.copy(option)
+            shared.expose_value = False  # the commands' functions never see it
+            shared.callback = _more_verbose
+            command.params.append(shared)
+        _share_option(option, (getattr(command, "commands", None) or {}).values())
+
+
+class _RootGroup(TyperGroup):
+    """The root command group: its `--verbose/-v` is also every command's."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for param in self.params:
+            if param.name == "verbose":
+                _share_option(param, self.commands.values())
+
+
 app = typer.Typer(
+    cls=_RootGroup,
     name="remediate",
     help="Agentless audit and remediation of Exchange/Windows fleets from KB articles.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _root(ctx: typer.Context, verbose: Verbose = 0) -> None:
+    ctx.meta[VERBOSITY] = 0  # a new run in the same process starts quiet
+    _more_verbose(ctx, None, verbose)
 
 
 @app.command()

@@ -1,12 +1,15 @@
 """Everything the command line prints: the two consoles, errors, playbooks, audit progress
 and the audit summary (rich lives here and nowhere else in the toolkit).
 
-Anything that came from a host or a playbook is printed as text, never as markup, and
-stripped of terminal control sequences.
+Anything that came from a host, a playbook or an inventory is printed as text, never as
+markup (`literal`), and stripped of terminal control sequences (`safe`). With `-v`, `-vv` or
+`-vvv`, the transports' logs go to stderr through a filter that redacts secrets
+(`set_verbosity`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -19,6 +22,7 @@ from rich.text import Text
 
 from remediate.connect.secrets import Secret, redact
 from remediate.rules.findings import Status
+from remediate.transport.connection_log import SECRETS_FIELD, TRACE, Hidden
 
 if TYPE_CHECKING:  # every command imports this module: what is heavy is imported when used
     from remediate.audit.session import AuditOutcome, AuditStart
@@ -38,9 +42,18 @@ def print_error(error: Exception) -> None:
 
 
 def safe(text: object, limit: int = 500) -> str:
-    """Remote or playbook text made safe for a terminal: no escapes, bounded length."""
+    """Remote or playbook text made safe for a terminal: no escapes, bounded length.
+
+    The result is still read as markup when printed as a `str` (`[red]` vanishes): print it
+    inside a `Text`, or use `literal`.
+    """
     cleaned = _CONTROL.sub("", str(text))
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def literal(text: object, limit: int = 500, style: str = "") -> Text:
+    """Text printed exactly as it is: `[red]` or an IPv6 address `[fe80::1]` is not markup."""
+    return Text(safe(text, limit), style=style)
 
 
 def playbook_text(playbook: Playbook) -> Iterable[RenderableType]:
@@ -58,7 +71,7 @@ def playbook_text(playbook: Playbook) -> Iterable[RenderableType]:
         ranges.append(f"Exchange {product.version} {' '.join(bounds)}".strip())
     yield Text("applies to: " + "; ".join(ranges))
     if playbook.symptoms is not None:
-        table = Table(title=f"symptoms (condition: {safe(playbook.symptoms.condition)})")
+        table = Table(title=literal(f"symptoms (condition: {playbook.symptoms.condition})"))
         for column in ("selection", "what"):
             table.add_column(column)
         for name, selection in playbook.symptoms.selections.items():
@@ -251,6 +264,80 @@ def print_outcome(outcome: AuditOutcome, out: Console) -> None:
     """After the audit: the summary, then where the reports and the retry file are."""
     print_summary(outcome.run, out, outcome.secrets)
     for path in outcome.reports:
-        out.print(f"report: {path}")
+        out.print(literal(f"report: {path}"))
     if outcome.retry_file is not None:
-        out.print(f"retry file: {outcome.retry_file} (use --limit @{outcome.retry_file})")
+        retry = outcome.retry_file
+        out.print(literal(f"retry file: {retry} (use --limit @{retry})"))
+
+
+# --- -v, -vv, -vvv: the transports' logs on stderr ------------------------------------------
+
+VERBOSE_LOGGER = "remediate.transport"
+_LEVELS = {1: logging.INFO, 2: logging.DEBUG, 3: TRACE}
+_AUTH_HEADER = re.compile(
+    r"(?i)\b((?:proxy-)?authorization|www-authenticate|authentication-info)"
+    r"(['\"]?\s*[:=]\s*)[^\r\n]*"
+)
+_AUTH_TOKEN = re.compile(
+    r"(?i)\b(NTLM|Negotiate|Kerberos|Basic|Bearer|CredSSP|Digest)\s+([A-Za-z0-9+/_.-]{4,}=*)"
+)
+
+
+def _hide_token(match: re.Match[str]) -> str:
+    """`NTLM TlRMTVNT...` becomes `NTLM ***`; `Basic authentication` stays (a word is no token:
+    a token has a digit, a sign, padding or a capital past its first letter)."""
+    token = match.group(2)
+    encoded = any(not c.isalpha() or c.isupper() for c in token[1:])
+    return f"{match.group(1)} ***" if encoded else match.group(0)
+
+
+class RedactingFilter(logging.Filter):
+    """Makes each record safe to show: the host's password (in every form `redact` knows),
+    any authorization header or token, terminal control sequences; no traceback either."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        hidden = getattr(record, SECRETS_FIELD, None)
+        if isinstance(hidden, Hidden):
+            text = redact(text, hidden.values, hidden.users)
+        text = _AUTH_HEADER.sub(r"\1\2***", text)
+        text = _AUTH_TOKEN.sub(_hide_token, text)
+        record.msg, record.args = safe(text, 2000), ()
+        record.exc_info = record.exc_text = record.stack_info = None
+        record.remediate_logger = record.name.rpartition(".")[2]
+        return True
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when a record comes: a progress bar or a test may have
+    replaced it since the handler was made."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
+def set_verbosity(count: int) -> None:
+    """Show the transports' logs on stderr: -v INFO, -vv DEBUG, -vvv (or more) TRACE.
+
+    0 takes our handler away again (the app may run several times in one process).
+    """
+    logger = logging.getLogger(VERBOSE_LOGGER)
+    for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(handler)
+    if count <= 0:
+        logger.setLevel(logging.NOTSET)
+        return
+    handler = _StderrHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s.%(msecs)03d %(remediate_logger)s %(message)s", datefmt="%H:%M:%S"
+        )
+    )
+    logger.addHandler(handler)
+    logger.setLevel(_LEVELS[min(count, 3)])

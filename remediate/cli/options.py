@@ -83,3 +83,19 @@ def who() -> str:
     except (KeyError, OSError):
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+# How much of each connection to show on stderr (issue 14). Declared once: the root callback
+# takes it, and `remediate.cli` gives the same option to every command, so it may come before
+# the command (`remediate -vv audit hosts.ini`) or after it (`remediate audit -vv hosts.ini`).
+Verbose = Annotated[
+    int,
+    typer.Option(
+        "--verbose",
+        "-v",
+        count=True,
+        show_default=False,
+        help="Connection detail on stderr: -v endpoints, authentication and timings; "
+        "-vv every request; -vvv header sizes and retries. Secrets are never shown.",
+    ),
+]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -389,35 +390,122 @@ def connection_settings(
 # --- describe -------------------------------------------------------------------------------
 
 
-def describe(host: Host, settings: WinRMSettings | SshSettings | None) -> list[tuple[str, str]]:
-    """Rows for `remediate inventory --vars`: connection, then every variable; secrets masked."""
+@dataclass(frozen=True)
+class Shown:
+    """One line of `remediate inventory --vars`: a name, its value as shown (a secret is
+    `***`) and where the value came from, in words (`from hosts.ini:3`, `default`; "" when
+    it follows from the lines above)."""
+
+    name: str
+    value: str
+    source: str = ""
+    variable: bool = False  # an inventory variable, as opposed to a connection setting
+
+
+def _source(host: Host, setting: str, default: str = "default") -> str:
+    """Where a setting's value comes from: the variable that sets it and where, or `default`."""
+    found = _lookup(host, _aliases(host, setting))
+    if found is None:
+        return default
+    origin = host.origin(found[0])
+    return f"from {found[0]} ({origin})" if origin is not None else f"from {found[0]}"
+
+
+def _winrm_rows(host: Host, settings: WinRMSettings) -> list[Shown]:
+    port_default = "default" if settings.port == 5986 else "default for port 5985"
+    return [
+        Shown("port", str(settings.port), _source(host, "port")),
+        Shown("scheme", settings.scheme, _source(host, "scheme", port_default)),
+        Shown("endpoint", settings.endpoint),
+        Shown("auth", settings.auth, _source(host, "transport")),
+        Shown("user", settings.username or "(none)", _source(host, "user", "")),
+        Shown(
+            "certificate",
+            "validate" if settings.validate_certificate else "ignore",
+            _source(host, "cert_validation"),
+        ),
+        Shown(
+            "ca trust path", settings.ca_trust_path or "(system)", _source(host, "ca_trust_path")
+        ),
+        Shown(
+            "message encryption", settings.message_encryption, _source(host, "message_encryption")
+        ),
+        Shown(
+            "operation timeout",
+            f"{settings.operation_timeout} s",
+            _source(host, "operation_timeout"),
+        ),
+        Shown(
+            "read timeout",
+            f"{settings.read_timeout} s",
+            _source(host, "read_timeout", "default: operation timeout + 10 s"),
+        ),
+    ]
+
+
+def _ssh_rows(host: Host, settings: SshSettings) -> list[Shown]:
+    address = f"[{settings.address}]" if ":" in settings.address else settings.address
+    return [
+        Shown("port", str(settings.port), _source(host, "port")),
+        Shown("endpoint", f"ssh://{address}:{settings.port}"),
+        Shown("user", settings.username or "(none)", _source(host, "user", "")),
+        Shown("key file", settings.key_file or "(none)", _source(host, "key_file", "")),
+        Shown(
+            "known hosts",
+            ", ".join(settings.known_hosts) or "(system)",
+            _source(host, "known_hosts", ""),
+        ),
+    ]
+
+
+def explain(
+    host: Host,
+    settings: WinRMSettings | SshSettings | None,
+    password_source: str | None = None,
+) -> list[Shown]:
+    """What `remediate inventory --vars` shows of a host: its connection settings, then every
+    variable, each with where its value came from; secrets masked.
+
+    `password_source` says where the password was found (`from ` and `PasswordChoice.source`)
+    or where it was looked for in vain; the variables are not searched for it again here.
+    """
     address = settings.address if settings is not None else host_address(host)[0]
-    rows = [("host", host.name), ("address", address), ("groups", ", ".join(host.groups))]
-    if isinstance(settings, WinRMSettings):
-        rows += [
-            ("connection", "winrm"),
-            ("endpoint", settings.endpoint),
-            ("auth", settings.auth),
-            ("user", settings.username or "(none)"),
-            ("password", MASK if settings.password else "(none)"),
-            ("certificate", "validate" if settings.validate_certificate else "ignore"),
-            ("ca trust path", settings.ca_trust_path or "(system)"),
-            ("message encryption", settings.message_encryption),
-            (
-                "timeouts",
-                f"operation {settings.operation_timeout} s, read {settings.read_timeout} s",
-            ),
-        ]
-    elif isinstance(settings, SshSettings):
-        rows += [
-            ("connection", "ssh"),
-            ("endpoint", f"ssh://{settings.address}:{settings.port}"),
-            ("user", settings.username or "(none)"),
-            ("password", MASK if settings.password else "(none)"),
-            ("key file", settings.key_file or "(none)"),
-            ("known hosts", ", ".join(settings.known_hosts) or "(system)"),
-        ]
+    rows = [
+        Shown("host", host.name, f"from {host.source}" if host.source else ""),
+        Shown("groups", ", ".join(host.groups)),
+        Shown("address", address, _source(host, "host", "the inventory name")),
+    ]
+    if settings is not None:
+        kind = "winrm" if isinstance(settings, WinRMSettings) else "ssh"
+        rows.append(Shown("connection", kind, _source(host, "connection")))
+        if isinstance(settings, WinRMSettings):
+            rows += _winrm_rows(host, settings)
+        else:
+            rows += _ssh_rows(host, settings)
+        rows.append(
+            Shown("password", MASK if settings.password else "(none)", password_source or "")
+        )
+        rows.append(Shown("shell", _shell_text(host), _source(host, "shell", "")))
     for name in sorted(host.vars):
         shown = MASK if is_secret_name(name) else show_value(host.vars[name], limit=200)
-        rows.append((name, f"{shown}  ({host.origin(name)})"))
+        origin = host.origin(name)
+        rows.append(Shown(name, shown, f"from {origin}" if origin else "", variable=True))
     return rows
+
+
+def _shell_text(host: Host) -> str:
+    try:
+        return shell_dialect(host) or "detected"
+    except InputError:
+        return "(invalid)"
+
+
+def describe(host: Host, settings: WinRMSettings | SshSettings | None) -> list[tuple[str, str]]:
+    """`explain` in two columns: (name, value), a variable's source after its value."""
+    return [
+        (
+            row.name,
+            f"{row.value}  ({row.source or 'origin unknown'})" if row.variable else row.value,
+        )
+        for row in explain(host, settings)
+    ]

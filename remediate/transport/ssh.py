@@ -2,11 +2,16 @@
 
 Host keys are checked against known_hosts files: an unknown key is refused unless the caller
 accepts new keys (like `StrictHostKeyChecking=accept-new`); a changed key is always refused.
+
+With `-v` and more, the logger `remediate.transport.ssh` tells each host's endpoint,
+authentication and timings, then each command (its program's name, sizes and duration), then
+the connection's details and the retries (see `remediate.transport.connection_log`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import socket
 import threading
@@ -22,6 +27,7 @@ from remediate.errors import (
     HostKeyError,
     HostTimeoutError,
     ProtocolError,
+    TransportError,
 )
 from remediate.transport import (
     POWERSHELL,
@@ -30,6 +36,9 @@ from remediate.transport import (
     Result,
     wsh_command_line,
 )
+from remediate.transport.connection_log import TRACE, HostLog, Traffic
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,21 +65,81 @@ class SshTransport:
         self.settings = settings
         self.host = host or settings.address
         self._client: paramiko.SSHClient | None = None
+        self._log = HostLog(LOG, self.host, (settings.password,), (settings.username,))
+        self._traffic = Traffic()
+        self._connected_at: float | None = None
 
     def _connect(self) -> paramiko.SSHClient:
         """The connection, opened on first use; refused or timed-out connects are retried."""
         if self._client is not None:
             return self._client
+        started = time.monotonic()
+        self._announce()
         attempt = 0
         while True:
             try:
                 self._client = self._open()
-                return self._client
-            except ConnectError:
+                break
+            except ConnectError as exc:
                 if attempt >= self.settings.connect_retries:
+                    self._log_failure(started, exc)
                     raise
-                time.sleep(self.settings.retry_backoff * (2**attempt))
+                delay = self.settings.retry_backoff * (2**attempt)
+                self._log.trace(
+                    "connecting failed (%s); retry %d of %d in %.1f s",
+                    exc.message,
+                    attempt + 1,
+                    self.settings.connect_retries,
+                    delay,
+                )
+                time.sleep(delay)
                 attempt += 1
+            except TransportError as exc:
+                self._log_failure(started, exc)
+                raise
+        self._connected_at = started
+        self._log.info("connected and authenticated in %.3f s", time.monotonic() - started)
+        if self._log.isEnabledFor(TRACE):
+            self._trace_connection(self._client)
+        return self._client
+
+    def _log_failure(self, started: float, error: TransportError) -> None:
+        self._log.info(
+            "connecting failed after %.3f s: %s", time.monotonic() - started, error.message
+        )
+
+    def _announce(self) -> None:
+        """-v: where and how this host is reached (never the password)."""
+        settings = self.settings
+        if settings.key_file and settings.password:
+            auth = f"public key {settings.key_file}, then password"
+        elif settings.key_file:
+            auth = f"public key {settings.key_file}"
+        else:
+            auth = "password" if settings.password else "none"
+        address = f"[{settings.address}]" if ":" in settings.address else settings.address
+        self._log.info(
+            "ssh://%s:%d, user %s, auth %s, host key %s",
+            address,
+            settings.port,
+            settings.username or "(none)",
+            auth,
+            "new keys accepted" if settings.accept_new_host_keys else "must be known",
+        )
+
+    def _trace_connection(self, client: paramiko.SSHClient) -> None:
+        """-vvv: the server's version, the cipher and the host key's fingerprint."""
+        transport = client.get_transport()
+        if transport is None:
+            return
+        key = transport.get_remote_server_key()
+        self._log.trace(
+            "server %s, cipher %s, host key %s %s",
+            transport.remote_version,
+            transport.remote_cipher,
+            key.get_name(),
+            key.fingerprint,
+        )
 
     def _open(self) -> paramiko.SSHClient:
         settings = self.settings
@@ -161,8 +230,46 @@ class SshTransport:
         transport = client.get_transport()
         if transport is None:
             raise ConnectError("SSH connection lost", host=self.host)
+        begun = time.monotonic()
         try:
+            stdout, stderr, exit_code = self._on_channel(
+                transport, command_line, stdin, started, wait, timeout
+            )
+        except BaseException as exc:
+            self._measured(command_line, stdin, 0, begun, f": failed ({type(exc).__name__})")
+            raise
+        self._measured(command_line, stdin, len(stdout) + len(stderr), begun, "")
+        elapsed = time.monotonic() - started
+        self._log.info(
+            "%s: exit %d in %.3f s (stdin %d B, stdout %d B, stderr %d B)",
+            _program(command_line),
+            exit_code,
+            elapsed,
+            len(stdin or b""),
+            len(stdout),
+            len(stderr),
+        )
+        return Result(bytes(stdout), bytes(stderr), exit_code, elapsed)
+
+    def _on_channel(
+        self,
+        transport: paramiko.Transport,
+        command_line: str,
+        stdin: bytes | None,
+        started: float,
+        wait: float,
+        timeout: float | None,
+    ) -> tuple[bytearray, bytearray, int]:
+        """One exec channel: the command's stdout, stderr and exit code."""
+        try:
+            opening = time.monotonic()
             channel = transport.open_session(timeout=self.settings.connect_timeout)
+            self._log.trace(
+                "channel %d opened in %.3f s; command line %d B",
+                channel.get_id(),
+                time.monotonic() - opening,
+                len(command_line.encode("utf-8", "surrogatepass")),
+            )
             channel.settimeout(wait)
             channel.exec_command(command_line)
             stdout, stderr = bytearray(), bytearray()
@@ -199,17 +306,48 @@ class SshTransport:
                 raise ConnectError("the SSH connection was lost during the command", host=self.host)
         except (paramiko.SSHException, OSError) as exc:
             raise ProtocolError(f"SSH channel failed: {exc}", host=self.host) from None
-        return Result(bytes(stdout), bytes(stderr), exit_code, time.monotonic() - started)
+        return stdout, stderr, exit_code
+
+    def _measured(
+        self,
+        command_line: str,
+        stdin: bytes | None,
+        received: int,
+        started: float,
+        outcome: str,
+    ) -> None:
+        """Count one command; -vv: its program's name, sizes and duration."""
+        seconds = time.monotonic() - started
+        sent = len(command_line.encode("utf-8", "surrogatepass")) + len(stdin or b"")
+        self._traffic.add(sent, received, seconds)
+        self._log.debug(
+            "exec %s: sent %d B, received %d B in %.3f s%s",
+            _program(command_line),
+            sent,
+            received,
+            seconds,
+            outcome,
+        )
 
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close()
+            if self._connected_at is not None:
+                elapsed = time.monotonic() - self._connected_at
+                self._log.info("closed after %.3f s: %s", elapsed, self._traffic)
+                self._connected_at = None
+                self._traffic = Traffic()
 
     def abort(self) -> None:
         """Close from another thread: dropping the connection ends the remote command."""
         self.close()
+
+
+def _program(command_line: str) -> str:
+    """The program a command line runs, without its arguments (they may say too much)."""
+    return command_line.split(" ", 1)[0] or "(empty)"
 
 
 def _drain(receive, sink: bytearray) -> None:  # type: ignore[no-untyped-def]

@@ -7,17 +7,23 @@ fault) until the command's own limit: the audit's --timeout, or a remediation st
 which may be an hour while each request still waits only `read_timeout` (a host that stops
 answering is noticed within it). The shell is always closed, and "shell not found" on close is
 not an error, except after a step's timeout: then it is left open (see CommandStillRunning).
+
+With `-v` and more, the logger `remediate.transport.winrm` tells each host's endpoint, scheme
+and timings, then each request (its WS-Management action, size and duration), then the HTTP
+header and body sizes and the retries (see `remediate.transport.connection_log`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import requests
 from winrm.exceptions import (
@@ -45,7 +51,16 @@ from remediate.transport import (
     Result,
     wsh_command_line,
 )
+from remediate.transport.connection_log import (
+    TRACE,
+    HostLog,
+    Traffic,
+    header_bytes,
+    text_bytes,
+)
 from remediate.transport.envelopes import PreformattedProtocol
+
+LOG = logging.getLogger(__name__)
 
 STDIN_CHUNK = 64 * 1024  # raw bytes per Send; base64 keeps it well under MaxEnvelopeSize
 OPERATIONS_QUOTA = 2150859174  # MaxConcurrentOperationsPerUser exceeded
@@ -79,12 +94,77 @@ class WinRMSettings:
         return f"{self.scheme}://{address}:{self.port}/wsman"
 
 
+class _RequestMeter:
+    """Counts and times one host's requests; at -vv, logs each (action, sizes, duration)."""
+
+    def __init__(self, log: HostLog) -> None:
+        self.log = log
+        self.traffic = Traffic()
+
+    def measure(self, envelope: str, send: Callable[[str], bytes]) -> bytes:
+        started = time.monotonic()
+        try:
+            reply = send(envelope)
+        except BaseException as exc:
+            self._done(envelope, 0, started, _outcome(exc))
+            raise
+        self._done(envelope, len(reply), started, "")
+        return reply
+
+    def _done(self, envelope: str, received: int, started: float, outcome: str) -> None:
+        seconds = time.monotonic() - started
+        sent = text_bytes(envelope)
+        self.traffic.add(sent, received, seconds)
+        if self.log.isEnabledFor(logging.DEBUG):
+            self.log.debug(
+                "%s: sent %d B, received %d B in %.3f s%s",
+                _action(envelope),
+                sent,
+                received,
+                seconds,
+                outcome,
+            )
+
+
+class _MeteredProtocol(PreformattedProtocol):
+    """Every request of the transport passes through `send_message`: measured there."""
+
+    meter: _RequestMeter
+
+    def send_message(self, message: str) -> bytes:
+        return self.meter.measure(message, super().send_message)
+
+
+def _action(envelope: str) -> str:
+    """The WS-Management action's last word (`Create`, `Command`, `Receive`...)."""
+    end = envelope.find("</a:Action>")
+    if end < 0:
+        return "request"
+    return envelope[envelope.rfind("/", 0, end) + 1 : end]
+
+
+def _outcome(exc: BaseException) -> str:
+    """How a request failed, in words that quote nothing the host or a library wrote."""
+    if isinstance(exc, WinRMOperationTimeoutError):
+        return ": operation timeout (nothing yet)"
+    if isinstance(exc, WSManFaultError):
+        return f": WS-Management fault {exc.wsman_fault_code}"
+    if isinstance(exc, InvalidCredentialsError):
+        return ": HTTP 401, credentials rejected"
+    if isinstance(exc, WinRMTransportError):
+        return f": HTTP {exc.code}"
+    return f": failed ({type(exc).__name__})"
+
+
 class WinRMTransport:
     """Runs scripts on one host through a single WinRS shell."""
 
     def __init__(self, settings: WinRMSettings, host: str | None = None) -> None:
         self.settings = settings
         self.host = host or settings.address
+        self._log = HostLog(LOG, self.host, (settings.password,), (settings.username,))
+        self._meter = _RequestMeter(self._log)
+        self._connected_at: float | None = None  # when this connection's first shell was asked
         self._protocol = self._new_protocol()
         self._shell_id: str | None = None
         self._broken = False  # the connection broke during a command: delete over a new one
@@ -102,7 +182,7 @@ class WinRMTransport:
                 host=self.host,
                 hint="set ansible_user (or ansible_winrm_user) for this host or its group",
             )
-        return PreformattedProtocol(
+        protocol = _MeteredProtocol(
             endpoint=settings.endpoint,
             transport=settings.auth,  # type: ignore[arg-type]
             username=settings.username,
@@ -113,6 +193,32 @@ class WinRMTransport:
             operation_timeout_sec=min(settings.operation_timeout, max(1, read - 1)),
             read_timeout_sec=max(read, 2),
         )
+        protocol.meter = self._meter
+        return protocol
+
+    def _watch_http(self, session: requests.Session) -> None:
+        # pywinrm merges the environment's proxy settings into the session as it builds it;
+        # after that, requests would read the whole environment again for every request (a
+        # sixth of the controller's CPU, bench/audit.py).
+        session.trust_env = False
+        if self._log.isEnabledFor(TRACE):
+            session.hooks["response"].append(self._trace_http)
+
+    def _trace_http(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """-vvv: the sizes of one HTTP exchange (never a header's value or a body)."""
+        request = response.request
+        body = request.body
+        exchanges = len(response.history)
+        self._log.trace(
+            "HTTP %s %d: request headers %d B, body %d B; response headers %d B, body %d B%s",
+            request.method,
+            response.status_code,
+            header_bytes(request.headers),
+            text_bytes(body) if isinstance(body, (str, bytes)) else 0,
+            header_bytes(response.headers),
+            len(response.content),
+            f"; after {exchanges} authentication exchange(s)" if exchanges else "",
+        )
 
     def _shell(self) -> str:
         """The host's shell, opened on first use; connection failures are retried with backoff.
@@ -121,26 +227,80 @@ class WinRMTransport:
         is ever retried automatically.
         """
         if self._shell_id is None:
+            started = time.monotonic()
+            if self._connected_at is None:
+                self._connected_at = started
+                self._announce()
             attempt = 0
             while True:
+                tried = time.monotonic()
                 try:
-                    # pywinrm merges the environment's proxy settings into the session as it
-                    # builds it; after that, requests would read the whole environment again
-                    # for every request (a sixth of the controller's CPU, bench/audit.py).
                     session = self._call(self._protocol.transport.build_session)
-                    session.trust_env = False
+                    self._watch_http(session)
+                    self._log.info(
+                        "HTTP session ready in %.3f s (%s)",
+                        time.monotonic() - tried,
+                        "authenticated, messages encrypted"
+                        if self._protocol.transport.encryption
+                        else "authentication with the first request",
+                    )
                     self._shell_id = self._call(lambda: self._protocol.open_shell(codepage=65001))
                     break
-                except ConnectError:
+                except ConnectError as exc:
                     if attempt >= self.settings.connect_retries or self._aborted:
+                        self._log_failure(started, exc)
                         raise
-                    time.sleep(self.settings.retry_backoff * (2**attempt))
+                    delay = self.settings.retry_backoff * (2**attempt)
+                    self._log.trace(
+                        "connecting failed (%s); retry %d of %d in %.1f s",
+                        exc.message,
+                        attempt + 1,
+                        self.settings.connect_retries,
+                        delay,
+                    )
+                    self._restart_session()
+                    time.sleep(delay)
                     attempt += 1
+                except TransportError as exc:
+                    self._log_failure(started, exc)
+                    raise
+            self._log.info("shell %s opened in %.3f s", self._shell_id, time.monotonic() - started)
             if self._aborted:
                 # abort() came while the shell was being created and found none to delete.
                 self.close()
                 raise ConnectError("the connection was closed while opening", host=self.host)
         return self._shell_id
+
+    def _restart_session(self) -> None:
+        """Drop a session that failed while it was being made: pywinrm keeps the session even
+        when setting up its message encryption failed, and would send the next attempt's
+        messages on it unencrypted (a host with AllowUnencrypted=false refuses them)."""
+        with contextlib.suppress(Exception):
+            self._protocol.transport.close_session()
+        self._protocol = self._new_protocol()
+
+    def _log_failure(self, started: float, error: TransportError) -> None:
+        self._log.info(
+            "connecting failed after %.3f s: %s", time.monotonic() - started, error.message
+        )
+
+    def _announce(self) -> None:
+        """-v: where and how this host is reached (never the password)."""
+        settings = self.settings
+        if settings.scheme == "http":
+            tls = "no TLS"
+        elif settings.validate_certificate:
+            tls = f"TLS certificate checked against {settings.ca_trust_path or 'the system CAs'}"
+        else:
+            tls = "TLS certificate NOT checked"
+        self._log.info(
+            "winrm %s, auth %s, user %s, message encryption %s, %s",
+            settings.endpoint,
+            settings.auth,
+            settings.username or "(none)",
+            settings.message_encryption,
+            tls,
+        )
 
     def run(self, script: str, dialect: str = "powershell", timeout: float | None = None) -> Result:
         data = script.encode("utf-8")
@@ -174,6 +334,7 @@ class WinRMTransport:
         except ProtocolError as exc:
             if exc.fault_code != OPERATIONS_QUOTA:
                 raise
+        self._log.trace("operations quota reached: retrying the command in a new shell")
         self.close()
         shell_id = self._shell()
         return shell_id, self._call(
@@ -216,7 +377,17 @@ class WinRMTransport:
             raise
         finally:
             self._protocol.operation_timeout_sec = self.settings.operation_timeout
-        return Result(stdout, stderr, exit_code, time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        self._log.info(
+            "%s: exit %d in %.3f s (stdin %d B, stdout %d B, stderr %d B)",
+            program,
+            exit_code,
+            elapsed,
+            len(stdin or b""),
+            len(stdout),
+            len(stderr),
+        )
+        return Result(stdout, stderr, exit_code, elapsed)
 
     def _send(self, shell_id: str, command_id: str, data: bytes) -> None:
         chunks = [data[i : i + STDIN_CHUNK] for i in range(0, len(data), STDIN_CHUNK)] or [b""]
@@ -275,15 +446,27 @@ class WinRMTransport:
         broken, self._broken = self._broken, False
         if shell_id is None:
             return
-        if not broken:
-            try:
-                self._call(lambda: self._protocol.close_shell(shell_id))
-                return
-            except TransportError as exc:
-                if not _connection_broke(exc):
-                    return  # a fault: the shell is gone already, or the host said why not
-        self._delete_fresh(shell_id)
-        self._protocol = self._new_protocol()  # the next shell starts on a clean session
+        try:
+            if not broken:
+                try:
+                    self._call(lambda: self._protocol.close_shell(shell_id))
+                    return
+                except TransportError as exc:
+                    if not _connection_broke(exc):
+                        return  # a fault: the shell is gone already, or the host said why not
+            self._log.trace("the connection broke: deleting shell %s over a new one", shell_id)
+            self._delete_fresh(shell_id)
+            self._protocol = self._new_protocol()  # the next shell starts on a clean session
+        finally:
+            self._report_closed()
+
+    def _report_closed(self) -> None:
+        """-v: how long the host's connection lasted and what it exchanged."""
+        if self._connected_at is not None:
+            elapsed = time.monotonic() - self._connected_at
+            self._log.info("closed after %.3f s: %s", elapsed, self._meter.traffic)
+            self._connected_at = None
+            self._meter.traffic = Traffic()
 
     def abort(self) -> None:
         """Close the shell from another thread while a command may still be running.
@@ -295,7 +478,9 @@ class WinRMTransport:
         self._aborted = True
         shell_id, self._shell_id = self._shell_id, None
         if shell_id is not None:
+            self._log.trace("stopping: deleting shell %s over a new connection", shell_id)
             self._delete_fresh(shell_id)
+            self._report_closed()
 
     def _delete_fresh(self, shell_id: str) -> bool:
         """Delete a shell over a new connection, each request waiting CLEANUP_TIMEOUT at most;
@@ -303,7 +488,7 @@ class WinRMTransport:
         protocol = self._new_protocol(min(self.settings.read_timeout, CLEANUP_TIMEOUT))
         try:
             session = self._call(protocol.transport.build_session)
-            session.trust_env = False
+            self._watch_http(session)
             self._call(lambda: protocol.close_shell(shell_id))
             return True
         except TransportError as exc:
