@@ -9,26 +9,39 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from remediate.cli.console import AuditProgress, console, errors, print_outcome
+from remediate.cli.inventory_options import (
+    print_list_hosts,
+    print_skipped,
+    print_warnings,
+    resolve_inventory,
+)
 from remediate.cli.options import (
     DEFAULT_PLAYBOOKS,
     DEFAULT_REPORTS,
     AllowInsecure,
     AskPass,
+    AskVaultPass,
     Forks,
     InventoryArg,
+    InventoryOption,
     Limit,
+    ListHosts,
     PlaybookPaths,
     ReportFolder,
     ReportFormats,
     Since,
     Timeout,
+    VaultIds,
+    VaultPasswordFiles,
     duration,
     who,
 )
 from remediate.errors import ExitCode
 
 if TYPE_CHECKING:
-    from remediate.audit.session import AuditOutcome, AuditRequest
+    from remediate.audit.session import AuditOutcome, AuditRequest, Selected
+    from remediate.connect.targets import ConnectOptions
+    from remediate.inventory import InventorySources
 
 
 def audit_on_console(request: AuditRequest) -> AuditOutcome:
@@ -36,10 +49,33 @@ def audit_on_console(request: AuditRequest) -> AuditOutcome:
     from remediate.audit.session import audit_and_report
 
     with AuditProgress(console) as progress:
-        outcome = audit_and_report(request, progress.start, progress.advance, progress.stopping)
+        outcome = audit_and_report(
+            request,
+            progress.start,
+            progress.advance,
+            progress.stopping,
+            on_selected=show_selected,
+        )
     print_outcome(outcome, console)
+    print_skipped(outcome.skipped)
     print_unwritten(outcome)
     return outcome
+
+
+def show_selected(selected: Selected) -> None:
+    """The inventory's and the pattern's warnings, before any host is contacted."""
+    print_warnings(selected.warnings)
+
+
+def list_hosts(sources: InventorySources, limit: str | None, connect: ConnectOptions) -> None:
+    """`--list-hosts`: what a run would contact and skip; no host is contacted."""
+    from remediate.audit.session import select_for_run
+    from remediate.connect.targets import split_skipped
+
+    selected = select_for_run(sources, limit, connect)
+    show_selected(selected)
+    hosts, skipped = split_skipped(selected.hosts, connect)
+    print_list_hosts(hosts, skipped)
 
 
 def print_unwritten(outcome: AuditOutcome) -> None:
@@ -74,7 +110,8 @@ def print_unwritten(outcome: AuditOutcome) -> None:
 
 
 def audit(
-    inventory: InventoryArg,
+    inventory: InventoryArg = None,
+    sources: InventoryOption = None,
     playbooks: PlaybookPaths = None,
     limit: Limit = None,
     since: Since = "7d",
@@ -97,8 +134,17 @@ def audit(
         typer.Option(help="Run history database (default: history.sqlite in the report folder)."),
     ] = None,
     no_history: Annotated[bool, typer.Option(help="Do not record this run.")] = False,
+    vault_password_file: VaultPasswordFiles = None,
+    vault_id: VaultIds = None,
+    ask_vault_pass: AskVaultPass = False,
+    list_hosts_only: ListHosts = False,
 ) -> None:
     """Audit hosts against KB playbooks and write reports.
+
+    A host whose connection variables cannot work (no user, an unknown transport, a missing
+    library, an undefined template variable) is that host's `error` (reason `configuration`);
+    a host whose ansible_connection remediate does not use (local, docker...) is skipped,
+    listed with the reason, and changes no exit code.
 
     Exit codes: 0 every finding compliant, not applicable or waived; 1 at least one
     missing_fix, affected, investigate or needs_reboot; 3 at least one host error or unknown
@@ -111,8 +157,20 @@ def audit(
     from remediate.connect.targets import ConnectOptions
     from remediate.report.registry import parse_formats
 
+    found, vault_passwords = resolve_inventory(
+        inventory, sources, vault_password_file, vault_id, ask_vault_pass
+    )
+    connect = ConnectOptions(
+        allow_insecure=allow_insecure,
+        ask_pass=ask_pass,
+        accept_new_host_keys=accept_new_host_keys,
+        vault_passwords=vault_passwords,
+    )
+    if list_hosts_only:
+        list_hosts(found, limit, connect)
+        raise typer.Exit(ExitCode.OK)
     request = AuditRequest(
-        inventory=inventory,
+        inventory=found,
         playbooks=tuple(playbooks or [DEFAULT_PLAYBOOKS]),
         limit=limit,
         since=duration("--since", since),
@@ -122,11 +180,7 @@ def audit(
         output=output,
         waivers=waivers,
         fail_percent=fail_percent,
-        connect=ConnectOptions(
-            allow_insecure=allow_insecure,
-            ask_pass=ask_pass,
-            accept_new_host_keys=accept_new_host_keys,
-        ),
+        connect=connect,
         history=None if no_history else (history or output / "history.sqlite"),
         generated_by=who(),
     )
@@ -139,7 +193,8 @@ def audit(
 
 
 def collect(
-    inventory: InventoryArg,
+    inventory: InventoryArg = None,
+    sources: InventoryOption = None,
     playbooks: PlaybookPaths = None,
     limit: Limit = None,
     since: Since = "7d",
@@ -147,43 +202,75 @@ def collect(
     timeout: Timeout = 120.0,
     ask_pass: AskPass = False,
     allow_insecure: AllowInsecure = False,
+    vault_password_file: VaultPasswordFiles = None,
+    vault_id: VaultIds = None,
+    ask_vault_pass: AskVaultPass = False,
+    list_hosts_only: ListHosts = False,
 ) -> None:
-    """Collect and print each host's evidence (for writing and debugging playbooks)."""
-    import json
+    """Collect and print each host's evidence (for writing and debugging playbooks).
+
+    One JSON document per host: its evidence, its error (a host whose settings cannot work:
+    kind `configuration`), or why it was skipped (an ansible_connection remediate does not
+    use). Exit codes: 0 every contacted host answered; 3 some could not; 2 bad input.
+    """
     from dataclasses import asdict
     from datetime import UTC, datetime
 
     from remediate.audit.host import collect as collect_host
     from remediate.audit.request import collect_request
-    from remediate.connect.targets import ConnectOptions, build_targets
+    from remediate.audit.session import select_for_run
+    from remediate.connect.targets import ConnectOptions, targets_for
     from remediate.errors import TransportError
-    from remediate.inventory import hosts_for, load_inventory
     from remediate.rules.playbook import load_playbooks
 
-    loaded = load_inventory(inventory)
-    hosts = hosts_for(loaded, limit)
+    found, vault_passwords = resolve_inventory(
+        inventory, sources, vault_password_file, vault_id, ask_vault_pass
+    )
+    connect = ConnectOptions(
+        allow_insecure=allow_insecure,
+        ask_pass=ask_pass,
+        timeout=timeout,
+        vault_passwords=vault_passwords,
+    )
+    if list_hosts_only:
+        list_hosts(found, limit, connect)
+        raise typer.Exit(ExitCode.OK)
+    selected = select_for_run(found, limit, connect)
+    show_selected(selected)
     request = collect_request(
         load_playbooks(playbooks or [DEFAULT_PLAYBOOKS]),
         datetime.now(UTC) - duration("--since", since),
     )
-    targets, _ = build_targets(
-        hosts, ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
-    )
+    targets = targets_for(selected.hosts, connect)
+    for skip in targets.skipped:  # never contacted, not a failure
+        skipped = {"connection": skip.connection, "reason": skip.reason}
+        _print_document({"host": skip.name, "skipped": skipped}, as_json)
     failures = 0
-    for target in targets:
+    for target in targets.targets:
         transport = None
         try:
             transport = target.connect()
             evidence = collect_host(transport, target.name, request, target.shell).evidence
-            document = {"host": target.name, "evidence": asdict(evidence)}
+            document: dict[str, object] = {"host": target.name, "evidence": asdict(evidence)}
         except TransportError as exc:
             failures += 1
-            document = {"host": target.name, "error": {"kind": exc.reason, "message": exc.message}}
+            error = {"kind": exc.reason, "message": exc.message, "hint": exc.hint}
+            document = {"host": target.name, "error": error}
+        except Exception as exc:  # one host's surprise must not lose the others' evidence
+            failures += 1
+            error = {"kind": "internal", "message": f"unexpected {type(exc).__name__}"}
+            document = {"host": target.name, "error": error}
         finally:
             if transport is not None:
                 transport.close()
-        if as_json:
-            console.out(json.dumps(document, default=str, ensure_ascii=False))
-        else:
-            console.print_json(json.dumps(document, default=str))
+        _print_document(document, as_json)
     raise typer.Exit(ExitCode.HOST_ERRORS if failures else ExitCode.OK)
+
+
+def _print_document(document: dict[str, object], as_json: bool) -> None:
+    import json
+
+    if as_json:
+        console.out(json.dumps(document, default=str, ensure_ascii=False))
+    else:
+        console.print_json(json.dumps(document, default=str))

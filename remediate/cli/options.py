@@ -16,8 +16,66 @@ import typer
 
 from remediate.errors import InputError
 
-# What to audit.
-InventoryArg = Annotated[Path, typer.Argument(help="Ansible-style INI inventory (hosts.ini).")]
+# What to audit. The inventory options are the same on every command that reads one; turn
+# them into sources and vault passwords with `remediate.cli.inventory_options`.
+InventoryArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Ansible inventory: an INI or YAML file, a folder (with group_vars/ and "
+        "host_vars/ beside it), or a host list such as ex01,ex02, (default: -i, else "
+        "ANSIBLE_INVENTORY, else `inventory` in ansible.cfg).",
+        metavar="INVENTORY",
+        show_default=False,
+    ),
+]
+InventoryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--inventory",
+        "-i",
+        help="Inventory file, folder or host list, as `ansible -i` (repeatable: all are "
+        "read, in order, after the INVENTORY argument).",
+        metavar="SOURCE",
+        show_default=False,
+    ),
+]
+VaultPasswordFiles = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vault-password-file",
+        help="File holding a vault password, or an executable that prints it (repeatable). "
+        "Default: ANSIBLE_VAULT_PASSWORD_FILE, else vault_password_file in ansible.cfg.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+VaultIds = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vault-id",
+        help="A vault password for one vault id: label@file, label@prompt, or a file "
+        "(repeatable, as ansible's --vault-id; also ANSIBLE_VAULT_IDENTITY_LIST).",
+        metavar="LABEL@SOURCE",
+        show_default=False,
+    ),
+]
+AskVaultPass = Annotated[
+    bool,
+    typer.Option(
+        "--ask-vault-pass",
+        "-J",
+        help="Prompt for the vault password (for vault-encrypted inventory files and "
+        "!vault values).",
+    ),
+]
+ListHosts = Annotated[
+    bool,
+    typer.Option(
+        "--list-hosts",
+        help="Print the hosts the inventory and --limit select (and those skipped, with "
+        "why), then exit without contacting any.",
+    ),
+]
 Limit = Annotated[
     str | None,
     typer.Option("--limit", "-l", help="Ansible host pattern: web*:&exch:!down, @retryfile."),

@@ -12,16 +12,22 @@ from rich.table import Table
 from rich.text import Text
 
 from remediate.cli.console import console
+from remediate.cli.inventory_options import resolve_inventory, vault_passwords_only
 from remediate.cli.options import (
     DEFAULT_PLAYBOOKS,
     AllowInsecure,
     AskPass,
+    AskVaultPass,
     Forks,
     InventoryArg,
+    InventoryOption,
     Limit,
+    ListHosts,
     PlanFile,
     PlaybookFolder,
     Timeout,
+    VaultIds,
+    VaultPasswordFiles,
     duration,
     who,
 )
@@ -85,8 +91,9 @@ def _principal(signer, given: str | None, approvers: Path | None, namespace: str
 
 
 def plan(
-    inventory: InventoryArg,
     playbook_id: Annotated[str, typer.Option("--playbook", help="Article id, e.g. KB840469.")],
+    inventory: InventoryArg = None,
+    sources: InventoryOption = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Plan file to write.")] = Path(
         "plan.json"
     ),
@@ -103,31 +110,56 @@ def plan(
         ),
     ] = None,
     approvers: Approvers = None,
+    vault_password_file: VaultPasswordFiles = None,
+    vault_id: VaultIds = None,
+    ask_vault_pass: AskVaultPass = False,
+    list_hosts_only: ListHosts = False,
 ) -> None:
     """Audit the hosts for one article and write the plan of steps for those that need it,
     signed with your SSH key (--key).
 
-    Exit codes: 0 planned; 3 some hosts could not be audited (listed, and left out of the plan);
-    2 bad input (an --output that cannot be written is found before any host is contacted);
-    4 the plan could not be written at the end (it went to the fallback file named).
+    Exit codes: 0 planned; 3 some hosts could not be audited (listed, and left out of the plan;
+    a host whose connection remediate does not use, e.g. local, is listed as skipped and does
+    not count); 2 bad input (an --output that cannot be written is found before any host is
+    contacted); 4 the plan could not be written at the end (it went to the fallback file named).
     """
     from datetime import UTC, datetime
 
+    from remediate.cli.audit import list_hosts, show_selected
     from remediate.connect.targets import ConnectOptions
     from remediate.outputs import check_file, not_written
     from remediate.remediation.plan import PLAN_NAMESPACE, describe_timeout, save_plan, sign_plan
-    from remediate.remediation.planning import make_plan
+    from remediate.remediation.planning import is_skipped, make_plan
     from remediate.rules.playbook import load_playbooks
 
+    found_sources, vault_passwords = resolve_inventory(
+        inventory, sources, vault_password_file, vault_id, ask_vault_pass
+    )
+    connect = ConnectOptions(
+        allow_insecure=allow_insecure,
+        ask_pass=ask_pass,
+        timeout=timeout,
+        vault_passwords=vault_passwords,
+    )
+    if list_hosts_only:
+        list_hosts(found_sources, limit, connect)
+        raise typer.Exit(ExitCode.OK)
     found = {p.id.lower(): p for p in load_playbooks([playbooks])}
     playbook = found.get(playbook_id.lower())
     if playbook is None:
         raise InputError(f"no playbook {playbook_id!r} in {playbooks}")
     check_file(output, "plan file")  # before any host is contacted
-    connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
     signer = _signer(key)  # before any host is contacted
     principal = _principal(signer, signer_name, approvers, PLAN_NAMESPACE)
-    unsigned = make_plan(inventory, playbook, limit, principal, connect, datetime.now(UTC))
+    unsigned = make_plan(
+        found_sources,
+        playbook,
+        limit,
+        principal,
+        connect,
+        datetime.now(UTC),
+        on_selected=show_selected,
+    )
     made = sign_plan(unsigned, signer, principal)
     try:
         save_plan(made, output)
@@ -146,7 +178,10 @@ def plan(
                 markup=False,
             )
     for left in made.not_audited:
-        console.print(f"not audited, not planned: {left.host}: {left.reason}", markup=False)
+        if is_skipped(left):
+            console.print(Text(f"not planned: {left.host}: {left.reason}", style="yellow"))
+        else:
+            console.print(f"not audited, not planned: {left.host}: {left.reason}", markup=False)
     console.print(
         f"{len(made.hosts)} host(s) to remediate; plan {output} (sha256 {made.hash[:16]}...)"
     )
@@ -154,7 +189,8 @@ def plan(
         f"signed by {principal} ({signer.key.fingerprint}); next: a second person runs "
         f"remediate approve {output} --key THEIR_KEY"
     )
-    raise typer.Exit(ExitCode.HOST_ERRORS if made.not_audited else ExitCode.OK)
+    host_errors = [left for left in made.not_audited if not is_skipped(left)]
+    raise typer.Exit(ExitCode.HOST_ERRORS if host_errors else ExitCode.OK)
 
 
 def approve(
@@ -232,6 +268,9 @@ def apply(
     ] = False,
     ask_pass: AskPass = False,
     allow_insecure: AllowInsecure = False,
+    vault_password_file: VaultPasswordFiles = None,
+    vault_id: VaultIds = None,
+    ask_vault_pass: AskVaultPass = False,
     approvers: Approvers = None,
     approvals: Annotated[
         int,
@@ -250,6 +289,7 @@ def apply(
 
     In a terminal it asks before each host (and at each manual step) unless --yes.
     Each step has its own timeout (shown by `plan` and `apply --check`), not --timeout.
+    A host whose connection settings no longer work fails with the reason; the others go on.
     Exit codes: 0 every host done or no longer needing it; 1 a host failed, was declined,
     waits for an operator or has a step still running; 2 the plan may not run (unsigned,
     unapproved, expired, tampered, self-approved, too few approvers; with --check: after
@@ -310,7 +350,12 @@ def apply(
         except PlanError as exc:
             refused = exc
             console.print(f"NOT VERIFIED: apply would refuse this plan: {exc}", markup=False)
-    connect = ConnectOptions(allow_insecure=allow_insecure, ask_pass=ask_pass, timeout=timeout)
+    connect = ConnectOptions(
+        allow_insecure=allow_insecure,
+        ask_pass=ask_pass,
+        timeout=timeout,
+        vault_passwords=vault_passwords_only(vault_password_file, vault_id, ask_vault_pass),
+    )
     outcomes = apply_plan(
         plan_file,
         loaded,
