@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from remediate.errors import InputError
 
 if TYPE_CHECKING:
     from remediate.connect.targets import SkippedHost
-    from remediate.inventory import Host
+    from remediate.inventory import Host, Inventory
     from remediate.inventory.config import AnsibleConfig
     from remediate.inventory.vault import VaultPassword
 
@@ -139,6 +140,39 @@ def resolve_inventory(
         vault_password_files, vault_ids, ask_vault_pass, environ=environ, config=config, cwd=cwd
     )
     return found, passwords
+
+
+@dataclass(frozen=True)
+class ChosenInventory:
+    """What the inventory options and --limit chose: the sources, the inventory read, the
+    hosts selected (in the order of `all`) and the vault passwords."""
+
+    sources: list[str]
+    inventory: Inventory
+    hosts: tuple[Host, ...]
+    vault_passwords: tuple[VaultPassword, ...] = field(repr=False)
+
+
+def choose_inventory(
+    inventory: Path | None,
+    sources: Sequence[str] | None,
+    limit: str | None,
+    vault_password_files: Sequence[str] | None = None,
+    vault_ids: Sequence[str] | None = None,
+    ask_vault_pass: bool = False,
+) -> ChosenInventory:
+    """Resolve the options, read the inventory and select the hosts, the warnings printed:
+    for a command that lists hosts (`remediate inventory`). An empty inventory is no error."""
+    from remediate.inventory import load_sources
+    from remediate.inventory.patterns import selection_for
+
+    found, passwords = resolve_inventory(
+        inventory, sources, vault_password_files, vault_ids, ask_vault_pass
+    )
+    loaded = load_sources(found, vault_passwords=passwords)
+    selection = selection_for(loaded, limit)
+    print_warnings(loaded.warnings + selection.warnings)
+    return ChosenInventory(found, loaded, selection.hosts, passwords)
 
 
 def vault_passwords_only(

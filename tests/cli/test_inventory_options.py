@@ -23,6 +23,7 @@ from tests.audit.ansible_tree import (
     LOCAL,
     NEEDS_FIX,
     NO_USER,
+    VAULT_PASSWORD,
     tree_lab,
     write_tree,
 )
@@ -208,6 +209,24 @@ def test_the_argument_comes_first_then_each_i_in_order(tmp_path: Path) -> None:
     assert (found, passwords) == (["a.ini", "b", "c,d,"], ())
     found, _ = resolve_inventory(None, None, environ={}, cwd=tmp_path, home=tmp_path)
     assert found == [str(tmp_path / "ignored.ini")]  # only when none is given
+
+
+def test_choose_inventory_reads_selects_and_warns(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from remediate.cli.inventory_options import choose_inventory
+
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("HOME", str(root / "home"))
+    for name in [key for key in os.environ if key.startswith("ANSIBLE_")]:
+        monkeypatch.delenv(name)
+    chosen = choose_inventory(
+        None, ["inventories/prod"], "exchange:gone", ["vault-pass.txt"], None, False
+    )
+    assert chosen.sources == ["inventories/prod"]
+    assert [h.name for h in chosen.hosts] == [HEALTHY, NEEDS_FIX]
+    assert [p.secret for p in chosen.vault_passwords] == [VAULT_PASSWORD]
+    assert "Could not match supplied host pattern, ignoring: gone" in capsys.readouterr().err
 
 
 def test_the_default_inventory_and_vault_password_come_from_ansible_cfg(root: Path) -> None:
