@@ -101,9 +101,15 @@ class _Reader:
         self.files = 0
 
     def source(self, path: Path) -> None:
-        if path.is_dir():
+        try:
+            kind = "folder" if path.is_dir() else "file" if path.exists() else None
+        except OSError as exc:  # a name too long for the file system, a loop of links
+            raise InputError(
+                f"cannot use this inventory path: {exc.strerror or exc}", file=str(path)[:300]
+            ) from None
+        if kind == "folder":
             self.folder(path)
-        elif path.exists():
+        elif kind == "file":
             self.file(path)
         else:
             raise InputError(
