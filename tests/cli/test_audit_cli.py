@@ -11,8 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
@@ -58,19 +56,23 @@ def test_exit_code_three_for_host_errors_only(demo_inventory: Path, tmp_path: Pa
     assert "ex2003-down.lab.local: unreachable" in result.stdout.replace("\n", " ")
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("[web:vars]\nx=1\n", "hosts.ini:1"),
-        ("[g]\nh1 ansible_port=notaport\n", "hosts.ini:2"),
-    ],
-)
-def test_bad_inventory_exits_2_with_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+def test_bad_inventory_exits_2_with_file_and_line(tmp_path: Path) -> None:
     inventory = tmp_path / "hosts.ini"
-    inventory.write_text(text)
+    inventory.write_text("[web:vars]\nx=1\n")
     result = run_cli("audit", str(inventory), "-o", str(tmp_path))
     assert result.returncode == 2
-    assert message in result.stderr and "Traceback" not in result.stderr
+    assert "hosts.ini:1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_host_setting_is_that_hosts_configuration_error(tmp_path: Path) -> None:
+    """The file is read; one host's unusable setting is its own error, the run exits 3."""
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[g]\nh1 ansible_port=notaport\n")
+    result = run_cli("audit", str(inventory), "-o", str(tmp_path))
+    assert result.returncode == 3, result.stdout + result.stderr
+    shown = result.stdout.replace("\n", " ")
+    assert "h1: configuration" in shown and "hosts.ini:2" in shown
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_playbook_exits_2_with_file_and_line(tmp_path: Path) -> None:

@@ -306,6 +306,11 @@ KINDS: dict[str, st.SearchStrategy[str]] = {
     "by": WILD,
     "signer": WILD,
     "inventory": READ_PATHS,
+    # -i and the vault options read files: random text with a comma would be a host list
+    # (and contacted), a random executable a vault script (and run).
+    "sources": READ_PATHS,
+    "vault_password_file": READ_PATHS,
+    "vault_id": st.one_of(READ_PATHS, READ_PATHS.map(lambda path: f"fuzz@{path}")),
     "output": WRITE_PATHS,
     "history": WRITE_PATHS,
     "write_inventory": WRITE_PATHS,
