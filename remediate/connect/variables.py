@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from remediate.connect.secrets import MASK, Secret
-from remediate.errors import InputError
+from remediate.errors import InputError, RemediateError
 from remediate.inventory import Host
 from remediate.inventory.model import is_secret_name, show_value
 from remediate.transport import Dialect
@@ -404,7 +404,10 @@ class Shown:
 
 def _source(host: Host, setting: str, default: str = "default") -> str:
     """Where a setting's value comes from: the variable that sets it and where, or `default`."""
-    found = _lookup(host, _aliases(host, setting))
+    try:
+        found = _lookup(host, _aliases(host, setting))
+    except RemediateError:
+        return "(cannot be read)"
     if found is None:
         return default
     origin = host.origin(found[0])
@@ -469,7 +472,13 @@ def explain(
     `password_source` says where the password was found (`from ` and `PasswordChoice.source`)
     or where it was looked for in vain; the variables are not searched for it again here.
     """
-    address = settings.address if settings is not None else host_address(host)[0]
+    if settings is not None:
+        address = settings.address
+    else:
+        try:
+            address = host_address(host)[0]
+        except RemediateError as exc:
+            address = f"(cannot be read: {exc.message})"
     rows = [
         Shown("host", host.name, f"from {host.source}" if host.source else ""),
         Shown("groups", ", ".join(host.groups)),
@@ -486,18 +495,33 @@ def explain(
             Shown("password", MASK if settings.password else "(none)", password_source or "")
         )
         rows.append(Shown("shell", _shell_text(host), _source(host, "shell", "")))
-    for name in sorted(host.vars):
-        shown = MASK if is_secret_name(name) else show_value(host.vars[name], limit=200)
-        origin = host.origin(name)
-        rows.append(Shown(name, shown, f"from {origin}" if origin else "", variable=True))
+    rows += [_variable(host, name) for name in sorted(host.vars)]
     return rows
+
+
+def _variable(host: Host, name: str) -> Shown:
+    """A variable's row: its value (rendered when the host's variables are templated, see
+    `remediate.connect.templating`), `***` for a secret, or why it cannot be read."""
+    origin = host.origin(name)
+    source = f"from {origin}" if origin else ""
+    secret = getattr(host.vars, "is_secret", is_secret_name)  # rendered vars know vault values
+    try:
+        if secret(name):
+            return Shown(name, MASK, source, variable=True)
+        value = host.vars[name]
+    except RemediateError as exc:  # an undefined template variable, a wrong vault password...
+        return Shown(name, f"(cannot be read: {exc.message})", source, variable=True)
+    raw = getattr(host.vars, "raw", host.vars).get(name)
+    if isinstance(raw, str) and raw != value and ("{{" in raw or "{%" in raw):
+        source += f"{'; ' if source else ''}template {show_value(raw, limit=200)}"
+    return Shown(name, show_value(value, limit=200), source, variable=True)
 
 
 def _shell_text(host: Host) -> str:
     try:
         return shell_dialect(host) or "detected"
-    except InputError:
-        return "(invalid)"
+    except RemediateError as exc:
+        return f"(invalid: {exc.message})"
 
 
 def describe(host: Host, settings: WinRMSettings | SshSettings | None) -> list[tuple[str, str]]:

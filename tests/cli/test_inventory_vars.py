@@ -112,6 +112,94 @@ def test_the_table_prints_brackets_literally(inventory: Path) -> None:
     assert "note" not in out  # variables only with --vars
 
 
+# --- an Ansible tree: group_vars, a vault, templates --------------------------------------
+
+VAULT_PASSWORD = "vault horse battery"
+VAULTED = "Vaulted-Pa55!"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """inventories/prod with group_vars (a templated password from a vaulted file, a
+    templated site name), a host without a user, and a host Ansible reaches locally."""
+    from remediate.inventory.vault import encrypt
+
+    prod = tmp_path / "inventories" / "prod"
+    (prod / "group_vars" / "exchange").mkdir(parents=True)
+    (prod / "hosts.ini").write_text(
+        "[exchange]\nex01 ansible_host=10.0.0.1\n\n[other]\nbad ansible_port=99999\n"
+        "[controller]\nlocalhost ansible_connection=local\n"
+    )
+    (prod / "group_vars" / "exchange" / "vars.yml").write_text(
+        "ansible_user: 'CORP\\svc'\n"
+        'ansible_password: "{{ vault_exchange_password }}"\n'
+        'site: "{{ inventory_hostname_short }}-[dc]"\n'
+    )
+    vault = encrypt(f"vault_exchange_password: '{VAULTED}'\n", VAULT_PASSWORD)
+    (prod / "group_vars" / "exchange" / "vault.yml").write_text(vault)
+    (tmp_path / "vault-pass.txt").write_text(VAULT_PASSWORD + "\n")
+    return tmp_path
+
+
+def in_tree(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMEDIATE_PASS", "ANSIBLE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "remediate", "inventory", "-i", "inventories/prod", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tree,
+        env={**env, "HOME": str(tree)},
+    )
+
+
+def test_vars_of_a_tree_with_group_vars_a_vault_and_templates(tree: Path) -> None:
+    result = in_tree(tree, "--vars", "--vault-password-file", "vault-pass.txt")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert VAULTED not in out and VAULT_PASSWORD not in out
+    vars_file = re.escape("inventories/prod/group_vars/exchange/vars.yml")
+    ex01 = block(out, "ex01")
+    for pattern in [
+        rf"user += CORP\\svc  \(from ansible_user \({vars_file}:1\)\)",
+        rf"password += \*\*\*  \(from ansible_password \({vars_file}:2\)\)",
+        rf"ansible_password += \*\*\*  \(from {vars_file}:2\)$",
+        r"vault_exchange_password += \*\*\*  "
+        r"\(from inventories/prod/group_vars/exchange/vault\.yml:1 \(vault\)\)",
+        rf"site += 'ex01-\[dc\]'  \(from {vars_file}:3; "
+        r"template '\{\{ inventory_hostname_short \}\}-\[dc\]'\)",
+    ]:
+        assert re.search(rf"^  {pattern}", ex01, re.M), (pattern, ex01)
+    bad = block(out, "bad")
+    assert re.search(
+        r"^  problem += inventories/prod/hosts\.ini:5: ansible_port=99999 is not", bad, re.M
+    )
+    local = block(out, "localhost")
+    assert re.search(r"^  skipped += ansible_connection='local': ", local, re.M)
+    table = out.split("\n\n")[0]
+    assert "skipped: ansible_connection='local'" in table and "is not a port" in table
+
+
+def test_without_the_vault_password_each_host_says_why_and_the_listing_goes_on(
+    tree: Path,
+) -> None:
+    """A `!vault` value (an encrypted whole file is the run's error when no vault password is
+    given) that cannot be opened is the host's problem, shown; the listing goes on."""
+    from remediate.inventory.vault import encrypt
+
+    envelope = "".join(f"  {line}\n" for line in encrypt(VAULTED, VAULT_PASSWORD).splitlines())
+    vault = tree / "inventories" / "prod" / "group_vars" / "exchange" / "vault.yml"
+    vault.write_text("vault_exchange_password: !vault |\n" + envelope)
+    result = in_tree(tree, "--vars", "--limit", "ex01:localhost")
+    assert result.returncode == 0, result.stdout + result.stderr
+    ex01 = block(result.stdout, "ex01")
+    assert re.search(r"^  problem += .*vault\.yml.*no vault password was given", ex01, re.M)
+    assert re.search(r"^  vault_exchange_password += \*\*\*", ex01, re.M)
+    assert re.search(r"^  site += 'ex01-\[dc\]'", ex01, re.M)  # what can be read still is
+    assert "skipped: ansible_connection='local'" in result.stdout
+    assert "Traceback" not in result.stderr and VAULTED not in result.stdout
+
+
 # --- the library pieces --------------------------------------------------------------------
 
 
