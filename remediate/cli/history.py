@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from remediate.cli.console import console
+from remediate.cli.console import console, literal
 from remediate.cli.options import (
     DEFAULT_HISTORY,
     DEFAULT_PLAYBOOKS,
@@ -45,13 +45,13 @@ def history_list(
         raise InputError(f"{database}: no history yet", hint="run `remediate audit`")
     with History(database) as store:
         rows = store.runs(limit)
-    table = Table(title=f"runs in {database}")
+    table = Table(title=literal(f"runs in {database}"))
     for column in ("run id", "started", "inventory", "hosts", "exit", "summary"):
         table.add_column(column, overflow="fold")
     for row in rows:
         summary = ", ".join(f"{k} {v}" for k, v in row.summary.items() if v)
         flag = " (interrupted)" if row.interrupted else ""
-        table.add_row(
+        cells = (
             row.run_id,
             f"{row.started:%Y-%m-%d %H:%M}",
             row.inventory,
@@ -59,6 +59,7 @@ def history_list(
             f"{row.exit_code}{flag}",
             summary,
         )
+        table.add_row(*(literal(cell) for cell in cells))
     console.print(table)
 
 
@@ -75,7 +76,7 @@ def history_prune(
     keep_for = duration("--keep", keep)
     with History(database) as store:
         gone = store.prune(keep_for, datetime.now(UTC))
-    console.print(f"pruned {gone} run(s) older than {keep} from {database}")
+    console.print(literal(f"pruned {gone} run(s) older than {keep} from {database}"))
 
 
 def report(
@@ -110,4 +111,4 @@ def report(
     run = run_from_document(document, load_playbooks(playbooks or [DEFAULT_PLAYBOOKS]))
     paths = write_reports(run, formats, output, "(from history)", who())
     for path in paths:
-        console.print(f"report: {path}")
+        console.print(literal(f"report: {path}"))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from remediate.cli.console import console
+from remediate.cli.console import console, literal
 from remediate.cli.options import (
     DEFAULT_FLEET,
     DEFAULT_PLAYBOOKS,
@@ -102,11 +102,11 @@ def lab_up(
                 state_text,
             )
         console.print(table)
-        console.print(f"CA certificate: {lab.ca_path}")
+        console.print(literal(f"CA certificate: {lab.ca_path}"))
         console.print(f"admin endpoint: {lab.admin_url}/hosts")
         if write_inventory is not None:
             written = write_hosts(lab, write_inventory, scheme=scheme, source=str(fleet))
-            console.print(f"inventory written: {written}")
+            console.print(literal(f"inventory written: {written}"))
         console.print("serving; press Ctrl-C to stop")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -144,7 +144,7 @@ def run_demo(
     with Lab(fleet, port_mode="ephemeral") as lab:
         console.print(f"lab: {len(lab.hosts)} simulated hosts on loopback addresses")
         inventory = write_inventory(lab, output / "demo" / "hosts.ini", source=str(fleet_path))
-        console.print(f"inventory: {inventory}")
+        console.print(literal(f"inventory: {inventory}"))
         request = AuditRequest(
             inventory=inventory,
             playbooks=(playbooks,),

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from remediate.cli.console import console, errors, playbook_text
+from remediate.cli.console import console, errors, literal, playbook_text
 from remediate.cli.options import DEFAULT_PLAYBOOKS, PlaybookFolder
 from remediate.errors import ExitCode, InputError
 
@@ -33,7 +33,7 @@ def playbook_lint(
             problems += 1
             errors.print(Text("FAIL", style="red"), Text(str(exc)), soft_wrap=True)
             continue
-        console.print(f"ok   {path} ({playbook.id})")
+        console.print(literal(f"ok   {path} ({playbook.id})"))
     console.print(f"{len(files) - problems} of {len(files)} playbooks valid")
     raise typer.Exit(ExitCode.USAGE if problems else ExitCode.OK)
 

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from remediate.cli.console import console
+from remediate.cli.console import console, literal
 from remediate.cli.inventory_options import resolve_inventory, vault_passwords_only
 from remediate.cli.options import (
     DEFAULT_PLAYBOOKS,
@@ -381,14 +381,13 @@ def journal(plan_file: PlanFile) -> None:
         raise InputError(f"{plan_file}: not a plan file", hint="give the file `plan` wrote")
     entries = Journal(journal_path(plan_file)).entries()
     if not entries:
-        console.print(f"no journal for {plan_file} yet")
+        console.print(literal(f"no journal for {plan_file} yet"))
         return
-    table = Table(title=f"journal of {plan_file}")
+    table = Table(title=literal(f"journal of {plan_file}"))
     for column in ("time", "event", "host", "step", "details"):
         table.add_column(column, overflow="fold")
     for entry in entries:
         details = ", ".join(f"{k}={v}" for k, v in (entry.data or {}).items())
-        table.add_row(
-            entry.time[:19], entry.event, entry.host or "", str(entry.step or ""), details
-        )
+        cells = (entry.time[:19], entry.event, entry.host or "", str(entry.step or ""), details)
+        table.add_row(*(literal(cell) for cell in cells))
     console.print(table)
