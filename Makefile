@@ -38,3 +38,13 @@ clean:
 ansible-answers: $(STAMP)
 	$(BIN)/python -c 'import ansible' 2>/dev/null || $(BIN)/python -m pip install --quiet 'ansible-core>=2.19,<2.20'
 	$(BIN)/python tests/inventory/ansible/record.py
+
+# Exchange build table (remediate/catalog/exchange_builds.csv, issue 16): add the builds a
+# CSS-Exchange checkout lists and the table lacks, dated from Microsoft's ExchangeBuildNumbers.csv
+# (github.com/microsoft/Get-ExchangeBuildNumber) when EXCHANGE_BUILD_DATES names a copy; rows
+# without a published date are reported, not added. Review the diff and the CSV's header after.
+CSS_EXCHANGE ?= ../CSS-Exchange
+EXCHANGE_BUILD_DATES ?=
+.PHONY: exchange-builds
+exchange-builds: $(STAMP)
+	$(BIN)/python tools/refresh_exchange_builds.py $(CSS_EXCHANGE)/Shared/Get-ExchangeBuildVersionInformation.ps1 $(if $(EXCHANGE_BUILD_DATES),--dates $(EXCHANGE_BUILD_DATES))

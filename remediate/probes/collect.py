@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from remediate.catalog import exchange_builds
 from remediate.probes.assemble import build_script
 from remediate.probes.framing import OutputFormatError, Record, parse_output
 from remediate.rules.evidence import (
@@ -252,17 +253,12 @@ def _os_facts(facts: dict[str, str]) -> OsFacts:
     )
 
 
+# Exchange 5.5-2003: named here, service packs by first build (their store.exe builds). From
+# 2007 on, `remediate.catalog.exchange_builds` names product, CU/SU or SP/RU and release date.
 EXCHANGE_PRODUCTS = {
     "5.5": "Microsoft Exchange Server 5.5",
     "6.0": "Microsoft Exchange 2000 Server",
     "6.5": "Microsoft Exchange Server 2003",
-    "8.0": "Microsoft Exchange Server 2007",
-    "8.1": "Microsoft Exchange Server 2007",
-    "8.3": "Microsoft Exchange Server 2007",
-    "14.0": "Microsoft Exchange Server 2010",
-    "14.1": "Microsoft Exchange Server 2010",
-    "14.2": "Microsoft Exchange Server 2010",
-    "14.3": "Microsoft Exchange Server 2010",
 }
 # First build of each service pack (index = service pack number), per product version.
 SERVICE_PACK_BUILDS = {
@@ -270,6 +266,18 @@ SERVICE_PACK_BUILDS = {
     "6.0": (4417, 4712, 5762, 6249),
     "6.5": (6944, 7226, 7638),
 }
+# Server roles as the collector scripts report them (`exchange_roles`, comma separated), in
+# this spelling whatever the case the script used; a name not listed here is kept as written.
+EXCHANGE_ROLES = (
+    "Mailbox",
+    "ClientAccess",
+    "HubTransport",
+    "EdgeTransport",
+    "UnifiedMessaging",
+    "FrontendTransport",
+    "Management",
+)
+_ROLE_SPELLING = {role.casefold(): role for role in EXCHANGE_ROLES}
 
 
 def service_pack_of(version: str, build: int) -> int | None:
@@ -280,19 +288,70 @@ def service_pack_of(version: str, build: int) -> int | None:
     return max(index for index, first in enumerate(firsts) if build >= first)
 
 
+def parse_roles(text: str) -> tuple[str, ...]:
+    """Roles from `exchange_roles`: known ones in their usual spelling, each once, in the order
+    given ("Mailbox, clientaccess,,Mailbox" -> ("Mailbox", "ClientAccess"))."""
+    roles: list[str] = []
+    for item in text.split(","):
+        name = item.strip()
+        role = _ROLE_SPELLING.get(name.casefold(), name)
+        if role and role not in roles:
+            roles.append(role)
+    return tuple(roles)
+
+
 def _exchange_facts(facts: dict[str, str]) -> ExchangeFacts | None:
-    build = facts.get("exchange_build", "")
-    if not facts.get("exchange_root") and not build:
+    build = facts.get("exchange_build", "").strip()
+    root = facts.get("exchange_root", "")
+    if not root and not build:
         return None
     parts = build.split(".")
+    numeric = len(parts) >= 2 and all(re.fullmatch(r"\d{1,9}", part) for part in parts)
+    if numeric:
+        parts = [str(int(part)) for part in parts]  # ExSetup's "15.02.1544.014" -> 15.2.1544.14
+        build = ".".join(parts)
     version = ".".join(parts[:2]) if len(parts) >= 2 else ""
     service_pack = _number(facts, "exchange_sp")
+    roles = parse_roles(facts.get("exchange_roles", ""))
+    if not numeric or version in SERVICE_PACK_BUILDS:
+        return _legacy_exchange(build, version, service_pack, root, roles)
+    match = exchange_builds.lookup(build)
+    major, minor = int(parts[0]), int(parts[1])
+    if service_pack is None and major in (8, 14):
+        service_pack = minor  # 2007 and 2010: 8.3 / 14.3 is SP3
+    return ExchangeFacts(
+        product=match.product or f"Microsoft Exchange Server {version}",
+        version=version,
+        build=build,
+        service_pack=service_pack,
+        install_root=root,
+        roles=roles,
+        update=match.update,
+        released=match.released.isoformat() if match.released else "",
+        newer_than_table=match.newer_than_table,
+    )
+
+
+def _legacy_exchange(
+    build: str, version: str, service_pack: int | None, root: str, roles: tuple[str, ...]
+) -> ExchangeFacts:
+    """5.5, 2000 and 2003 (and a build that cannot be read): service packs by first build."""
+    parts = build.split(".")
     if service_pack is None and len(parts) >= 3 and parts[2].isdigit():
         service_pack = service_pack_of(version, int(parts[2]))
+    update = released = ""
+    line = exchange_builds.product_of(version) if version in SERVICE_PACK_BUILDS else ""
+    if line and service_pack is not None:
+        update = f"SP{service_pack}" if service_pack else "RTM"
+        row = exchange_builds.default_table().named(line, update)
+        released = row.released.isoformat() if row else ""
     return ExchangeFacts(
         product=EXCHANGE_PRODUCTS.get(version, f"Microsoft Exchange Server {version}".strip()),
         version=version,
         build=build,
         service_pack=service_pack,
-        install_root=facts.get("exchange_root", ""),
+        install_root=root,
+        roles=roles,
+        update=update,
+        released=released,
     )

@@ -11,7 +11,10 @@ Schema 1 (`SCHEMA_VERSION`, JSON Schema in `schema/audit-1.json`)::
      "summary": {status: count},
      "hosts": [{"name", "address", "transport", "dialect", "elapsed", "round_trips",
                 "error": null | {"kind", "message", "hint"},
-                "facts": {...} | null,
+                "facts": null | {"os", "pending_reboot", "pending_renames", "engine", "errors",
+                          "exchange": null | {"product", "version", "build", "service_pack",
+                                              "install_root", "roles", "update", "released",
+                                              "newer_than_table", "display"}},
                 "findings": [{"playbook", "status", "reason", "facts", "files", "symptoms",
                               "requirements", "error_kind", "hint", "waiver", "waived_status",
                               "notes"}]}]}
@@ -61,13 +64,31 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot put {type(value).__name__} in a report")
 
 
+def _exchange(exchange: ExchangeFacts | None) -> dict[str, Any] | None:
+    """The Exchange facts and, for readers of the document, the name people use (display)."""
+    if exchange is None:
+        return None
+    document = {f.name: getattr(exchange, f.name) for f in fields(exchange)}
+    document["roles"] = list(exchange.roles)
+    document["display"] = exchange.display
+    return document
+
+
+def _exchange_facts(data: dict[str, Any]) -> ExchangeFacts:
+    """ExchangeFacts from a stored document, older ones (without roles, update...) included."""
+    known = {f.name for f in fields(ExchangeFacts)}
+    values = {key: value for key, value in data.items() if key in known}
+    values["roles"] = tuple(values.get("roles") or ())
+    return ExchangeFacts(**values)
+
+
 def _host(result: HostResult) -> dict[str, Any]:
     evidence = result.evidence
     facts = None
     if evidence is not None:
         facts = {
             "os": evidence.os,
-            "exchange": evidence.exchange,
+            "exchange": _exchange(evidence.exchange),
             "pending_reboot": evidence.pending_reboot,
             "pending_renames": list(evidence.pending_renames),
             "engine": evidence.engine,
@@ -204,7 +225,7 @@ def _evidence(host: str, facts: dict[str, Any] | None) -> Evidence | None:
         return None
     os_data = dict(facts["os"])
     os_data["time_utc"] = _time(os_data.get("time_utc"))
-    exchange = ExchangeFacts(**facts["exchange"]) if facts.get("exchange") else None
+    exchange = _exchange_facts(facts["exchange"]) if facts.get("exchange") else None
     return Evidence(
         host=host,
         engine=facts.get("engine", ""),

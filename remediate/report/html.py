@@ -120,12 +120,11 @@ def _host_facts(result: HostResult) -> list[tuple[str, Text]]:
         if exchange is None:
             rows.append(("Exchange", "not installed"))
         else:
-            rows.append(
-                (
-                    "Exchange",
-                    f"{exchange.product} {_sp(exchange.service_pack)} (build {exchange.build})",
-                )
-            )
+            rows.append(("Exchange", exchange.display_with_build))
+            if exchange.released:
+                rows.append(("Exchange update released", exchange.released))
+            if exchange.roles:
+                rows.append(("Exchange roles", ", ".join(exchange.roles)))
             rows.append(("Exchange folder", exchange.install_root))
         rows.append(("collector engine", evidence.engine))
         rows.append(("pending reboot", "yes" if evidence.pending_reboot else "no"))

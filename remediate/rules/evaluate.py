@@ -44,8 +44,9 @@ def _describe_exchange(evidence: Evidence) -> str:
     exchange = evidence.exchange
     if exchange is None:
         return "no Exchange Server"
-    sp = f" SP{exchange.service_pack}" if exchange.service_pack else ""
-    return f"{exchange.product}{sp} (build {exchange.build or 'unknown'})"
+    if not exchange.build:
+        return f"{exchange.display} (build unknown)"
+    return exchange.display_with_build
 
 
 def _range_text(product: ProductRange) -> str:

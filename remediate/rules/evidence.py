@@ -26,11 +26,40 @@ class OsFacts:
 
 @dataclass(frozen=True)
 class ExchangeFacts:
+    """The Exchange a host runs. `update` is the CU/SU (2013 on) or SP/RU (before) that
+    `remediate.catalog.exchange_builds` names for the build, `released` its release date
+    (YYYY-MM-DD); both are "" when the table does not know the build. `newer_than_table`: the
+    build is later than every build the table knows of its CU/SP, so `update` is only the
+    CU/SP (or "") and the table wants a refresh; a fact to report, not an error."""
+
     product: str
     version: str
     build: str
     service_pack: int | None
     install_root: str
+    roles: tuple[str, ...] = ()
+    update: str = ""
+    released: str = ""
+    newer_than_table: bool = False
+
+    @property
+    def display(self) -> str:
+        """How people name it: "Exchange Server 2019 CU14 Nov24SU"."""
+        product = self.product or "Exchange"
+        update = self.update
+        if not update and self.service_pack:
+            update = f"SP{self.service_pack}"  # evidence from before the build table
+        named = f"{product} {update}" if update else product
+        if self.newer_than_table:
+            return f"{named} build {self.build}, newer than the build table"
+        return named
+
+    @property
+    def display_with_build(self) -> str:
+        """`display` with the build, once: "Exchange Server 2019 CU14 (build 15.2.1544.4)"."""
+        if self.newer_than_table or not self.build:
+            return self.display
+        return f"{self.display} (build {self.build})"
 
 
 @dataclass(frozen=True)
