@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from remediate.audit.run import AuditOptions, run_audit
 from remediate.audit.session import Selected, select_for_run
 from remediate.connect.targets import ConnectOptions, targets_for
+from remediate.connect.templating import rendered
+from remediate.errors import InputError
 from remediate.inventory import InventorySources, source_list
 from remediate.remediation.plan import HostPlan, Plan, UnauditedHost
 from remediate.remediation.steps import plan_steps
@@ -74,14 +76,22 @@ def make_plan(
             continue
         evidence = result.evidence
         exchange = evidence.exchange
+        # The step variables are the host's, templated as its connection's are: lazily, so
+        # only those a step names are rendered, and one that cannot be leaves the host out.
+        host_vars = rendered(by_name[result.host], vault_passwords=connect.vault_passwords).vars
+        try:
+            steps = plan_steps(playbook, evidence, host_vars)
+        except InputError as exc:
+            unaudited.append(UnauditedHost(host=result.host, reason=f"configuration: {exc}"))
+            continue
         planned.append(
             HostPlan(
                 host=result.host,
                 status_before=finding.status.value,
                 reason=finding.reason,
                 os=f"{evidence.os.caption} SP{evidence.os.service_pack or 0}",
-                exchange=f"{exchange.product} SP{exchange.service_pack}" if exchange else "-",
-                steps=plan_steps(playbook, evidence, dict(by_name[result.host].vars)),
+                exchange=exchange.display if exchange else "-",
+                steps=steps,
             )
         )
     plan = Plan(

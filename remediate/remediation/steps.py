@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +62,7 @@ def _applies(step: Step, facts: dict[str, str]) -> bool:
     return all(str(facts.get(key, "")) == str(value) for key, value in step.when.items())
 
 
-def _fill(text: str, values: dict[str, Any]) -> tuple[str, list[str]]:
+def _fill(text: str, values: Mapping[str, Any]) -> tuple[str, list[str]]:
     missing: list[str] = []
 
     def value(match: re.Match[str]) -> str:
@@ -74,11 +76,15 @@ def _fill(text: str, values: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 def plan_steps(
-    playbook: Playbook, evidence: Evidence, host_vars: dict[str, Any]
+    playbook: Playbook, evidence: Evidence, host_vars: Mapping[str, Any]
 ) -> list[PlannedStep]:
-    """The playbook's steps for this host, in order, with what each will run."""
+    """The playbook's steps for this host, in order, with what each will run.
+
+    `host_vars` (the inventory's, over the facts) is read only for the names a step uses: a
+    rendered host's variables are templated as they are read.
+    """
     facts = facts_of(evidence)
-    values = {**facts, **host_vars}
+    values: Mapping[str, Any] = ChainMap(host_vars, facts)  # type: ignore[arg-type]
     steps: list[PlannedStep] = []
     for step in playbook.remediation:
         if not _applies(step, facts):
@@ -214,7 +220,7 @@ def _run(
     index: int,
     label: str,
     extra: dict[str, Any],
-    values: dict[str, Any],
+    values: Mapping[str, Any],
     article: str,
     timeout: int | None,
 ) -> PlannedStep:
@@ -274,7 +280,7 @@ def file_sha256(path: Path) -> tuple[int, str]:
 
 
 def _with_copy(
-    planned: PlannedStep, step: Step, playbook: Playbook, values: dict[str, Any]
+    planned: PlannedStep, step: Step, playbook: Playbook, values: Mapping[str, Any]
 ) -> PlannedStep:
     """The run step with the copy of its program: source, destination, size and SHA-256.
 
