@@ -309,3 +309,37 @@ def test_a_version_of_thousands_of_digits_is_a_version_error() -> None:
     with pytest.raises(VersionError, match="above 65535"):
         FileVersion.parse("1" * 10_000)
     assert str(FileVersion.parse("0" * 10_000 + "5.00.2195")) == "5.0.2195.0"
+
+
+# --- Ansible trees: YAML inventories and group_vars files (issue 14) --------------------------
+
+ANSIBLE_FILES = {
+    "YAML inventory": ("hosts.yml", "all:\n  hosts:\n", "    h: {}\n"),
+    "vars file": ("group_vars/all.yml", "", "a: 1\n"),
+    "JSON vars file": ("group_vars/all.json", "{", '"a": 1, '),
+}
+
+
+def _ansible_code(path: str, prefix: str, unit: str, size: int) -> str:
+    setup = textwrap.dedent(
+        f"""
+        import tempfile, pathlib
+        root = pathlib.Path(tempfile.mkdtemp())
+        target = root / {path!r}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text({prefix!r} + _rep({unit!r}, {size}), encoding="utf-8")
+        if not (root / "hosts.yml").exists():
+            (root / "hosts.ini").write_text("h\\n")
+        from remediate.inventory import load_sources
+        timed(lambda: load_sources(root))
+        """
+    )
+    return _PROLOGUE + setup
+
+
+@pytest.mark.parametrize("name", list(ANSIBLE_FILES))
+def test_ansible_files_of_10_mb_are_refused_at_once(name: str) -> None:
+    path, prefix, unit = ANSIBLE_FILES[name]
+    result = _run(_ansible_code(path, prefix, unit, 10 * MB), BUDGET * 3)
+    assert result["seconds"] < 2.0, result
+    assert "read up to" in str(result["outcome"]), result
