@@ -84,12 +84,98 @@ class OperatingSystem(_Model):
         return os_family(self.version)
 
 
+ExchangeRole = Literal[
+    "Mailbox",
+    "ClientAccess",
+    "HubTransport",
+    "EdgeTransport",
+    "UnifiedMessaging",
+    "FrontendTransport",
+    "Management",
+]
+"""A server role as the collector names it (registry keys per version: `remediate.lab.registry`)."""
+
+# Setup's default folders (MsiInstallPath without its final backslash): Exchange 2007
+# "C:\Program Files\Microsoft\Exchange Server", 2010 "...\V14", 2013 to SE "...\V15"
+# (CSS-Exchange's HealthChecker test mocks MsiInstallPath as "C:\Program Files\Microsoft\
+# Exchange Server\V15"); 5.5 to 2003 keep the lab's historical default.
+_DEFAULT_ROOTS = {
+    "2007": "C:\\Program Files\\Microsoft\\Exchange Server",
+    "2010": "C:\\Program Files\\Microsoft\\Exchange Server\\V14",
+    "2013": "C:\\Program Files\\Microsoft\\Exchange Server\\V15",
+}
+_MAILBOX_2007: tuple[ExchangeRole, ...] = ("Mailbox", "ClientAccess", "HubTransport", "Management")
+# What a Mailbox server of each line has installed: from 2016 on the Mailbox role brings the
+# client access, transport and (2016 only: Exchange 2019 has no Unified Messaging) UM parts
+# (CSS-Exchange Setup/Tests/KnownIssues/ExchangeSetup-PrepareSchema-8245.log, a 2016 server:
+# "The following roles are installed: BridgeheadRole ClientAccessRole MailboxRole
+# UnifiedMessagingRole FrontendTransportRole AdminToolsRole CafeRole").
+_DEFAULT_ROLES: dict[str, tuple[ExchangeRole, ...]] = {
+    "8": _MAILBOX_2007,
+    "14": _MAILBOX_2007,
+    "15.0": ("Mailbox", "ClientAccess", "HubTransport", "UnifiedMessaging", "Management"),
+    "15.1": (
+        "Mailbox",
+        "ClientAccess",
+        "HubTransport",
+        "UnifiedMessaging",
+        "FrontendTransport",
+        "Management",
+    ),
+    "15.2": ("Mailbox", "ClientAccess", "HubTransport", "FrontendTransport", "Management"),
+}
+
+
+def exchange_line(version: str) -> Literal["legacy", "2007", "2010", "2013"]:
+    """Which setup layout a version has: 5.5 to 2003 ("legacy", Exchange\\Setup\\Services and
+    store.exe), 2007 (8.x), 2010 (14.x), or 2013 and later (15.x: 2013, 2016, 2019, SE)."""
+    major = version.split(".")[0]
+    return {"8": "2007", "14": "2010", "15": "2013"}.get(major, "legacy")
+
+
 class Exchange(_Model):
     product: str = "Microsoft Exchange Server 2003"
     version: str = "6.5"
     build: str = "6.5.7638.1"
-    service_pack: int = 2
-    install_root: str = "C:\\Program Files\\Exchsrvr"
+    service_pack: int | None = Field(
+        default=2,
+        description="Exchange\\Setup\\ServicePackNumber (5.5 to 2003); none from 2007 on, whose "
+        "registry has no such value",
+    )
+    install_root: str = Field(default="", description="by default setup's folder for the version")
+    roles: list[ExchangeRole] | None = Field(
+        default=None,
+        description="installed roles (2007 and later; by default a Mailbox server's)",
+    )
+    in_registry: bool = Field(
+        default=True,
+        description="setup's registry key is there; False: a damaged registry, the folder is "
+        "found only from a service's image path",
+    )
+
+    @model_validator(mode="after")
+    def _line_defaults(self) -> Exchange:
+        line = exchange_line(self.version)
+        if not self.install_root:
+            self.install_root = _DEFAULT_ROOTS.get(line, "C:\\Program Files\\Exchsrvr")
+        if line == "legacy":
+            if self.roles:
+                raise ValueError("roles: Exchange 5.5 to 2003 have no server roles in the registry")
+            self.roles = []
+            return self
+        if "service_pack" not in self.model_fields_set:
+            self.service_pack = None
+        if line != "2013" and self.roles and "FrontendTransport" in self.roles:
+            raise ValueError("roles: FrontendTransport is a role of Exchange 2013 and later")
+        if self.roles is None:
+            major, _, rest = self.version.partition(".")
+            key = major if major != "15" else f"15.{rest.split('.')[0] or '0'}"
+            self.roles = list(_DEFAULT_ROLES.get(key, _DEFAULT_ROLES["15.2"]))
+        return self
+
+    @property
+    def line(self) -> Literal["legacy", "2007", "2010", "2013"]:
+        return exchange_line(self.version)
 
 
 class FileEntry(_Model):

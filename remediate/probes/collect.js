@@ -8,6 +8,7 @@
 (function () {
     var HKLM = "HKEY_LOCAL_MACHINE\\";
     var EXCHANGE_SETUP = HKLM + "SOFTWARE\\Microsoft\\Exchange\\Setup\\";
+    var LEGACY_SETUP_KEY = "HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup";
     var OC_MANAGER = HKLM +
         "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\\";
     var REBOOT_KEYS = [
@@ -15,6 +16,30 @@
         "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"
     ];
     var EXCHANGE_SERVICES = ["msexchangeis", "msexchangesa", "msexchangemta"];
+    // Where each version keeps its install folder (remediate/lab/registry.py has the sources):
+    // 2013 to SE ...\ExchangeServer\v15\Setup and 2010 ...\v14\Setup, value MsiInstallPath
+    // (CSS-Exchange Get-ExchangeInstallDirectory.ps1, HealthChecker
+    // Get-ExchangeRegistryValues.ps1); 2007 SOFTWARE\Microsoft\Exchange\Setup, MsiInstallPath
+    // (Microsoft's support diagnostic DC_ChkSym_DPM.ps1); 5.5 to 2003 its Services value (KB
+    // Q147374, Q149205). Roles: the subkeys of `roles` (HealthChecker tests
+    // v15\EdgeTransportRole). `store`: bin\store.exe may give the build when ExSetup.exe cannot.
+    var EXCHANGE_SETUPS = [
+        {key: "SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup",
+            roles: "SOFTWARE\\Microsoft\\ExchangeServer\\v15", store: false},
+        {key: "SOFTWARE\\Microsoft\\ExchangeServer\\v14\\Setup",
+            roles: "SOFTWARE\\Microsoft\\ExchangeServer\\v14", store: true},
+        {key: "SOFTWARE\\Microsoft\\Exchange\\Setup",
+            roles: "SOFTWARE\\Microsoft\\Exchange\\v8.0", store: true}
+    ];
+    var EXCHANGE_ROLE_KEYS = [
+        ["MailboxRole", "Mailbox"], ["ClientAccessRole", "ClientAccess"],
+        ["CafeRole", "ClientAccess"], ["HubTransportRole", "HubTransport"],
+        ["EdgeTransportRole", "EdgeTransport"], ["UnifiedMessagingRole", "UnifiedMessaging"],
+        ["FrontendTransportRole", "FrontendTransport"], ["AdminTools", "Management"]
+    ];
+    var EXCHANGE_ROLE_ORDER = ["Mailbox", "ClientAccess", "HubTransport", "EdgeTransport",
+        "UnifiedMessaging", "FrontendTransport", "Management"];
+    var HKEY_LOCAL_MACHINE = 0x80000002; // StdRegProv hDefKey
     var LOG_NAME = /^[A-Za-z0-9 _-]+$/;
     // Only what the collector reads from an event (no SELECT *: the rest is not fetched).
     var EVENT_FIELDS = ["EventCode", "EventType", "Type", "SourceName", "TimeGenerated",
@@ -23,10 +48,11 @@
 
     var osMajor = 5;
     var exchangeRoot = null;
-    var exchangeVersion = null; // "6.5" from store.exe; "" when unreadable; null: no Exchange
+    var exchangeVersion = null; // "6.5", "15.2" from the build; "" unreadable; null: no Exchange
     var services = {}; // "s:" + lower-case name -> {name, state, startMode, pathName}
     var shell = null;
     var fso = null;
+    var registry = null; // {provider, context}: StdRegProv in the 64-bit view
 
     // #include common.js
 
@@ -68,6 +94,50 @@
         input.sSubKeyName = subKey;
         output = provider.ExecMethod_("EnumKey", input);
         return Number(output.ReturnValue) === 0;
+    }
+
+    // HKLM\SOFTWARE in the 64-bit view whatever this process is: a 32-bit cscript (SysWOW64,
+    // or started by a 32-bit service) on 64-bit Windows reads SOFTWARE through
+    // SOFTWARE\Wow6432Node ("Registry Redirector", Microsoft Learn), where RegRead finds no
+    // Exchange. The registry provider is asked with __ProviderArchitecture=64 in the context of
+    // each call ("Requesting WMI Data on a 64-bit Platform", Microsoft Learn: the context goes
+    // to SWbemServices.ExecMethod's objWbemNamedValueSet; __RequiredArchitecture is not set, so
+    // on 32-bit Windows the one provider answers).
+    function registryProvider() {
+        var context = null;
+        var wmiNamespace;
+        if (registry === null) {
+            if (architecture() !== "x86") {
+                context = new ActiveXObject("WbemScripting.SWbemNamedValueSet");
+                context.Add("__ProviderArchitecture", 64);
+            }
+            wmiNamespace = new ActiveXObject("WbemScripting.SWbemLocator").ConnectServer(".",
+                "root\\default");
+            wmiNamespace.Security_.ImpersonationLevel = 3; // impersonate
+            registry = {provider: wmiNamespace.Get("StdRegProv"), context: context};
+        }
+        return registry;
+    }
+
+    // One StdRegProv call: the output field, or null when the key or value is not there.
+    function registryCall(method, subKey, valueName, field) {
+        var reg = registryProvider();
+        var input = reg.provider.Methods_.Item(method).InParameters.SpawnInstance_();
+        var output;
+        input.hDefKey = HKEY_LOCAL_MACHINE;
+        input.sSubKeyName = subKey;
+        if (valueName !== null) {
+            input.sValueName = valueName;
+        }
+        if (reg.context === null) {
+            output = reg.provider.ExecMethod_(method, input);
+        } else {
+            output = reg.provider.ExecMethod_(method, input, 0, reg.context);
+        }
+        if (Number(output.ReturnValue) !== 0) {
+            return null;
+        }
+        return output[field];
     }
 
     // A SAFEARRAY (REG_MULTI_SZ, uint8[]) as a JScript array; a lone string as a list of one.
@@ -320,11 +390,12 @@
         return root.replace(/\\+$/, "") + "\\" + relative.replace(/^\\+/, "");
     }
 
-    function findExchangeRoot() {
+    // 5.5 to 2003: setup's Services value, else a service's image path: [root, key or null].
+    function findLegacyExchangeRoot() {
         var root = regValue(EXCHANGE_SETUP + "Services");
         var i, service, image, bin;
         if (root !== null && text(root) !== "") {
-            return text(root).replace(/\\+$/, "");
+            return [text(root).replace(/\\+$/, ""), LEGACY_SETUP_KEY];
         }
         for (i = 0; i < EXCHANGE_SERVICES.length; i++) {
             service = services["s:" + EXCHANGE_SERVICES[i]];
@@ -332,30 +403,116 @@
                 image = service.pathName.replace(/^"+/, "").replace(/"+$/, "");
                 bin = String(image.toLowerCase()).lastIndexOf("\\bin\\");
                 if (bin > 0) {
-                    return image.substring(0, bin);
+                    return [image.substring(0, bin), null];
                 }
             }
         }
         return null;
     }
 
-    function writeExchangeFacts() {
-        var store, sp, build;
+    // 2007 and later: {setup, root} of the first setup key that names the folder, or null.
+    function findExchangeSetup() {
+        var i, root;
+        for (i = 0; i < EXCHANGE_SETUPS.length; i++) {
+            root = registryCall("GetStringValue", EXCHANGE_SETUPS[i].key, "MsiInstallPath",
+                "sValue");
+            if (root !== null && text(root) !== "") {
+                return {setup: EXCHANGE_SETUPS[i], root: text(root).replace(/\\+$/, "")};
+            }
+        }
+        return null;
+    }
+
+    // The build from the first of `names` (relative to the root) that exists: Bin\ExSetup.exe
+    // from 2007 on ("Get-Command Exsetup.exe | ForEach {$_.FileVersionInfo}", Microsoft Learn,
+    // "Exchange Server build numbers and release dates"), bin\store.exe before (2013 and
+    // later have no store.exe).
+    function exchangeBuild(root, names) {
+        var i, path;
+        for (i = 0; i < names.length; i++) {
+            path = joinPath(root, names[i]);
+            if (fso.FileExists(path)) {
+                return numericVersion(text(fso.GetFileVersion(path)));
+            }
+        }
+        return null;
+    }
+
+    function setExchangeVersion(build) {
+        exchangeVersion = build === null ? "" : build.split(".").slice(0, 2).join(".");
+    }
+
+    function exchangeRoles(parent) {
+        var present = {};
+        var found = [];
+        var names = safeArray(registryCall("EnumKey", parent, null, "sNames"));
+        var roles = {};
+        var i;
+        for (i = 0; i < names.length; i++) {
+            present["k:" + text(names[i]).toLowerCase()] = true;
+        }
+        for (i = 0; i < EXCHANGE_ROLE_KEYS.length; i++) {
+            if (present["k:" + EXCHANGE_ROLE_KEYS[i][0].toLowerCase()]) {
+                roles["r:" + EXCHANGE_ROLE_KEYS[i][1]] = true;
+            }
+        }
+        for (i = 0; i < EXCHANGE_ROLE_ORDER.length; i++) {
+            if (roles["r:" + EXCHANGE_ROLE_ORDER[i]]) {
+                found.push(EXCHANGE_ROLE_ORDER[i]);
+            }
+        }
+        return found.join(",");
+    }
+
+    function writeModernExchangeFacts(found) {
+        var names = ["Bin\\ExSetup.exe"];
+        var build;
+        exchangeRoot = found.root;
+        exchangeVersion = "";
+        writeFact("exchange_root", found.root);
+        writeFact("exchange_setup_key", "HKLM\\" + found.setup.key);
         try {
-            exchangeRoot = findExchangeRoot();
-            if (exchangeRoot === null) {
+            if (found.setup.store) {
+                names.push("Bin\\store.exe");
+            }
+            build = exchangeBuild(found.root, names);
+            writeFact("exchange_build", build);
+            setExchangeVersion(build);
+        } catch (failure) {
+            writeError("facts", "exchange_build", failure);
+        }
+        try {
+            writeFact("exchange_roles", exchangeRoles(found.setup.roles));
+        } catch (failure) {
+            writeError("facts", "exchange_roles", failure);
+        }
+    }
+
+    function writeExchangeFacts() {
+        var found = null;
+        var legacy, sp, build;
+        try {
+            found = findExchangeSetup();
+        } catch (failure) {
+            writeError("facts", "exchange_registry", failure);
+        }
+        if (found !== null) {
+            writeModernExchangeFacts(found);
+            return;
+        }
+        try {
+            legacy = findLegacyExchangeRoot();
+            if (legacy === null) {
                 return;
             }
+            exchangeRoot = legacy[0];
             writeFact("exchange_root", exchangeRoot);
-            exchangeVersion = "";
-            store = joinPath(exchangeRoot, "bin\\store.exe");
-            if (fso.FileExists(store)) {
-                build = numericVersion(text(fso.GetFileVersion(store)));
-                writeFact("exchange_build", build);
-                if (build !== null) {
-                    exchangeVersion = build.split(".").slice(0, 2).join(".");
-                }
+            if (legacy[1] !== null) {
+                writeFact("exchange_setup_key", legacy[1]);
             }
+            build = exchangeBuild(exchangeRoot, ["bin\\store.exe"]);
+            writeFact("exchange_build", build);
+            setExchangeVersion(build);
             sp = regValue(EXCHANGE_SETUP + "ServicePackNumber");
             if (sp !== null) {
                 writeFact("exchange_sp", text(sp));
@@ -648,25 +805,35 @@
         }
     }
 
-    function readLog(log, filters) {
+    // One record whose properties cannot be read (a WMI instance that throws, a time that does
+    // not parse) costs that record, not the log: counted in `lost`, as collect.ps1 counts the
+    // records Get-WinEvent could not read or format.
+    function readLog(log, filters, lost) {
         var items = new Enumerator(wmi().ExecQuery(logQuery(log, filters), "WQL",
             WMI_FORWARD_ONLY));
         var entry, source, code, time, record, k;
         for (; !items.atEnd(); items.moveNext()) {
-            entry = items.item();
-            source = text(entry.SourceName).toLowerCase();
-            code = Number(entry.EventCode);
-            time = null;
-            for (k = 0; k < filters.length; k++) {
-                if (!matches(filters[k], source, code)) {
-                    continue;
+            try {
+                entry = items.item();
+                source = text(entry.SourceName).toLowerCase();
+                code = Number(entry.EventCode);
+                time = null;
+                for (k = 0; k < filters.length; k++) {
+                    if (!matches(filters[k], source, code)) {
+                        continue;
+                    }
+                    if (time === null) {
+                        time = readWmiTime(entry.TimeGenerated);
+                        record = Number(entry.RecordNumber);
+                    }
+                    if (filters[k].since === null || time >= filters[k].since) {
+                        keepSample(filters[k], entry, time, record);
+                    }
                 }
-                if (time === null) {
-                    time = readWmiTime(entry.TimeGenerated);
-                    record = Number(entry.RecordNumber);
-                }
-                if (filters[k].since === null || time >= filters[k].since) {
-                    keepSample(filters[k], entry, time, record);
+            } catch (failure) {
+                lost.count++;
+                if (lost.first === null) {
+                    lost.first = failure;
                 }
             }
         }
@@ -692,7 +859,7 @@
         var results = [];
         var logs = {};
         var order = [];
-        var i, query, filter, key;
+        var i, query, filter, key, lost;
         for (i = 0; i < queries.length; i++) {
             query = queries[i];
             if (!(query instanceof JsonObject) || !applies(query)) {
@@ -712,10 +879,16 @@
             }
         }
         for (i = 0; i < order.length; i++) {
+            lost = {count: 0, first: null};
             try {
-                readLog(logs[order[i]].log, logs[order[i]].filters);
+                readLog(logs[order[i]].log, logs[order[i]].filters, lost);
             } catch (failure) {
                 logs[order[i]].failure = failure;
+            }
+            if (lost.count > 0) {
+                writeRecord("error", ["scope", "event_record", "item", logs[order[i]].log,
+                    "message", lost.count + " record(s) could not be read; the first: " +
+                    errorText(lost.first)]);
             }
         }
         for (i = 0; i < results.length; i++) {

@@ -104,15 +104,123 @@ function Write-PendingReboot {
     }
     if ($pending) { Write-Fact 'pending_reboot' '1' } else { Write-Fact 'pending_reboot' '0' }
 }
-function Get-ExchangeRoot {
+# --- Exchange --------------------------------------------------------------------------------
+# Where each version keeps its install folder (remediate/lab/registry.py has the sources):
+# 2013 to SE SOFTWARE\Microsoft\ExchangeServer\v15\Setup and 2010 ...\v14\Setup, value
+# MsiInstallPath (CSS-Exchange Get-ExchangeInstallDirectory.ps1, HealthChecker
+# Get-ExchangeRegistryValues.ps1); 2007 SOFTWARE\Microsoft\Exchange\Setup, MsiInstallPath
+# (Microsoft's support diagnostic DC_ChkSym_DPM.ps1); 5.5 to 2003 the Services value of that
+# same key (KB Q147374, Q149205). Roles are the subkeys of the parent of 2010+'s Setup key and
+# of 2007's SOFTWARE\Microsoft\Exchange\v8.0 (HealthChecker tests v15\EdgeTransportRole).
+$script:ExchangeSetups = @(
+    @{ Key = 'SOFTWARE\Microsoft\ExchangeServer\v15\Setup'; Roles = 'SOFTWARE\Microsoft\ExchangeServer\v15'; Store = $false },
+    @{ Key = 'SOFTWARE\Microsoft\ExchangeServer\v14\Setup'; Roles = 'SOFTWARE\Microsoft\ExchangeServer\v14'; Store = $true },
+    @{ Key = 'SOFTWARE\Microsoft\Exchange\Setup'; Roles = 'SOFTWARE\Microsoft\Exchange\v8.0'; Store = $true }
+)
+$script:ExchangeRoleKeys = @(
+    @('MailboxRole', 'Mailbox'), @('ClientAccessRole', 'ClientAccess'), @('CafeRole', 'ClientAccess'),
+    @('HubTransportRole', 'HubTransport'), @('EdgeTransportRole', 'EdgeTransport'),
+    @('UnifiedMessagingRole', 'UnifiedMessaging'), @('FrontendTransportRole', 'FrontendTransport'),
+    @('AdminTools', 'Management')
+)
+$script:ExchangeRoleOrder = @('Mailbox', 'ClientAccess', 'HubTransport', 'EdgeTransport', 'UnifiedMessaging', 'FrontendTransport', 'Management')
+# HKLM\SOFTWARE in the 64-bit view whatever this process is: a 32-bit PowerShell (SysWOW64)
+# on 64-bit Windows reads SOFTWARE through SOFTWARE\Wow6432Node ("Registry Redirector",
+# Microsoft Learn) and Get-ItemProperty would find no Exchange there. .NET 2.0 (PowerShell
+# 2.0) has no RegistryKey.OpenBaseKey(RegistryView), so the registry provider is asked with
+# __ProviderArchitecture=64 in the context of the call ("Requesting WMI Data on a 64-bit
+# Platform", Microsoft Learn; __RequiredArchitecture is not set: on 32-bit Windows the one
+# provider answers). StdRegProv hDefKey HKEY_LOCAL_MACHINE is 0x80000002.
+function Open-RegistryProvider {
+    $context = New-Object System.Management.ManagementNamedValueCollection
+    if ((Get-Architecture) -ne 'x86') { $context.Add('__ProviderArchitecture', 64) }
+    $options = New-Object System.Management.ConnectionOptions
+    $options.Context = $context
+    $options.Impersonation = [System.Management.ImpersonationLevel]::Impersonate
+    $scope = New-Object System.Management.ManagementScope('\\.\root\default', $options)
+    $path = New-Object System.Management.ManagementPath('StdRegProv')
+    $provider = New-Object System.Management.ManagementClass($scope, $path, (New-Object System.Management.ObjectGetOptions($context)))
+    $call = New-Object System.Management.InvokeMethodOptions
+    $call.Context = $context
+    return New-Object PSObject -Property @{ Provider = $provider; Call = $call; Hive = [uint32]'2147483650' }
+}
+# One StdRegProv call: the output field, or $null when the key or value is not there.
+function Invoke-Registry([string]$Method, [string]$SubKey, [string]$Name, [string]$Field) {
+    if ($null -eq $script:Registry) { $script:Registry = Open-RegistryProvider }
+    $in = $script:Registry.Provider.GetMethodParameters($Method)
+    $in.SetPropertyValue('hDefKey', $script:Registry.Hive)
+    $in.SetPropertyValue('sSubKeyName', $SubKey)
+    if ($Name) { $in.SetPropertyValue('sValueName', $Name) }
+    $out = $script:Registry.Provider.InvokeMethod($Method, $in, $script:Registry.Call)
+    if ([long]$out.GetPropertyValue('ReturnValue') -ne 0) { return $null }
+    return $out.GetPropertyValue($Field)
+}
+function Get-ExchangeRoles([string]$Parent) {
+    $present = @{}
+    foreach ($name in @(Invoke-Registry 'EnumKey' $Parent '' 'sNames')) {
+        if ($null -ne $name) { $present[([string]$name).ToLower()] = $true }
+    }
+    $roles = @{}
+    foreach ($pair in $script:ExchangeRoleKeys) {
+        if ($present[$pair[0].ToLower()]) { $roles[$pair[1]] = $true }
+    }
+    $found = @()
+    foreach ($role in $script:ExchangeRoleOrder) { if ($roles[$role]) { $found += $role } }
+    return ($found -join ',')
+}
+# The build from a binary's file version: Bin\ExSetup.exe from 2007 on ("Get-Command
+# Exsetup.exe | ForEach {$_.FileVersionInfo}", Microsoft Learn, "Exchange Server build
+# numbers and release dates"; CSS-Exchange Shared/Get-ExSetupFileVersionInfo.ps1 reads
+# MsiInstallPath\bin\ExSetup.exe), bin\store.exe before (2013 and later have no store.exe).
+function Get-ExchangeBuild([string]$Root, [object[]]$Names) {
+    foreach ($name in $Names) {
+        $file = Join-WindowsPath $Root $name
+        if (Test-Path -LiteralPath $file -PathType Leaf) { return (Get-FileVersionText $file)[0] }
+    }
+    return $null
+}
+function Set-ExchangeVersion([object]$Build) {
+    $script:ExchangeVersion = ''
+    if ($Build) { $script:ExchangeVersion = (([string]$Build).Split('.')[0..1]) -join '.' }
+}
+# Exchange 2007 and later: the setup key that names the install folder, or $null.
+function Find-ExchangeSetup {
+    foreach ($setup in $script:ExchangeSetups) {
+        $root = Invoke-Registry 'GetStringValue' $setup.Key 'MsiInstallPath' 'sValue'
+        if ($root) { return New-Object PSObject -Property @{ Setup = $setup; Root = ([string]$root).TrimEnd('\') } }
+    }
+    return $null
+}
+function Write-ModernExchangeFacts([object]$Found) {
+    $script:ExchangeRoot = $Found.Root
+    $script:ExchangeVersion = ''
+    Write-Fact 'exchange_root' $Found.Root
+    Write-Fact 'exchange_setup_key' ('HKLM\' + $Found.Setup.Key)
+    try {
+        $names = @('Bin\ExSetup.exe')
+        if ($Found.Setup.Store) { $names += 'Bin\store.exe' }
+        $build = Get-ExchangeBuild $Found.Root $names
+        Write-Fact 'exchange_build' $build
+        Set-ExchangeVersion $build
+    } catch {
+        Write-ItemError 'facts' 'exchange_build' $_
+    }
+    try {
+        Write-Fact 'exchange_roles' (Get-ExchangeRoles $Found.Setup.Roles)
+    } catch {
+        Write-ItemError 'facts' 'exchange_roles' $_
+    }
+}
+# Exchange 5.5 to 2003: setup's Services value, else a service's image path.
+function Get-LegacyExchangeRoot {
     $root = Get-RegistryValue 'HKLM:\SOFTWARE\Microsoft\Exchange\Setup' 'Services'
-    if ($root) { return ([string]$root).TrimEnd('\') }
+    if ($root) { return @(([string]$root).TrimEnd('\'), 'HKLM\SOFTWARE\Microsoft\Exchange\Setup') }
     foreach ($name in @('msexchangeis', 'msexchangesa', 'msexchangemta')) {
         $service = $script:Services[$name]
         if ($service -eq $null) { continue }
         $image = ([string]$service.PathName).Trim('"')
         $bin = $image.ToLower().LastIndexOf('\bin\')
-        if ($bin -gt 0) { return $image.Substring(0, $bin) }
+        if ($bin -gt 0) { return @($image.Substring(0, $bin), $null) }
     }
     return $null
 }
@@ -123,17 +231,22 @@ function Get-FileVersionText([string]$Path) {
     return @($numeric, ([string]$info.FileVersion).Trim())
 }
 function Write-ExchangeFacts {
+    $found = $null
     try {
-        $script:ExchangeRoot = Get-ExchangeRoot
-        if (-not $script:ExchangeRoot) { return }
+        $found = Find-ExchangeSetup
+    } catch {
+        Write-ItemError 'facts' 'exchange_registry' $_
+    }
+    if ($null -ne $found) { Write-ModernExchangeFacts $found; return }
+    try {
+        $found = Get-LegacyExchangeRoot
+        if ($null -eq $found) { return }
+        $script:ExchangeRoot = $found[0]
         Write-Fact 'exchange_root' $script:ExchangeRoot
-        $store = Join-WindowsPath $script:ExchangeRoot 'bin\store.exe'
-        $script:ExchangeVersion = ''
-        if (Test-Path -LiteralPath $store -PathType Leaf) {
-            $build = (Get-FileVersionText $store)[0]
-            Write-Fact 'exchange_build' $build
-            if ($build) { $script:ExchangeVersion = (([string]$build).Split('.')[0..1]) -join '.' }
-        }
+        if ($found[1]) { Write-Fact 'exchange_setup_key' $found[1] }
+        $build = Get-ExchangeBuild $script:ExchangeRoot @('bin\store.exe')
+        Write-Fact 'exchange_build' $build
+        Set-ExchangeVersion $build
         $sp = Get-RegistryValue 'HKLM:\SOFTWARE\Microsoft\Exchange\Setup' 'ServicePackNumber'
         if ($sp -ne $null) { Write-Fact 'exchange_sp' $sp }
     } catch {
@@ -302,8 +415,15 @@ function Read-ClassicLog([string]$LogName, [object]$Filters, [object]$Since) {
 # limit of the XPath the FilterHashtable becomes, e.g. MicrosoftDocs/PowerShell-Docs#9536,
 # elastic/beats#1491; unverified beyond those reports). ProviderName is never sent: a name
 # not registered makes the whole query fail ("The specified providers do not write events to
-# any of the specified logs", PowerShell/PowerShell#15713); sources are compared here. A
-# record whose FormatDescription() or ToXml() fails costs that record's text, not the query.
+# any of the specified logs", PowerShell/PowerShell#15713); sources are compared here.
+# Get-WinEvent reports a record it cannot read (EventLogReader.ReadEvent) or whose message it
+# cannot format (FormatDescription: a provider whose message file is missing or broken) as a
+# NON-terminating error and goes on with the next record (PowerShell's GetWinEventCommand,
+# ReadEvents); under -ErrorAction Stop the first such record ended the whole query. They are
+# collected instead: every record read is kept, and one 'error' record per log (scope
+# event_record) says how many could not be read or formatted. A record whose properties
+# throw here costs that record. NoMatchingEventsFound is no error; errors with no record
+# read at all are the query's failure, reported per filter as before.
 function Read-WinEventLog([string]$LogName, [object]$Filters, [object]$Since) {
     $filter = @{ LogName = $LogName }
     if ($Since -ne $null) { $filter['StartTime'] = $Since }
@@ -313,19 +433,39 @@ function Read-WinEventLog([string]$LogName, [object]$Filters, [object]$Since) {
         foreach ($id in $f.Ids) { if (-not ($ids -contains $id)) { $ids += $id } }
     }
     if ($ids -ne $null -and $ids.Count -gt 0 -and $ids.Count -le 22) { $filter['Id'] = [int[]]$ids }
+    $problems = @()
     try {
-        $events = @(Get-WinEvent -FilterHashtable $filter -ErrorAction Stop)
+        $events = @(Get-WinEvent -FilterHashtable $filter -ErrorAction SilentlyContinue -ErrorVariable problems)
     } catch {
         if ($_.FullyQualifiedErrorId -match 'NoMatchingEventsFound') { return }
         throw
     }
+    $bad = 0
+    $first = $null
+    foreach ($problem in @($problems)) {
+        if ([string]$problem.FullyQualifiedErrorId -match 'NoMatchingEventsFound') { continue }
+        $bad++
+        if ($first -eq $null) { $first = $problem }
+    }
+    if ($events.Count -eq 0 -and $first -ne $null) { throw $first }
     foreach ($e in $events) {
-        $id = [int]$e.Id
-        foreach ($f in $Filters) {
-            if (-not (Test-EventKind $f $e.ProviderName $id)) { continue }
-            if ($f.Since -ne $null -and $e.TimeCreated -lt $f.Since.ToLocalTime()) { continue }
-            [void]$f.Found.Add((New-Object PSObject -Property @{ Time = $e.TimeCreated; Record = [long]$e.RecordId; Entry = $e; Id = $id }))
+        try {
+            $id = [int]$e.Id
+            $source = [string]$e.ProviderName
+            foreach ($f in $Filters) {
+                if (-not (Test-EventKind $f $source $id)) { continue }
+                if ($f.Since -ne $null -and $e.TimeCreated -lt $f.Since.ToLocalTime()) { continue }
+                [void]$f.Found.Add((New-Object PSObject -Property @{ Time = $e.TimeCreated; Record = [long]$e.RecordId; Entry = $e; Id = $id }))
+            }
+        } catch {
+            $bad++
+            if ($first -eq $null) { $first = $_ }
         }
+    }
+    if ($bad -gt 0) {
+        $message = [string]$first
+        if ($first.Exception) { $message = $first.Exception.Message }
+        Write-Record 'error' @('scope', 'event_record', 'item', $LogName, 'message', "$bad record(s) could not be read or their message formatted; the first: $message")
     }
 }
 function ConvertTo-EventRow([object]$Found, [bool]$WinEvent) {
@@ -411,6 +551,7 @@ $script:Stdout.Write("REMEDIATE-OUTPUT 1 collect`r`n")
 $script:OsMajor = 5
 $script:ExchangeRoot = $null
 $script:ExchangeVersion = $null
+$script:Registry = $null
 $script:Services = @{}
 try {
     $request = ConvertFrom-ArgumentText $RemediateArgs

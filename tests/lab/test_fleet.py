@@ -48,6 +48,7 @@ EX55_BUILDS = {1: "5.5.2232.", 2: "5.5.2448.", 3: "5.5.2650.", 4: "5.5.2653."}
 ARTICLES_55 = ("q232602", "q193639", "q266383", "q319936")
 STATES = ("before", "fixed", "fixed-events")
 DATA_SUFFIXES = (".sch", ".cat", ".cfg", ".xv2", ".tpl")
+MODERN_FOLDERS = ("bin\\", "scripts\\", "fip-fs\\", "transportroles\\")
 
 # Q232602's table (post-SP2 MTA fix): name -> version (None: data file, presence only).
 Q232602_TABLE = {
@@ -177,7 +178,9 @@ def test_files_sit_under_the_install_root_in_the_right_folder(demo: Fleet) -> No
             path = entry.path.lower()
             assert path.startswith(root), entry.path
             relative = path.removeprefix(root)
-            if path.endswith(DATA_SUFFIXES):
+            if spec.exchange.line != "legacy":  # 2007 and later: setup's folders
+                assert relative.startswith(MODERN_FOLDERS), entry.path
+            elif path.endswith(DATA_SUFFIXES):
                 assert relative.startswith("mtadata\\"), entry.path
                 # data files have no version resource, except where an article's table gives one
                 assert entry.version in (None, Q319936_VERSION), entry.path

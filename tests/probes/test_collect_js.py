@@ -28,12 +28,14 @@ from remediate.lab.answers.collect import (
     SERVICE_STATES,
     START_MODES,
     answer_collect,
+    model_files,
     numeric_version,
     system_root,
 )
 from remediate.lab.features import server_feature_rows
 from remediate.lab.fleet import HostSpec
 from remediate.lab.host import LabHost
+from remediate.lab.registry import exchange_registry
 from remediate.probes.assemble import script_source
 from remediate.probes.collect import (
     CollectRequest,
@@ -381,11 +383,12 @@ def fake_host(
     spec: HostSpec,
     *,
     offset_minutes: int = 330,
-    exchange_in_registry: bool = True,
     wow64: bool = False,
     broken: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """What WSH would see on a real host built like `spec`."""
+    """What WSH would see on a real host built like `spec`. `wow64`: the script runs in a
+    32-bit cscript on 64-bit Windows, whose view of HKLM\\SOFTWARE is SOFTWARE\\Wow6432Node:
+    Windows' own values are there too, Exchange's only in the 64-bit view (lab/registry.py)."""
     os_ = spec.os
     windows = system_root(spec)
     modern = os_.family not in ("nt4", "w2k", "w2k3")
@@ -437,29 +440,23 @@ def fake_host(
             "size": entry.size,
             "modified_ms": int(entry.modified.timestamp() * 1000),
         }
-        for entry in spec.files
+        for entry in model_files(spec).values()
     ]
+    keys = [HKLM + REBOOT_REQUIRED] if spec.pending_reboot else []
+    if os_.architecture in ("x64", "ia64"):  # Windows' values exist in both views
+        for path in [p for p in registry if p.startswith(HKLM + "SOFTWARE\\")]:
+            registry[HKLM + "SOFTWARE\\Wow6432Node\\" + path[len(HKLM) + 9 :]] = registry[path]
+        keys += [HKLM + "SOFTWARE\\Wow6432Node\\" + k[len(HKLM) + 9 :] for k in keys]
+    for key, values in exchange_registry(spec).items():
+        keys.append(HKLM + key)
+        for name, found in values.items():
+            registry[HKLM + key + "\\" + name] = {"type": found.kind, "data": found.data}
     exchange = spec.exchange
-    if exchange is not None:
-        if exchange_in_registry:
-            value(
-                "SOFTWARE\\Microsoft\\Exchange\\Setup\\Services",
-                "REG_SZ",
-                exchange.install_root + "\\",
-            )
-        value(
-            "SOFTWARE\\Microsoft\\Exchange\\Setup\\ServicePackNumber",
-            "REG_DWORD",
-            exchange.service_pack,
-        )
-        store = exchange.install_root + "\\bin\\store.exe"
-        if all(f["path"].lower() != store.lower() for f in files):
-            files.append(
-                {"path": store, "version": exchange.build, "size": 5_000_000, "modified_ms": 0}
-            )
 
     def image_of(name: str) -> str:
         exe = EXCHANGE_IMAGES.get(name.lower())
+        if exchange is not None and exchange.line == "2013" and name.lower() == "msexchangeis":
+            exe = "Microsoft.Exchange.Store.Service.exe"  # 2013 and later have no store.exe
         if exchange is not None and exe:
             return f'"{exchange.install_root}\\bin\\{exe}"'
         return f"{windows}\\system32\\svchost.exe -k netsvcs"
@@ -476,7 +473,7 @@ def fake_host(
         "computer_name": spec.hostname,
         "env": env,
         "registry": registry,
-        "registry_keys": [HKLM + REBOOT_REQUIRED] if spec.pending_reboot else [],
+        "registry_keys": keys,
         "files": files,
         "special_folders": {"0": windows, "1": windows + "\\system32"},
         "broken": list(broken),
@@ -726,6 +723,8 @@ NT4 = HostSpec.model_validate(
             "build": "5.5.2653.23",
             "service_pack": 4,
             "install_root": "D:\\exchsrvr",
+            # setup's key is gone: the folder is found from the services' image paths
+            "in_registry": False,
         },
         "services": [{"name": "MSExchangeIS"}, {"name": "MSExchangeIMC", "state": "stopped"}],
         "files": [
@@ -869,7 +868,7 @@ CASES = {
     "exchange-55-nt4-root-from-service": (
         NT4,
         NT4_REQUEST,
-        {"exchange_in_registry": False, "offset_minutes": -480},
+        {"offset_minutes": -480},
         [],
     ),
     "w2008r2-wow64-features": (
@@ -1075,7 +1074,9 @@ def test_what_cannot_be_read_becomes_error_records(node: str, tmp_path: Path) ->
     evidence = parse_evidence(EX2003.name, out)
     where = [(e.scope, e.item) for e in evidence.errors]
     assert where[:3] == [("facts", "os"), ("facts", "pending_reboot"), ("services", "*")]
-    assert where[3:] == [("events", q.id) for q in HOSTILE_REQUEST.events]
+    # no registry provider: Exchange 2007+ cannot be looked for; 2003's RegRead still finds it
+    assert where[3] == ("facts", "exchange_registry")
+    assert where[4:] == [("events", q.id) for q in HOSTILE_REQUEST.events]
     assert all("broken" in e.message for e in evidence.errors)
     assert all(not s.found for s in evidence.services)
     assert evidence.pending_reboot  # the renames were read before the failure
@@ -1164,9 +1165,7 @@ def test_a_host_outside_every_playbook_is_not_asked_for_events(node: str, tmp_pa
     kb840469 = CollectRequest(events=tuple(e for e in request.events if "KB840469" in e.id))
     assert kb840469.events
     script = build_collect_script(kb840469, "wsh")
-    out, queries, reads = run_js_reads(
-        node, fake_host(NT4, exchange_in_registry=False), script, tmp_path
-    )
+    out, queries, reads = run_js_reads(node, fake_host(NT4), script, tmp_path)
     assert reads == [] and not any("Win32_NTLogEvent" in q for q in queries)
     assert _lab_reads(NT4, script) == []
     assert parse_evidence(NT4.name, out).events == ()

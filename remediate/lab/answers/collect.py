@@ -21,6 +21,16 @@ from remediate.lab.answers.win32 import SERVICE_STATES, START_MODES, system_root
 from remediate.lab.features import server_feature_rows
 from remediate.lab.fleet import EventGenerator, EventRecord, FileEntry, HostSpec
 from remediate.lab.host import LabHost
+from remediate.lab.registry import (
+    LEGACY_SETUP_KEY,
+    ROLE_KEYS,
+    ROLE_ORDER,
+    ROLE_PARENTS,
+    SETUP_KEYS,
+    exchange_registry,
+    subkeys,
+)
+from remediate.lab.registry import value as registry_value
 from remediate.probes.framing import format_output
 from remediate.probes.protocol import DeclaredScript
 
@@ -87,28 +97,79 @@ def _records(
     # (collect.ps1 Get-RenameTargets, collect.js renameTargets).
     reboot = "1" if pending or spec.pending_deletes or spec.pending_reboot else "0"
     records.append(("fact", {"name": "pending_reboot", "value": reboot}))
-    exchange = spec.exchange
-    if exchange is not None:
-        records.append(("fact", {"name": "exchange_root", "value": exchange.install_root}))
-        store = _model_files(spec)[_norm(_join(exchange.install_root, "bin\\store.exe"))]
-        build = numeric_version(store.version) if store.version else exchange.build
-        records.append(("fact", {"name": "exchange_build", "value": build}))
-        records.append(("fact", {"name": "exchange_sp", "value": exchange.service_pack}))
+    facts = exchange_facts(spec)
+    records += [("fact", {"name": name, "value": fact}) for name, fact in facts]
     records += _services(spec, request.get("services") or [])
     records += _components(spec, request.get("components") or [])
     records += _files(spec, request.get("files") or [])
-    records += _events(spec, request.get("events") or [], now, _exchange_version(spec), reads)
+    records += _events(spec, request.get("events") or [], now, _exchange_version(facts), reads)
     return records
 
 
-def _exchange_version(spec: HostSpec) -> str | None:
-    """The host's Exchange "major.minor" as the collector reads it (store.exe's version);
-    None without Exchange, "" when the version cannot be read."""
-    if spec.exchange is None:
+# The services whose image path names the install folder when setup's key is gone
+# (collect.ps1 Get-ExchangeRoot, collect.js findExchangeRoot).
+EXCHANGE_SERVICES = ("msexchangeis", "msexchangesa", "msexchangemta")
+EXSETUP = "Bin\\ExSetup.exe"
+STORE = "bin\\store.exe"
+
+
+def exchange_facts(spec: HostSpec) -> list[tuple[str, object]]:
+    """The Exchange facts, read from the host's registry and files as the collector reads
+    them: setup's key newest first (v15, v14, then 2007's Exchange\\Setup MsiInstallPath),
+    5.5 to 2003's Exchange\\Setup Services, then a service's image path. Empty: no Exchange."""
+    registry = exchange_registry(spec)
+    files = model_files(spec)
+    for line in ("2013", "2010", "2007"):
+        found = registry_value(registry, SETUP_KEYS[line], "MsiInstallPath")
+        if found is None or not str(found.data):
+            continue
+        root = str(found.data).rstrip("\\")
+        build = _file_build(files, root, EXSETUP)
+        if build is None and line != "2013":  # 2013 and later have no store.exe
+            build = _file_build(files, root, STORE)
+        present = {key.lower() for key in subkeys(registry, ROLE_PARENTS[line])}
+        roles = {role for key, role in ROLE_KEYS if key.lower() in present}
+        return [
+            ("exchange_root", root),
+            ("exchange_setup_key", "HKLM\\" + SETUP_KEYS[line]),
+            ("exchange_build", build),
+            ("exchange_roles", ",".join(r for r in ROLE_ORDER if r in roles)),
+        ]
+    services = registry_value(registry, LEGACY_SETUP_KEY, "Services")
+    facts: list[tuple[str, object]] = []
+    if services is not None and str(services.data):
+        facts += [
+            ("exchange_root", str(services.data).rstrip("\\")),
+            ("exchange_setup_key", "HKLM\\" + LEGACY_SETUP_KEY),
+        ]
+    elif spec.exchange is not None and any(
+        s.name.lower() in EXCHANGE_SERVICES for s in spec.services
+    ):
+        facts.append(("exchange_root", spec.exchange.install_root.rstrip("\\")))
+    else:
+        return []
+    root = str(facts[0][1])
+    facts.append(("exchange_build", _file_build(files, root, STORE)))
+    sp = registry_value(registry, LEGACY_SETUP_KEY, "ServicePackNumber")
+    if sp is not None:
+        facts.append(("exchange_sp", sp.data))
+    return facts
+
+
+def _file_build(files: dict[str, FileEntry], root: str, relative: str) -> str | None:
+    entry = files.get(_norm(_join(root, relative)))
+    if entry is None or not entry.version:
         return None
-    store = _model_files(spec).get(_norm(_join(spec.exchange.install_root, "bin\\store.exe")))
-    build = numeric_version(store.version) if store and store.version else spec.exchange.build
-    parts = (build or "").split(".")
+    return numeric_version(entry.version)
+
+
+def _exchange_version(facts: list[tuple[str, object]]) -> str | None:
+    """The host's Exchange "major.minor" as the collector reads it (from the build it found);
+    None without Exchange, "" when the version cannot be read."""
+    if not facts:
+        return None
+    build = str(dict(facts).get("exchange_build") or "")
+    parts = build.split(".")
     return ".".join(parts[:2]) if len(parts) >= 2 else ""
 
 
@@ -191,17 +252,39 @@ def _resolve(spec: HostSpec, query: dict[str, Any]) -> str | None:
     return path
 
 
-def _model_files(spec: HostSpec) -> dict[str, FileEntry]:
-    """The host's files by lower-case path; an Exchange host has its store.exe."""
+def file_version_text(build: str) -> str:
+    """A build in the long format of Exchange's file versions: 15.2.986.5 -> "15.02.0986.005"
+    (CSS-Exchange HealthChecker test data E19/Exchange/ExSetup.xml: FileVersion
+    "15.02.0986.005", FileVersionRaw 15.2.986.5; "Exchange Server build numbers and release
+    dates", long format column: "8.03.0517.000", "14.03.0513.000")."""
+    parts = [int(p) if p.isdigit() else 0 for p in build.split(".")][:4]
+    parts += [0] * (4 - len(parts))
+    return f"{parts[0]}.{parts[1]:02d}.{parts[2]:04d}.{parts[3]:03d}"
+
+
+def model_files(spec: HostSpec) -> dict[str, FileEntry]:
+    """The host's files by lower-case path, with the Exchange binaries the build is read from
+    unless the model lists them: bin\\store.exe for 5.5 to 2010, Bin\\ExSetup.exe from 2007
+    on. 2013 and later have no store.exe (the store runs as Microsoft.Exchange.Store.Worker),
+    so a script that looks for it there finds nothing."""
     files = {_norm(f.path): f for f in spec.files}
-    if spec.exchange is not None:
-        store = _join(spec.exchange.install_root, "bin\\store.exe")
-        files.setdefault(_norm(store), FileEntry(path=store, version=spec.exchange.build))
+    exchange = spec.exchange
+    if exchange is None:
+        return files
+    if exchange.line == "legacy":
+        store = _join(exchange.install_root, STORE)
+        files.setdefault(_norm(store), FileEntry(path=store, version=exchange.build))
+        return files
+    text = file_version_text(exchange.build)
+    names = [EXSETUP] if exchange.line == "2013" else [EXSETUP, "Bin\\store.exe"]
+    for name in names:
+        path = _join(exchange.install_root, name)
+        files.setdefault(_norm(path), FileEntry(path=path, version=text, size=30_000))
     return files
 
 
 def _files(spec: HostSpec, queries: list[Any]) -> Records:
-    by_path = _model_files(spec)
+    by_path = model_files(spec)
     records: Records = []
     for query in queries:
         if not isinstance(query, dict):

@@ -98,34 +98,64 @@ function Enumerator(collection) {
 }
 
 // --- registry ---------------------------------------------------------------------------------
+// HOST.json "registry" holds values by their physical path (a 64-bit Windows keeps the 32-bit
+// view of HKLM\SOFTWARE under SOFTWARE\Wow6432Node), "registry_keys" keys without values.
+// Views, stricter than Windows where unsure: on 64-bit Windows a 32-bit process (env
+// PROCESSOR_ARCHITEW6432 set) reads HKLM\SOFTWARE through SOFTWARE\Wow6432Node, every subkey
+// of it redirected ("Registry Redirector", Microsoft Learn; Windows shares a few subkeys,
+// modelled as not shared). StdRegProv answers in the caller's view unless the context of the
+// call (ExecMethod_'s objWbemNamedValueSet) carries __ProviderArchitecture 32 or 64;
+// __RequiredArchitecture true with 64 on 32-bit Windows fails with 0x80041013
+// ("Requesting WMI Data on a 64-bit Platform", Microsoft Learn). A context given only to
+// ConnectServer or Get changes nothing here.
 const HIVES = { HKLM: "HKEY_LOCAL_MACHINE", HKCU: "HKEY_CURRENT_USER" };
+const environment = host.env || {};
+const OS_BITS = /64/.test(environment.PROCESSOR_ARCHITEW6432 || environment.PROCESSOR_ARCHITECTURE || "")
+  ? 64
+  : 32;
+const PROCESS_BITS = OS_BITS === 64 && !environment.PROCESSOR_ARCHITEW6432 ? 64 : 32;
+const SOFTWARE = "hkey_local_machine\\software\\";
+const WOW64_NODE = `${SOFTWARE}wow6432node`;
 
 function registryPath(path) {
-  const [hive, ...rest] = String(path).split("\\");
+  const [hive, ...rest] = String(path).replace(/\\+$/, "").split("\\");
   return [HIVES[hive.toUpperCase()] || hive.toUpperCase(), ...rest].join("\\").toLowerCase();
 }
 
+// A path (lower case, full) as a process of `bits` bits reaches it.
+function inView(path, bits) {
+  if (OS_BITS === 64 && bits === 32 && path.startsWith(SOFTWARE)) {
+    if (path !== WOW64_NODE && !path.startsWith(`${WOW64_NODE}\\`)) {
+      return `${WOW64_NODE}\\${path.slice(SOFTWARE.length)}`;
+    }
+  }
+  return path;
+}
+
 const registry = new Map();
-const registryKeys = new Set();
+const registryKeys = new Map(); // lower-case path -> the key's name as written
 for (const [path, value] of Object.entries(host.registry || {})) {
   registry.set(registryPath(path), value);
 }
-function addKeyWithParents(key) {
-  const parts = key.split("\\");
+function addKeyWithParents(written) {
+  const parts = written.split("\\");
   for (let n = 1; n <= parts.length; n += 1) {
-    registryKeys.add(parts.slice(0, n).join("\\"));
+    const key = registryPath(parts.slice(0, n).join("\\"));
+    if (!registryKeys.has(key)) {
+      registryKeys.set(key, parts[n - 1]);
+    }
   }
 }
-for (const path of registry.keys()) {
+for (const path of Object.keys(host.registry || {})) {
   addKeyWithParents(path.split("\\").slice(0, -1).join("\\"));
 }
 for (const key of host.registry_keys || []) {
-  addKeyWithParents(registryPath(key));
+  addKeyWithParents(key);
 }
 
 function regRead(path) {
   failIfBroken("RegRead");
-  const entry = registry.get(registryPath(path));
+  const entry = registry.get(inView(registryPath(path), PROCESS_BITS));
   if (entry === undefined) {
     throw comError(`Unable to open registry key "${path}" for reading.`, -2147024894);
   }
@@ -149,25 +179,143 @@ function regRead(path) {
   }
 }
 
-function stdRegProv() {
-  failIfBroken("StdRegProv");
-  const methods = {
-    EnumKey: {
-      InParameters: {
-        SpawnInstance_: () => ({ hDefKey: null, sSubKeyName: null }),
+// SWbemNamedValueSet: Add(name, value) and Item(name).Value.
+function namedValueSet() {
+  const values = new Map();
+  return strictObject(
+    {
+      Add(name, value) {
+        values.set(String(name).toLowerCase(), value);
+        return comObject({ Name: String(name), Value: value }, "SWbemNamedValue");
+      },
+      Item(name) {
+        if (!values.has(String(name).toLowerCase())) {
+          throw comError(`fake SWbemNamedValueSet: no ${name}`, -2147217406);
+        }
+        return comObject({ Name: String(name), Value: values.get(String(name).toLowerCase()) }, "SWbemNamedValue");
+      },
+      lookup_(name) {
+        return values.get(String(name).toLowerCase());
       },
     },
+    "SWbemNamedValueSet",
+  );
+}
+
+// The view a StdRegProv call reads: the caller's, or the one its context asks for.
+function providerView(context) {
+  if (context === undefined || context === null) {
+    return PROCESS_BITS;
+  }
+  const wanted = Number(context.lookup_("__ProviderArchitecture"));
+  const required = context.lookup_("__RequiredArchitecture") === true;
+  if (wanted !== 32 && wanted !== 64) {
+    return PROCESS_BITS;
+  }
+  if (wanted === 64 && OS_BITS === 32) {
+    if (required) {
+      throw comError("Provider load failure", -2147217389); // 0x80041013
+    }
+    return 32;
+  }
+  return wanted;
+}
+
+const ERROR_FILE_NOT_FOUND = 2;
+const WBEM_E_TYPE_MISMATCH = 2147749893;
+// StdRegProv's methods the scripts call: their input parameters and what they return.
+const REGISTRY_METHODS = {
+  EnumKey: ["hDefKey", "sSubKeyName"],
+  GetStringValue: ["hDefKey", "sSubKeyName", "sValueName"],
+  GetDWORDValue: ["hDefKey", "sSubKeyName", "sValueName"],
+};
+
+function registryMethod(name, input, bits) {
+  if (Number(input.hDefKey) !== 0x80000002) {
+    throw new Error(`fake StdRegProv: unexpected hive ${input.hDefKey}`);
+  }
+  const key = inView(registryPath(`HKEY_LOCAL_MACHINE\\${input.sSubKeyName}`), bits);
+  if (!registryKeys.has(key)) {
+    return comObject({ ReturnValue: ERROR_FILE_NOT_FOUND }, "__PARAMETERS");
+  }
+  if (name === "EnumKey") {
+    const names = [...registryKeys.entries()]
+      .filter(([path]) => path.startsWith(`${key}\\`) && !path.slice(key.length + 1).includes("\\"))
+      .map(([, written]) => written);
+    return comObject(
+      { ReturnValue: 0, sNames: names.length ? new SafeArray(names) : null },
+      "__PARAMETERS",
+    );
+  }
+  const entry = registry.get(`${key}\\${String(input.sValueName).toLowerCase()}`);
+  if (entry === undefined) {
+    return comObject({ ReturnValue: ERROR_FILE_NOT_FOUND }, "__PARAMETERS");
+  }
+  if (name === "GetStringValue") {
+    return entry.type === "REG_SZ"
+      ? comObject({ ReturnValue: 0, sValue: String(entry.data) }, "__PARAMETERS")
+      : comObject({ ReturnValue: WBEM_E_TYPE_MISMATCH }, "__PARAMETERS");
+  }
+  return entry.type === "REG_DWORD"
+    ? comObject({ ReturnValue: 0, uValue: Number(entry.data) }, "__PARAMETERS")
+    : comObject({ ReturnValue: WBEM_E_TYPE_MISMATCH }, "__PARAMETERS");
+}
+
+const registryCalls = [];
+
+function stdRegProv() {
+  failIfBroken("StdRegProv");
+  const methodsByName = (name) => {
+    const parameters = REGISTRY_METHODS[name];
+    if (parameters === undefined) {
+      throw comError(`fake StdRegProv: method ${name} is not modelled`, -2147217406);
+    }
+    return {
+      InParameters: {
+        SpawnInstance_: () => {
+          const input = {};
+          parameters.forEach((p) => {
+            input[p] = null;
+          });
+          return strictObject(input, `__PARAMETERS of ${name}`);
+        },
+      },
+    };
   };
   return {
-    Methods_: { Item: (name) => methods[name] },
-    ExecMethod_(name, input) {
-      if (name !== "EnumKey" || input.hDefKey !== 0x80000002) {
-        throw new Error(`fake StdRegProv: unexpected call ${name} ${input.hDefKey}`);
-      }
-      const key = registryPath(`HKEY_LOCAL_MACHINE\\${input.sSubKeyName}`);
-      return comObject({ ReturnValue: registryKeys.has(key) ? 0 : 2 }, "__PARAMETERS");
+    Methods_: { Item: methodsByName },
+    ExecMethod_(name, input, flags, context) {
+      const bits = providerView(context);
+      registryCalls.push({ method: name, key: String(input.sSubKeyName), bits });
+      return registryMethod(name, input, bits);
     },
   };
+}
+
+function wbemLocator() {
+  return strictObject(
+    {
+      ConnectServer(server, namespace) {
+        failIfBroken("WMI");
+        if (String(server) !== "." || String(namespace).toLowerCase() !== "root\\default") {
+          throw new Error(`fake SWbemLocator: unexpected ${server} ${namespace}`);
+        }
+        return strictObject(
+          {
+            Security_: strictObject({ ImpersonationLevel: 2 }, "SWbemSecurity"),
+            Get(path) {
+              if (String(path) !== "StdRegProv") {
+                throw comError(`fake SWbemServices: no ${path}`, -2147217406);
+              }
+              return stdRegProv();
+            },
+          },
+          "SWbemServices",
+        );
+      },
+    },
+    "SWbemLocator",
+  );
 }
 
 // --- files ------------------------------------------------------------------------------------
@@ -390,9 +538,27 @@ function topLevel(tree) {
 
 const shutdowns = [];
 
+// A row with "_unreadable": true is an instance every property read of which fails (as a
+// provider that cannot render one record would); the query still selects it.
 function wmiInstance(className, properties, fields, privileges) {
+  if (properties._unreadable === true) {
+    return new Proxy(
+      {},
+      {
+        get(target, name) {
+          if (typeof name === "symbol") {
+            return undefined;
+          }
+          throw comError(`${className}: this instance cannot be read`, -2147217406);
+        },
+      },
+    );
+  }
   const copy = {};
   for (const [name, value] of Object.entries(properties)) {
+    if (name.startsWith("_")) {
+      continue;
+    }
     if (fields === null || fields.includes(name)) {
       copy[name] = Array.isArray(value) ? new SafeArray(value) : value;
     }
@@ -908,6 +1074,10 @@ function ActiveXObject(progId) {
       return { RegRead: regRead, ExpandEnvironmentStrings: expand, Exec: exec };
     case "scripting.filesystemobject":
       return fileSystem;
+    case "wbemscripting.swbemlocator":
+      return wbemLocator();
+    case "wbemscripting.swbemnamedvalueset":
+      return namedValueSet();
     case "wscript.network":
       return comObject({ ComputerName: host.computer_name }, "WshNetwork");
     case "microsoft.xmldom":
@@ -943,6 +1113,6 @@ try {
     .filter((file) => file.bytes !== undefined)
     .map(({ bytes, ...file }) => ({ ...file, content_base64: bytes.toString("base64") }));
   process.stderr.write(
-    `${JSON.stringify({ queries, reads, executed, shutdowns, clock, files: stored })}\n`,
+    `${JSON.stringify({ queries, reads, executed, shutdowns, clock, files: stored, registryCalls })}\n`,
   );
 }
