@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from remediate.catalog.windows import os_family
 from remediate.errors import TransportError
-from remediate.rules.evidence import EventMatches, EventSample, Evidence, FileEvidence
+from remediate.rules.evidence import (
+    EventMatches,
+    EventSample,
+    Evidence,
+    ExchangeFacts,
+    FileEvidence,
+)
 from remediate.rules.findings import (
     FileVerdict,
     Finding,
@@ -22,14 +29,18 @@ from remediate.rules.findings import (
     SymptomResult,
 )
 from remediate.rules.playbook import (
+    LINE_VERSIONS,
     ComponentSelection,
     EventSelection,
+    FixedIn,
     FixFile,
+    NamedBuild,
     Playbook,
     ProductRange,
     ServiceSelection,
+    product_line,
 )
-from remediate.rules.versions import FileVersion, VersionError
+from remediate.rules.versions import FileVersion, VersionError, has_update, update_needed
 
 
 def event_query_id(playbook: Playbook, selection: str) -> str:
@@ -49,15 +60,15 @@ def _describe_exchange(evidence: Evidence) -> str:
     return exchange.display_with_build
 
 
-def _range_text(product: ProductRange) -> str:
-    text = f"Exchange {product.version}"
-    if product.min_sp is not None and product.min_sp == product.max_sp:
-        return f"{text} SP{product.min_sp}"
-    if product.min_sp is not None:
-        text += f" SP{product.min_sp} or later"
-    if product.max_sp is not None:
-        text += f" up to SP{product.max_sp}"
-    return text
+def host_line(exchange: ExchangeFacts) -> str | None:
+    """The product line of the host's Exchange: the collector's product name (from the build
+    table, which tells SE from 2019 by build), else the only line of its version; None when
+    neither tells (a 15.2 whose product was not named)."""
+    named = product_line(exchange.product)
+    if named is not None:
+        return named
+    lines = [line for line, versions in LINE_VERSIONS.items() if exchange.version in versions]
+    return lines[0] if len(lines) == 1 else None
 
 
 def _in_range(product: ProductRange, evidence: Evidence) -> bool | None:
@@ -65,6 +76,12 @@ def _in_range(product: ProductRange, evidence: Evidence) -> bool | None:
     exchange = evidence.exchange
     if exchange is None or exchange.version != product.version:
         return False
+    if product.line is not None:
+        line = host_line(exchange)
+        if line is None:
+            return None
+        if line != product.line:
+            return False
     sp = exchange.service_pack
     if product.min_sp is not None or product.max_sp is not None:
         if sp is None:
@@ -73,7 +90,7 @@ def _in_range(product: ProductRange, evidence: Evidence) -> bool | None:
             return False
         if product.max_sp is not None and sp > product.max_sp:
             return False
-    if product.min_build or product.max_build:
+    if product.min_build or product.max_build or product.min_update:
         try:
             build = FileVersion.parse(exchange.build)
         except VersionError:
@@ -82,7 +99,20 @@ def _in_range(product: ProductRange, evidence: Evidence) -> bool | None:
             return False
         if product.max_build and build > FileVersion.parse(product.max_build):
             return False
+        if product.min_update and not has_update(build, [u.version for u in product.min_update]):
+            return False
     return True
+
+
+def _roles_apply(playbook: Playbook, evidence: Evidence) -> bool | None:
+    """Whether the server has one of the article's roles; None when its roles are unknown."""
+    wanted = playbook.applies_to.roles
+    if not wanted:
+        return True
+    exchange = evidence.exchange
+    if exchange is None or not exchange.roles:
+        return None
+    return any(role in exchange.roles for role in wanted)
 
 
 def _os_applies(playbook: Playbook, evidence: Evidence) -> bool:
@@ -271,6 +301,41 @@ def _condition_holds(playbook: Playbook, results: list[SymptomResult]) -> bool:
 # -- the decision ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UpdateState:
+    """What `fixed_in`'s updates say of the host: `fixed` None when it cannot be told, and
+    the reason in words ("needs Exchange Server 2019 CU14 Nov24SU (15.2.1544.13) or later;
+    has CU13 (15.2.1258.12)")."""
+
+    fixed: bool | None
+    text: str
+    needed: NamedBuild | None = None
+
+
+def update_state(fixed_in: FixedIn | None, exchange: ExchangeFacts) -> UpdateState | None:
+    """Whether the host's build has one of the updates `fixed_in` names for its product line
+    (`versions.has_update`: CU by CU, a later CU having them all, a build newer than the build
+    table compared by number); None when `fixed_in` names no product line at all."""
+    if fixed_in is None or not fixed_in.lines:
+        return None
+    line = host_line(exchange)
+    if line is None:
+        return UpdateState(None, f"the product line of {exchange.display} could not be told")
+    updates = fixed_in.updates_for(line)
+    if not updates:
+        return UpdateState(False, f"no update of {line} is named as fixing it")
+    try:
+        build = FileVersion.parse(exchange.build)
+    except VersionError:
+        return UpdateState(None, f"the build of {exchange.display} could not be read")
+    has = f"{exchange.update} ({exchange.build})" if exchange.update else f"build {build}"
+    needed = update_needed(build, [u.version for u in updates])
+    if needed is None:
+        return UpdateState(True, f"{exchange.display_with_build}: has the fix")
+    wanted = next(u for u in updates if u.version == needed)
+    return UpdateState(False, f"needs {wanted.label} or later; has {has}", wanted)
+
+
 def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
     """Decide the status of one article on one host, with the evidence for it."""
     facts = (
@@ -289,9 +354,10 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
         if None in ranges:
             return finding(
                 Status.UNKNOWN,
-                "the Exchange service pack could not be read, so applicability cannot be decided",
+                "the Exchange service pack, build or product line could not be read, so "
+                "applicability cannot be decided",
             )
-        wanted = " or ".join(_range_text(p) for p in playbook.applies_to.products)
+        wanted = "; ".join(p.describe() for p in playbook.applies_to.products)
         return finding(
             Status.NOT_APPLICABLE, f"{_describe_exchange(evidence)}; the article concerns {wanted}"
         )
@@ -299,16 +365,33 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
         return finding(
             Status.NOT_APPLICABLE, f"{evidence.os.caption}: outside the article's OS conditions"
         )
+    roles = _roles_apply(playbook, evidence)
+    if roles is None:
+        return finding(
+            Status.UNKNOWN,
+            "the Exchange server roles could not be read; the article concerns servers with "
+            f"the {' or '.join(playbook.applies_to.roles)} role",
+        )
+    if not roles:
+        exchange_roles = ", ".join(evidence.exchange.roles) if evidence.exchange else ""
+        return finding(
+            Status.NOT_APPLICABLE,
+            f"roles {exchange_roles}; the article concerns servers with the "
+            f"{' or '.join(playbook.applies_to.roles)} role",
+        )
 
     exchange = evidence.exchange
     assert exchange is not None
     fixed_in = playbook.fix.fixed_in
     sp_fixed = (
         fixed_in is not None
+        and fixed_in.service_pack is not None
         and exchange.version == fixed_in.version
         and exchange.service_pack is not None
         and exchange.service_pack >= fixed_in.service_pack
     )
+    updates = update_state(fixed_in, exchange)
+    update_fixed = updates is not None and updates.fixed is True
     rows = playbook.fix_files_for(evidence.os.architecture)
     verdicts = tuple(_file_verdict(r, evidence.file(r.key), evidence) for r in rows)
     requirements = tuple(_requirement(r, evidence) for r in playbook.fix.requires)
@@ -325,11 +408,14 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
     if fixed_in is None and not verdicts:
         fixed = requirements_ok
     else:
-        fixed = (sp_fixed or files_ok) and requirements_ok
-    if not fixed and unknown_files and not sp_fixed:
-        return finding(
-            Status.UNKNOWN, f"{len(unknown_files)} fix file(s) could not be checked", **parts
-        )
+        fixed = (sp_fixed or update_fixed or files_ok) and requirements_ok
+    if not fixed and not sp_fixed and not update_fixed:
+        if unknown_files:
+            return finding(
+                Status.UNKNOWN, f"{len(unknown_files)} fix file(s) could not be checked", **parts
+            )
+        if updates is not None and updates.fixed is None and not files_ok:
+            return finding(Status.UNKNOWN, f"{updates.text}, so the fix cannot be checked", **parts)
 
     all_symptoms = _symptoms(playbook, evidence, None)
     parts["symptoms"] = tuple(all_symptoms)
@@ -345,7 +431,7 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
                 f"{len(pending)} fixed file(s) wait for a restart (PendingFileRenameOperations)",
                 **parts,
             )
-        why = _missing_reason(playbook, exchange.service_pack, verdicts, requirements)
+        why = _missing_reason(playbook, exchange, updates, verdicts, requirements)
         if seen:
             return finding(
                 Status.AFFECTED, f"{why}; symptoms seen: {_seen_text(all_symptoms)}", **parts
@@ -362,11 +448,12 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
                 f"fixed, yet symptoms seen{since}: {_seen_text(later)}",
                 **{**parts, "symptoms": tuple(later)},
             )
-    how = (
-        f"Exchange {exchange.version} SP{exchange.service_pack}"
-        if sp_fixed
-        else "fix files in place"
-    )
+    if sp_fixed:
+        how = f"Exchange {exchange.version} SP{exchange.service_pack}"
+    elif update_fixed and updates is not None:
+        how = updates.text
+    else:
+        how = "fix files in place"
     if not verdicts and fixed_in is None:
         how = "required states hold"
     return finding(Status.COMPLIANT, f"{how}; no symptoms after the fix", **parts)
@@ -380,14 +467,21 @@ def _seen_text(results: Iterable[SymptomResult]) -> str:
 
 def _missing_reason(
     playbook: Playbook,
-    sp: int | None,
+    exchange: ExchangeFacts,
+    updates: UpdateState | None,
     verdicts: Sequence[FileVerdict],
     requirements: Sequence[RequirementResult],
 ) -> str:
     reasons = []
     fixed_in = playbook.fix.fixed_in
-    if fixed_in is not None:
-        reasons.append(f"SP{sp or 0} is below SP{fixed_in.service_pack}")
+    if (
+        fixed_in is not None
+        and fixed_in.service_pack is not None
+        and (fixed_in.version == exchange.version or updates is None)
+    ):
+        reasons.append(f"SP{exchange.service_pack or 0} is below SP{fixed_in.service_pack}")
+    if updates is not None and updates.fixed is False:
+        reasons.append(updates.text)
     bad = [v for v in verdicts if not v.satisfied]
     if bad:
         first = bad[0]

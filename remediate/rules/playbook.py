@@ -1,11 +1,16 @@
 """Playbooks: one YAML file per Knowledge Base article, validated precisely (no I/O here
-beyond reading the files asked for).
+beyond reading the files asked for, and the packaged Exchange build table).
 
 A playbook says which hosts the article applies to (`applies_to`), what its symptoms look
 like (`symptoms`: named selections over event records and service/component states,
 combined by a Sigma-like `condition`), what fixes it (`fix`: the service pack that first
 corrected it, a table of files and their fixed versions, states that must hold), and how to
 remediate it (`remediation`: steps, planned and applied by `remediate.remediation`).
+
+Current Exchange is named as people name it: a product line ("Exchange Server 2019", which
+tells 2019 from SE where both are 15.2) and its CU/SU updates ("CU14 Nov24SU"), resolved to
+builds on load through `remediate.catalog.exchange_builds`, so that a mistyped name fails
+`playbook lint` with its file and line instead of an audit deciding on nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +27,25 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from remediate.catalog import exchange_builds
 from remediate.catalog.components import COMPONENTS
+from remediate.catalog.exchange_builds import (
+    EXCHANGE_55,
+    EXCHANGE_2000,
+    EXCHANGE_2003,
+    EXCHANGE_2007,
+    EXCHANGE_2010,
+    EXCHANGE_2013,
+    EXCHANGE_2016,
+    EXCHANGE_2019,
+    EXCHANGE_SE,
+    PRODUCTS,
+)
 from remediate.errors import InputError
 from remediate.rules.condition import Condition, ConditionError, parse_condition
 from remediate.rules.versions import FileVersion, VersionError
@@ -57,6 +76,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _PathError(ValueError):
+    """A check that knows which part below the validated one is wrong (the error names its
+    YAML path and line, as pydantic's own errors do)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def _version_text(value: str | None) -> str | None:
     if value is None:
         return None
@@ -67,24 +95,227 @@ def _version_text(value: str | None) -> str | None:
     return str(value)
 
 
-class ProductRange(_Model):
-    """An Exchange version, optionally bounded by service pack or build."""
+# -- product lines, builds and updates ------------------------------------------------------
 
-    product: Literal["exchange"] = "exchange"
-    version: str = Field(description="major.minor: 5.5, 6.0 (2000), 6.5 (2003)")
+# The versions (major.minor) the collector reports for each product line: 2007 and 2010 carry
+# the service pack in the minor (8.3 is 2007 SP3, 14.3 is 2010 SP3); 2019 and SE share 15.2 and
+# differ by build (Microsoft, "Exchange Server build numbers and release dates").
+LINE_VERSIONS: dict[str, tuple[str, ...]] = {
+    EXCHANGE_55: ("5.5",),
+    EXCHANGE_2000: ("6.0",),
+    EXCHANGE_2003: ("6.5",),
+    EXCHANGE_2007: ("8.0", "8.1", "8.2", "8.3"),
+    EXCHANGE_2010: ("14.0", "14.1", "14.2", "14.3"),
+    EXCHANGE_2013: ("15.0",),
+    EXCHANGE_2016: ("15.1",),
+    EXCHANGE_2019: ("15.2",),
+    EXCHANGE_SE: ("15.2",),
+}
+_BUILD_TEXT = re.compile(r"\d{1,5}(?:\.\d{1,5}){2,3}")
+_MAJOR_MINOR = re.compile(r"\d+\.\d+")
+
+
+def product_line(name: str) -> str | None:
+    """The product line a name stands for, spelled as the build table spells it, whatever the
+    case and with or without "Microsoft " ("microsoft exchange server 2019" ->
+    "Exchange Server 2019"); None for any other name."""
+    wanted = " ".join(name.split()).casefold().removeprefix("microsoft ")
+    return next((line for line in PRODUCTS if line.casefold() == wanted), None)
+
+
+def _line_names() -> str:
+    return ", ".join(PRODUCTS)
+
+
+def _major_minor(value: object) -> str:
+    text = str(value)
+    if not _MAJOR_MINOR.fullmatch(text):
+        raise ValueError(f"version {text!r} must be major.minor, such as 5.5, 6.5 or 15.2")
+    return text
+
+
+class NamedBuild(_Model):
+    """An update as a playbook names it, resolved on load through the build table: the product
+    line, the update's name ("CU14 Nov24SU"; "" for a build the table does not name) and its
+    first build, the minimum a server needs to have the update."""
+
+    product: str
+    name: str
+    build: str
+
+    @property
+    def version(self) -> FileVersion:
+        return FileVersion.parse(self.build)
+
+    @property
+    def label(self) -> str:
+        """ "Exchange Server 2019 CU14 Nov24SU (15.2.1544.13)", or "... build 15.2.1544.13"."""
+        if self.name:
+            return f"{self.product} {self.name} ({self.build})"
+        return f"{self.product} build {self.build}"
+
+
+def resolve_update(product: str, text: str) -> NamedBuild:
+    """A CU/SU (or SP/RU) name or a build of `product`, as a NamedBuild; ValueError naming
+    what is wrong (an unknown name lists the names the table has for that CU)."""
+    written = " ".join(str(text).split())
+    if _BUILD_TEXT.fullmatch(written):
+        try:
+            FileVersion.parse(written)
+        except VersionError as exc:
+            raise ValueError(str(exc)) from None
+        owner = exchange_builds.product_of(written)
+        if not owner:
+            raise ValueError(f"{written} is not a build of any Exchange product line")
+        if owner != product:
+            raise ValueError(f"{written} is an {owner} build, not {product}")
+        match = exchange_builds.lookup(written)
+        name = match.row.name if match.exact and match.row else ""
+        return NamedBuild(product=product, name=name, build=match.build)
+    row = exchange_builds.default_table().named(product, written) if written else None
+    if row is None:
+        raise ValueError(
+            f"{product} has no update named {written[:60]!r} in the build table "
+            f"(remediate/catalog/{exchange_builds.DATA_FILE}){_known_names(product, written)}; "
+            "a build number such as 15.2.1544.13 is accepted too"
+        )
+    return NamedBuild(product=product, name=row.name, build=row.build)
+
+
+def _known_names(product: str, written: str) -> str:
+    """A hint: the table's names for the CU/SP the text starts with, else the CUs/SPs."""
+    rows = [r for r in exchange_builds.default_table().rows if r.product == product]
+    first = written.split()[0].casefold() if written.split() else ""
+    same = [r.name for r in rows if r.name.split()[0].casefold() == first]
+    if same:
+        return f"; {first.upper()} has {', '.join(same[-8:])}"
+    bases = list(dict.fromkeys(r.name.split()[0] for r in rows))
+    return f"; its updates start with {', '.join(bases[-8:])}" if bases else ""
+
+
+def _updates_of(product: str, value: object) -> tuple[NamedBuild, ...]:
+    """One name/build or a list of them, each resolved; duplicates refused."""
+    items = [value] if isinstance(value, str | int | float) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise ValueError("give a CU/SU name or build, or a list of them")
+    resolved: list[NamedBuild] = []
+    for item in items:
+        if isinstance(item, NamedBuild):
+            update = item
+        elif isinstance(item, str):
+            update = resolve_update(product, item)
+        else:
+            raise ValueError(f"{item!r} is not a CU/SU name or a build")
+        if any(u.build == update.build for u in resolved):
+            raise ValueError(f"{update.label} is named twice")
+        resolved.append(update)
+    return tuple(resolved)
+
+
+class ProductRange(_Model):
+    """An Exchange version or product line, optionally bounded by service pack, build or update.
+
+    `product` is "exchange" (any server of `version`) or a product line ("Exchange Server
+    2019"), which tells 2019 from SE where both are 15.2 and gives `version` when the line has
+    one. `min_update` names updates of the line (a CU/SU name or a build, or one per CU): the
+    range starts at them, CU by CU, as `fixed_in` does (see `versions.has_update`).
+    """
+
+    product: str = "exchange"
+    version: str = Field(description="major.minor: 5.5, 6.0 (2000), 6.5 (2003), 15.2 (2019, SE)")
     min_sp: int | None = Field(default=None, ge=0)
     max_sp: int | None = Field(default=None, ge=0)
     min_build: str | None = None
     max_build: str | None = None
+    min_update: tuple[NamedBuild, ...] = ()
 
     _check_builds = field_validator("min_build", "max_build")(_version_text)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_of_line(cls, data: object) -> object:
+        """A product line with one version gives it; a line with several needs it written."""
+        if not isinstance(data, dict) or not isinstance(data.get("product"), str):
+            return data
+        line = product_line(data["product"])
+        if line is None:
+            return data
+        data = {**data, "product": line}
+        if data.get("version") is None:
+            versions = LINE_VERSIONS[line]
+            if len(versions) > 1:
+                raise ValueError(
+                    f"{line} is version {versions[0]} to {versions[-1]} (the minor is the "
+                    "service pack): give version"
+                )
+            data["version"] = versions[0]
+        return data
+
+    @field_validator("product")
+    @classmethod
+    def _product(cls, value: str) -> str:
+        if value.casefold() == "exchange":
+            return "exchange"
+        line = product_line(value)
+        if line is None:
+            raise ValueError(f"product {value[:60]!r}: use exchange or one of {_line_names()}")
+        return line
 
     @field_validator("version", mode="before")
     @classmethod
     def _version(cls, value: object) -> str:
-        text = str(value)
-        if not re.fullmatch(r"\d+\.\d+", text):
-            raise ValueError(f"version {text!r} must be major.minor, such as 5.5 or 6.5")
+        return _major_minor(value)
+
+    @field_validator("min_update", mode="before")
+    @classmethod
+    def _updates(cls, value: object, info: ValidationInfo) -> tuple[NamedBuild, ...]:
+        line = info.data.get("product")
+        if line is None:
+            raise ValueError("min_update needs a valid product")
+        if line == "exchange":
+            raise ValueError(
+                "min_update names updates of a product line: give product, such as "
+                f"Exchange Server 2019 (one of {_line_names()})"
+            )
+        updates = _updates_of(line, value)
+        version = info.data.get("version")
+        for update in updates:
+            if version and not update.build.startswith(f"{version}."):
+                raise ValueError(f"{update.label} is not version {version}")
+        return updates
+
+    @model_validator(mode="after")
+    def _line_has_version(self) -> ProductRange:
+        line = self.line
+        if line is not None and self.version not in LINE_VERSIONS[line]:
+            raise ValueError(
+                f"{line} is version {' or '.join(LINE_VERSIONS[line])}, not {self.version}"
+            )
+        return self
+
+    @property
+    def line(self) -> str | None:
+        """The product line, or None when the range is any Exchange of `version`."""
+        return None if self.product == "exchange" else self.product
+
+    def describe(self) -> str:
+        """ "Exchange Server 2019 from CU10 Mar22SU, CU11 Mar22SU or CU12", "Exchange 5.5 SP3"."""
+        text = self.line or f"Exchange {self.version}"
+        if self.min_sp is not None and self.min_sp == self.max_sp:
+            return f"{text} SP{self.min_sp}"
+        if self.min_sp is not None:
+            text += f" SP{self.min_sp} or later"
+        if self.max_sp is not None:
+            text += f" up to SP{self.max_sp}"
+        if self.min_update:
+            names = [u.name or f"build {u.build}" for u in self.min_update]
+            text += " from " + (
+                names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+            )
+        if self.min_build:
+            text += f" build {self.min_build} or later"
+        if self.max_build:
+            text += f" up to build {self.max_build}"
         return text
 
 
@@ -94,9 +325,24 @@ class OsCondition(_Model):
     architectures: list[Literal["x86", "x64", "ia64", "alpha"]] = []
 
 
+# Server roles as the collector reports them (remediate.probes.collect.EXCHANGE_ROLES).
+ExchangeRole = Literal[
+    "Mailbox",
+    "ClientAccess",
+    "HubTransport",
+    "EdgeTransport",
+    "UnifiedMessaging",
+    "FrontendTransport",
+    "Management",
+]
+
+
 class AppliesTo(_Model):
     products: list[ProductRange] = Field(min_length=1)
     os: OsCondition | None = None
+    roles: list[ExchangeRole] = Field(
+        default=[], description="the server has one of these roles (2007 and later)"
+    )
 
 
 class CountRule(_Model):
@@ -213,6 +459,31 @@ class Symptoms(_Model):
 
 
 FOLDERS = ("bin", "mtadata")
+# Folders under the install root, written as articles write them. The root the collector
+# detects is the V15 folder itself for 2013 and later and V14 for 2010: setup's MsiInstallPath
+# (CSS-Exchange Admin/Reset-ScanEngineVersion.ps1 joins MsiInstallPath and
+# "FIP-FS\Data\Engines\amd64\Microsoft"), which setup also sets as %ExchangeInstallPath%
+# (HealthChecker's Get-FIPFSScanEngineVersionState.ps1 falls back to $env:ExchangeInstallPath).
+# So "V15\Bin" and "%ExchangeInstallPath%Bin" are "Bin" under the detected root.
+_INSTALL_PATH_VARIABLE = "%exchangeinstallpath%"
+_VERSION_FOLDERS = {"v14": "14", "v15": "15"}
+
+
+def _split_folder(folder: str) -> tuple[str, str, str | None]:
+    """(root, relative folder, the major version a V14/V15 prefix requires) of a folder."""
+    lowered = folder.lower()
+    if lowered in FOLDERS:
+        return "exchange", lowered, None
+    if lowered == "system32":
+        return "system32", "", None
+    if lowered.startswith("exchange:"):
+        return "exchange", folder[9:].strip("\\"), None
+    if lowered.startswith(_INSTALL_PATH_VARIABLE):
+        return "exchange", folder[len(_INSTALL_PATH_VARIABLE) :].strip("\\"), None
+    head, _, rest = folder.partition("\\")
+    if head.lower() in _VERSION_FOLDERS:
+        return "exchange", rest.strip("\\"), _VERSION_FOLDERS[head.lower()]
+    return "absolute", folder.rstrip("\\"), None
 
 
 class FixFile(_Model):
@@ -222,7 +493,9 @@ class FixFile(_Model):
     version: str | None = Field(description="fixed version, or null for N/A (presence only)")
     folder: str = Field(
         default="bin",
-        description="bin or mtadata (Exchange), exchange:<relative>, system32, or absolute",
+        description="bin or mtadata (Exchange), exchange:<relative>, V15\\<relative> or "
+        "V14\\<relative> (2013+ or 2010: under the install root), %ExchangeInstallPath%<relative>, "
+        "system32, or absolute",
     )
     platform: Platform | None = None
     component: str | None = None
@@ -242,24 +515,34 @@ class FixFile(_Model):
         lowered = value.lower()
         if lowered in (*FOLDERS, "system32"):
             return lowered
-        if lowered.startswith("exchange:") and value[9:].strip("\\"):
+        root, relative, _ = _split_folder(value)
+        head = relative.split("\\")[0].lower()
+        if root == "exchange" and head in _VERSION_FOLDERS:
+            raise ValueError(
+                f"folder {value!r}: the install root of Exchange 2010 and later is the "
+                f"{head.upper()} folder itself: write {head.upper()}\\... or exchange:<below it>"
+            )
+        if root == "exchange" and relative:
             return value
-        if PureWindowsPath(value).is_absolute():
+        if root == "absolute" and PureWindowsPath(value).is_absolute():
             return value
         raise ValueError(
-            f"folder {value!r}: use bin, mtadata, exchange:<relative path>, system32 "
-            "or an absolute path such as C:\\Program Files\\Exchsrvr\\bin"
+            f"folder {value!r}: use bin, mtadata, exchange:<relative path>, V15\\<relative path>, "
+            "%ExchangeInstallPath%<relative path>, system32 or an absolute path such as "
+            "C:\\Program Files\\Exchsrvr\\bin"
         )
 
     def location(self) -> tuple[str, str]:
         """(root, relative path) for the collector: root is exchange, system32 or absolute."""
-        if self.folder in FOLDERS:
-            return "exchange", f"{self.folder}\\{self.file}"
-        if self.folder == "system32":
+        root, relative, _ = _split_folder(self.folder)
+        if root == "system32":
             return "system32", self.file
-        if self.folder.lower().startswith("exchange:"):
-            return "exchange", f"{self.folder[9:].strip(chr(92))}\\{self.file}"
-        return "absolute", f"{self.folder.rstrip(chr(92))}\\{self.file}"
+        return root, f"{relative}\\{self.file}"
+
+    @property
+    def requires_major(self) -> str | None:
+        """ "15" for a V15\\ folder, "14" for V14\\: the Exchange the path exists on."""
+        return _split_folder(self.folder)[2]
 
     @property
     def key(self) -> str:
@@ -267,9 +550,113 @@ class FixFile(_Model):
         return f"{root}:{path}".lower()
 
 
+_LINE_FIELDS = {
+    EXCHANGE_55: "exchange_55",
+    EXCHANGE_2000: "exchange_2000",
+    EXCHANGE_2003: "exchange_2003",
+    EXCHANGE_2007: "exchange_2007",
+    EXCHANGE_2010: "exchange_2010",
+    EXCHANGE_2013: "exchange_2013",
+    EXCHANGE_2016: "exchange_2016",
+    EXCHANGE_2019: "exchange_2019",
+    EXCHANGE_SE: "exchange_se",
+}
+_FIELD_LINES = {field: line for line, field in _LINE_FIELDS.items()}
+
+
+def _updates_field(line: str) -> Any:
+    return Field(default=(), alias=line, description=f"updates of {line} that fix the article")
+
+
 class FixedIn(_Model):
-    version: str
-    service_pack: int = Field(ge=1)
+    """What fixes the article: a service pack of one version (`version` + `service_pack`, as the
+    articles of 5.5 to 2003 say), and/or per product line the updates that fix it, each a CU/SU
+    (SP/RU) name or a build, one per CU where the fix came as an SU of several CUs::
+
+        fixed_in:
+          Exchange Server 2019: [CU14 Oct25SU, CU15 Oct25SU]
+          Exchange Server SE: RTM Oct25SU
+
+    Names are resolved to builds on load (`remediate.catalog.exchange_builds`); a server has the
+    fix when `versions.has_update` says so for its line's updates.
+    """
+
+    version: str | None = None
+    service_pack: int | None = Field(default=None, ge=1)
+    exchange_55: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_55)
+    exchange_2000: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_2000)
+    exchange_2003: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_2003)
+    exchange_2007: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_2007)
+    exchange_2010: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_2010)
+    exchange_2013: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_2013)
+    exchange_2016: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_2016)
+    exchange_2019: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_2019)
+    exchange_se: tuple[NamedBuild, ...] = _updates_field(EXCHANGE_SE)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: object) -> object:
+        """Product lines whatever their case; any other key is named in the error."""
+        if not isinstance(data, dict):
+            return data
+        keys: dict[str, object] = {}
+        for key, value in data.items():
+            text = str(key)
+            line = product_line(text)
+            if text in ("version", "service_pack"):
+                keys[text] = value
+            elif line is not None:
+                keys[line] = value
+            else:
+                raise _PathError(
+                    (text,),
+                    f"unknown key {text[:60]!r}: fixed_in takes version and service_pack, "
+                    f"or product lines ({_line_names()}) with their fixing updates",
+                )
+        return keys
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: object) -> str | None:
+        return None if value is None else _major_minor(value)
+
+    @field_validator(*_LINE_FIELDS.values(), mode="before")
+    @classmethod
+    def _resolve(cls, value: object, info: ValidationInfo) -> tuple[NamedBuild, ...]:
+        assert info.field_name is not None
+        return _updates_of(_FIELD_LINES[info.field_name], value)
+
+    @model_validator(mode="after")
+    def _complete(self) -> FixedIn:
+        if (self.version is None) != (self.service_pack is None):
+            raise ValueError("version and service_pack go together (Exchange 5.5 SP3)")
+        if self.version is None and not self.lines:
+            raise ValueError(
+                "fixed_in needs version and service_pack, or a product line with its updates "
+                "(Exchange Server 2019: CU14 Nov24SU)"
+            )
+        return self
+
+    @property
+    def lines(self) -> dict[str, tuple[NamedBuild, ...]]:
+        """The product lines named, with their fixing updates."""
+        return {
+            line: getattr(self, field)
+            for line, field in _LINE_FIELDS.items()
+            if getattr(self, field)
+        }
+
+    def updates_for(self, line: str) -> tuple[NamedBuild, ...]:
+        field = _LINE_FIELDS.get(line)
+        return getattr(self, field) if field else ()
+
+    def describe(self) -> str:
+        """ "Exchange 5.5 SP3", "Exchange Server 2019 CU14 Oct25SU or CU15 Oct25SU; ..."."""
+        parts = [f"Exchange {self.version} SP{self.service_pack}"] if self.version else []
+        for line, updates in self.lines.items():
+            names = [u.name or f"build {u.build}" for u in updates]
+            parts.append(f"{line} {' or '.join(names)}")
+        return "; ".join(parts)
 
 
 class Fix(_Model):
@@ -352,8 +739,13 @@ class Step(_Model):
         return seconds
 
 
+# A KB or Q number (KB840469, Q232602), a CVE id (CVE-2025-59249), or for an advisory that
+# has neither, such as an Exchange Team blog post, a short name and its year (FIPFS-2022).
+PLAYBOOK_ID = r"^(?:(?:KB|Q)\d{5,7}|CVE-\d{4}-\d{4,7}|[A-Z][A-Z0-9]{1,15}-\d{4})$"
+
+
 class Playbook(_Model):
-    id: str = Field(pattern=r"^(KB|Q)\d{5,7}$")
+    id: str = Field(pattern=PLAYBOOK_ID, description="KB/Q number, CVE id or NAME-YEAR")
     title: str = Field(min_length=1)
     references: list[str] = []
     severity: Severity = "medium"
@@ -363,6 +755,24 @@ class Playbook(_Model):
     fix: Fix
     remediation: list[Step] = []
     source: str | None = Field(default=None, description="the playbook file (set on load)")
+
+    @model_validator(mode="after")
+    def _version_folders(self) -> Playbook:
+        """A V15\\ or V14\\ file row is only for playbooks of that Exchange (2013+ or 2010)."""
+        for index, row in enumerate(self.fix.files):
+            major = row.requires_major
+            if major is None:
+                continue
+            others = [
+                p.version for p in self.applies_to.products if p.version.split(".")[0] != major
+            ]
+            if others:
+                raise _PathError(
+                    ("fix", "files", index, "folder"),
+                    f"fix file {row.file} in {row.folder}: that folder exists on Exchange "
+                    f"{major}.x only, and the playbook applies to {', '.join(others)} too",
+                )
+        return self
 
     def fix_files_for(self, architecture: str) -> list[FixFile]:
         """The rows that apply to a host of this architecture (Intel/Alpha rows)."""
@@ -387,6 +797,15 @@ def parse_playbook(text: str, source: str) -> Playbook:
     try:
         playbook = Playbook.model_validate({**located.data, "source": source})
     except ValidationError as exc:
+        first = exc.errors()[0]
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, _PathError):  # a check that knows the part that is wrong
+            where = (*first["loc"], *cause.path)
+            path = ".".join(str(p) for p in where)
+            more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            raise PlaybookError(
+                f"{located.where(where)}: {path}: {cause}{more}", line=located.line_of(where)
+            ) from None
         error = located.validation_error(exc)
         raise PlaybookError(str(error), line=error.line) from None
     for index, step in enumerate(playbook.remediation):
