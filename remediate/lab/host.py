@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from remediate.lab.fleet import HostSpec
@@ -55,6 +56,9 @@ class LabHost:
     on_reboot: Callable[[], None] | None = None
     temp_files: dict[str, bytes] = field(default_factory=dict)
     booted_at: float = field(default_factory=lambda: time.time() - 86400.0)
+    # A real event log holds records written at fixed times: the generated ones end when the
+    # lab started, so two reads a few seconds apart see the same records (not shifted ones).
+    events_until: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def name(self) -> str:

@@ -63,7 +63,9 @@ def answer_collect(host: LabHost, declared: DeclaredScript) -> Execution:
     engine = "wsh" if declared.dialect == "jscript" else "powershell"
     with host.lock:
         reads: list[EventLogRead] = []
-        records = _records(host.spec, request, engine, datetime.now(UTC), reads)
+        records = _records(
+            host.spec, request, engine, datetime.now(UTC), reads, events_until=host.events_until
+        )
         host.event_queries.extend(reads)
     return Execution(stdout=format_output("collect", records))
 
@@ -74,7 +76,9 @@ def _records(
     engine: str,
     now: datetime,
     reads: list[EventLogRead] | None = None,
+    events_until: datetime | None = None,
 ) -> Records:
+    """The collector's records; generated events end at `events_until` (default `now`)."""
     records: Records = []
     os = spec.os
     for name, value in (
@@ -102,7 +106,9 @@ def _records(
     records += _services(spec, request.get("services") or [])
     records += _components(spec, request.get("components") or [])
     records += _files(spec, request.get("files") or [])
-    records += _events(spec, request.get("events") or [], now, _exchange_version(facts), reads)
+    records += _events(
+        spec, request.get("events") or [], events_until or now, _exchange_version(facts), reads
+    )
     return records
 
 
