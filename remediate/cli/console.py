@@ -61,15 +61,8 @@ def playbook_text(playbook: Playbook) -> Iterable[RenderableType]:
 
     yield Text(f"{playbook.id}: {safe(playbook.title)}", style="bold")
     yield Text(f"severity {playbook.severity}; references {', '.join(playbook.references) or '-'}")
-    ranges = []
-    for product in playbook.applies_to.products:
-        bounds = []
-        if product.min_sp is not None:
-            bounds.append(f"SP{product.min_sp}+")
-        if product.max_sp is not None:
-            bounds.append(f"up to SP{product.max_sp}")
-        ranges.append(f"Exchange {product.version} {' '.join(bounds)}".strip())
-    yield Text("applies to: " + "; ".join(ranges))
+    ranges = [product.describe() for product in playbook.applies_to.products]
+    yield literal("applies to: " + "; ".join(ranges))
     if playbook.symptoms is not None:
         table = Table(title=literal(f"symptoms (condition: {playbook.symptoms.condition})"))
         for column in ("selection", "what"):
@@ -97,7 +90,7 @@ def playbook_text(playbook: Playbook) -> Iterable[RenderableType]:
         yield table
     fix = playbook.fix
     if fix.fixed_in:
-        yield Text(f"first fixed in Exchange {fix.fixed_in.version} SP{fix.fixed_in.service_pack}")
+        yield literal(f"first fixed in {fix.fixed_in.describe()}")
     if fix.files:
         table = Table(title="fix table")
         for column in ("file", "version", "folder", "platform"):

@@ -225,7 +225,11 @@ def _run(
     timeout: int | None,
 ) -> PlannedStep:
     program, missing = _fill(str(extra.get("program", "")), values)
-    arguments = [_fill(str(a), values)[0] for a in extra.get("arguments", [])]
+    arguments = []
+    for argument in extra.get("arguments", []):  # a variable missing here counts as well
+        filled, unset = _fill(str(argument), values)
+        arguments.append(filled)
+        missing += unset
     if missing:
         if extra.get("otherwise") == "manual":
             instruction = str(extra.get("instruction", label))

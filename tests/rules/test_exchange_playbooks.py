@@ -257,11 +257,6 @@ def test_the_collect_request_asks_for_their_events_on_15_x_only() -> None:
     assert request.files == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="remediate/remediation/steps.py _run fills {{ }} in arguments without noting a "
-    "missing variable, so `otherwise: manual` does not apply (reported to the integrator)",
-)
 def test_without_the_script_variable_the_reset_is_the_manual_instruction() -> None:
     steps = plan_steps(FIPFS, host("15.2.986.14"), {})
     assert steps[0].kind == "manual"
