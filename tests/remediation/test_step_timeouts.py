@@ -241,9 +241,7 @@ def test_step_timeout_on_the_command_line_raises_the_scripts_limit() -> None:
     assert reboot.script_arguments(7200) == {"action": "reboot"}
 
 
-def test_ctrl_c_during_a_step_stops_at_once_and_resume_settles_it(
-    lab: Lab, tmp_path: Path
-) -> None:
+def test_ctrl_c_during_a_step_stops_at_once_and_resume_settles_it(lab: Lab, tmp_path: Path) -> None:
     """Ctrl-C in the middle of a 6 s step: acknowledged at once, exit 130 without waiting for
     the step, the step journalled as left running; the resume settles it from the host's state
     and does not run it again."""
