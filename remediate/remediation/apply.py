@@ -556,6 +556,8 @@ def apply_plan(
         verification = verify_for_apply(plan, options, now or datetime.now(UTC))
     sources = plan.inventories or [plan.inventory]  # plans before -i had one inventory
     inventory = load_sources(sources, vault_passwords=connect.vault_passwords)
+    for warning in inventory.warnings:  # what Ansible would warn about (a duplicate key...)
+        say(f"warning: {warning}")
     hosts: list[Host] = [h for h in inventory.hosts if h.name in {p.host for p in plan.hosts}]
     targets = {t.name: t for t in build_targets(hosts, connect)[0]}
     probes = {t.name: t.connect for t in build_targets(hosts, connect, probe=True)[0]}
