@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -65,6 +65,30 @@ def audit_on_console(request: AuditRequest) -> AuditOutcome:
 def show_selected(selected: Selected) -> None:
     """The inventory's and the pattern's warnings, before any host is contacted."""
     print_warnings(selected.warnings)
+
+
+def prepare_run(
+    inventory: Path | None,
+    sources: list[str] | None,
+    vault_password_file: list[str] | None,
+    vault_id: list[str] | None,
+    ask_vault_pass: bool,
+    limit: str | None,
+    list_hosts_only: bool,
+    **settings: Any,
+) -> tuple[list[str], ConnectOptions]:
+    """A run's inventory sources and connection options (`settings` as ConnectOptions takes
+    them). With --list-hosts the hosts are listed and the command ends here (exit 0)."""
+    from remediate.connect.targets import ConnectOptions
+
+    found, vault_passwords = resolve_inventory(
+        inventory, sources, vault_password_file, vault_id, ask_vault_pass
+    )
+    connect = ConnectOptions(vault_passwords=vault_passwords, **settings)
+    if list_hosts_only:
+        list_hosts(found, limit, connect)
+        raise typer.Exit(ExitCode.OK)
+    return found, connect
 
 
 def list_hosts(sources: InventorySources, limit: str | None, connect: ConnectOptions) -> None:
@@ -154,21 +178,20 @@ def audit(
     stderr); 130 interrupted.
     """
     from remediate.audit.session import AuditRequest
-    from remediate.connect.targets import ConnectOptions
     from remediate.report.registry import parse_formats
 
-    found, vault_passwords = resolve_inventory(
-        inventory, sources, vault_password_file, vault_id, ask_vault_pass
-    )
-    connect = ConnectOptions(
+    found, connect = prepare_run(
+        inventory,
+        sources,
+        vault_password_file,
+        vault_id,
+        ask_vault_pass,
+        limit,
+        list_hosts_only,
         allow_insecure=allow_insecure,
         ask_pass=ask_pass,
         accept_new_host_keys=accept_new_host_keys,
-        vault_passwords=vault_passwords,
     )
-    if list_hosts_only:
-        list_hosts(found, limit, connect)
-        raise typer.Exit(ExitCode.OK)
     request = AuditRequest(
         inventory=found,
         playbooks=tuple(playbooks or [DEFAULT_PLAYBOOKS]),
@@ -219,22 +242,22 @@ def collect(
     from remediate.audit.host import collect as collect_host
     from remediate.audit.request import collect_request
     from remediate.audit.session import select_for_run
-    from remediate.connect.targets import ConnectOptions, targets_for
+    from remediate.connect.targets import targets_for
     from remediate.errors import TransportError
     from remediate.rules.playbook import load_playbooks
 
-    found, vault_passwords = resolve_inventory(
-        inventory, sources, vault_password_file, vault_id, ask_vault_pass
-    )
-    connect = ConnectOptions(
+    found, connect = prepare_run(
+        inventory,
+        sources,
+        vault_password_file,
+        vault_id,
+        ask_vault_pass,
+        limit,
+        list_hosts_only,
         allow_insecure=allow_insecure,
         ask_pass=ask_pass,
         timeout=timeout,
-        vault_passwords=vault_passwords,
     )
-    if list_hosts_only:
-        list_hosts(found, limit, connect)
-        raise typer.Exit(ExitCode.OK)
     selected = select_for_run(found, limit, connect)
     show_selected(selected)
     request = collect_request(

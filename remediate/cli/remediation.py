@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from remediate.cli.console import console, literal
-from remediate.cli.inventory_options import resolve_inventory, vault_passwords_only
+from remediate.cli.inventory_options import vault_passwords_only
 from remediate.cli.options import (
     DEFAULT_PLAYBOOKS,
     AllowInsecure,
@@ -125,25 +125,24 @@ def plan(
     """
     from datetime import UTC, datetime
 
-    from remediate.cli.audit import list_hosts, show_selected
-    from remediate.connect.targets import ConnectOptions
+    from remediate.cli.audit import prepare_run, show_selected
     from remediate.outputs import check_file, not_written
     from remediate.remediation.plan import PLAN_NAMESPACE, describe_timeout, save_plan, sign_plan
     from remediate.remediation.planning import is_skipped, make_plan
     from remediate.rules.playbook import load_playbooks
 
-    found_sources, vault_passwords = resolve_inventory(
-        inventory, sources, vault_password_file, vault_id, ask_vault_pass
-    )
-    connect = ConnectOptions(
+    found_sources, connect = prepare_run(
+        inventory,
+        sources,
+        vault_password_file,
+        vault_id,
+        ask_vault_pass,
+        limit,
+        list_hosts_only,
         allow_insecure=allow_insecure,
         ask_pass=ask_pass,
         timeout=timeout,
-        vault_passwords=vault_passwords,
     )
-    if list_hosts_only:
-        list_hosts(found_sources, limit, connect)
-        raise typer.Exit(ExitCode.OK)
     found = {p.id.lower(): p for p in load_playbooks([playbooks])}
     playbook = found.get(playbook_id.lower())
     if playbook is None:
