@@ -99,7 +99,7 @@ AllowInsecure = Annotated[bool, typer.Option(help="Allow Basic authentication ov
 ReportFolder = Annotated[Path, typer.Option("--output", "-o", help="Report folder.")]
 ReportFormats = Annotated[
     str,
-    typer.Option("--format", "-f", help="Report formats, comma separated: html,json,junit,csv."),
+    typer.Option("--format", "-f", help="Report formats, comma separated: html,json,junit,csv,md."),
 ]
 HistoryDatabase = Annotated[Path, typer.Option("--history", help="History database.")]
 

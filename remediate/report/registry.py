@@ -13,13 +13,19 @@ from pathlib import Path
 
 from remediate.errors import InputError
 from remediate.outputs import NotWrittenError, describe
-from remediate.report import csv_report, html, json_report, junit
+from remediate.report import csv_report, html, json_report, junit, markdown
 from remediate.report.reporter import ReportContext, Reporter
 from remediate.rules.results import AuditRun
 
 REPORTERS: dict[str, Reporter] = {
     reporter.name: reporter
-    for reporter in (html.REPORTER, json_report.REPORTER, junit.REPORTER, csv_report.REPORTER)
+    for reporter in (
+        html.REPORTER,
+        json_report.REPORTER,
+        junit.REPORTER,
+        csv_report.REPORTER,
+        markdown.REPORTER,
+    )
 }
 
 

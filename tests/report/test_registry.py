@@ -32,7 +32,7 @@ def small_run() -> AuditRun:
 
 
 def test_the_four_formats_are_registered_under_their_names() -> None:
-    assert list(REPORTERS) == ["html", "json", "junit", "csv"]
+    assert list(REPORTERS) == ["html", "json", "junit", "csv", "md"]
     assert all(name == reporter.name for name, reporter in REPORTERS.items())
     assert REPORTERS["junit"].extension == "xml"
 
@@ -69,7 +69,7 @@ def test_format_names_are_parsed_loosely() -> None:
 def test_an_unknown_format_is_an_input_error_naming_the_known_ones(text: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_formats(text)
-    assert "available: html, json, junit, csv" in str(caught.value)
+    assert "available: html, json, junit, csv, md" in str(caught.value)
     assert ("pdf" in str(caught.value)) == ("pdf" in text)
 
 
