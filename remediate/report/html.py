@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -254,15 +256,27 @@ def _playbook(playbook: Playbook) -> dict[str, Any]:
     }
 
 
-def _hosts(run: AuditRun) -> list[dict[str, Any]]:
+def host_anchor(name: str, taken: set[str]) -> str:
+    """`host-<name>`, so a link can name the server; made unique among `taken`."""
+    base = "host-" + (re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip("-") or "x")
+    anchor, number = base, 1
+    while anchor in taken:
+        number += 1
+        anchor = f"{base}-{number}"
+    taken.add(anchor)
+    return anchor
+
+
+def _hosts(run: AuditRun, inventory: str) -> list[dict[str, Any]]:
     playbooks = {p.id: p for p in run.playbooks}
     hosts = []
-    for index, result in enumerate(sorted(run.results, key=lambda r: r.host), start=1):
+    taken: set[str] = set()
+    for result in sorted(run.results, key=lambda r: r.host):
         by_article = {f.playbook: f for f in result.findings}
-        anchor = f"host-{index}"
+        anchor = host_anchor(result.host, taken)
         findings = [
             _finding(f, f"{anchor}-{f.playbook}", playbooks.get(f.playbook))
-            for f in result.findings
+            for f in sorted(result.findings, key=lambda f: (_rank(f.status), f.playbook))
         ]
         cells = []
         for playbook in run.playbooks:
@@ -278,26 +292,175 @@ def _hosts(run: AuditRun) -> list[dict[str, Any]]:
                     "anchor": f"{anchor}-{playbook.id}" if finding else None,
                 }
             )
-        error = None
-        if result.error is not None:
-            error = {
-                "kind": result.error.reason,
-                "message": capped(result.error.message),
-                "hint": capped(result.error.hint) if result.error.hint else None,
-            }
+        worst = min((f.status for f in result.findings), key=_rank, default=None)
         hosts.append(
             {
                 "name": capped(result.host, 500),
                 "anchor": anchor,
                 "statuses": " ".join(sorted({f.status.value for f in result.findings})),
-                "worst": min((_rank(f.status) for f in result.findings), default=len(STATUS_ORDER)),
+                "worst": _rank(worst),
+                "worst_status": worst.value if worst else "none",
+                "worst_class": _status_class(worst),
+                "standing": host_standing(result),
                 "cells": cells,
                 "facts": _host_facts(result),
-                "error": error,
-                "findings": findings,
+                "overview": _overview(result),
+                "next": capped(next_step(result), 1000),
+                "problems": _problems(result),
+                "commands": _commands(result, inventory, playbooks),
+                "action": [f for f in findings if f["status"] in _ACTION],
+                "undetermined": [f for f in findings if f["status"] in _NOT_AUDITED],
+                "other": [
+                    f
+                    for f in findings
+                    if f["status"] not in _ACTION | _NOT_AUDITED
+                    and f["status"] != Status.NOT_APPLICABLE.value
+                ],
+                "not_applicable": [
+                    f for f in findings if f["status"] == Status.NOT_APPLICABLE.value
+                ],
             }
         )
     return hosts
+
+
+_ACTION = frozenset(s.value for s in NON_COMPLIANT)
+_NOT_AUDITED = frozenset(s.value for s in UNDETERMINED)
+
+NEEDS_ACTION, NOT_AUDITED, NOTHING_TO_DO = "needs_action", "not_audited", "compliant"
+
+
+def host_standing(result: HostResult) -> str:
+    """A server, not a finding: it needs action when any article needs a fix or a restart,
+    else it is not (fully) audited when any article could not be decided, else compliant."""
+    statuses = {f.status for f in result.findings}
+    if statuses & NON_COMPLIANT:
+        return NEEDS_ACTION
+    if statuses & UNDETERMINED or result.error is not None:
+        return NOT_AUDITED
+    return NOTHING_TO_DO
+
+
+WHAT_TO_TRY: dict[str, str] = {
+    "unreachable": "check that the server is up, its name resolves and the WinRM/SSH port is "
+    "open from this machine (firewall, ansible_port)",
+    "timeout": "the server answered too slowly: retry with a longer --timeout, or when it is "
+    "less busy",
+    "certificate": "trust the server's certificate (ansible_winrm_ca_trust_path) or fix its "
+    "name/expiry; do not turn validation off for production",
+    "authentication": "check ansible_user/ansible_password and ansible_winrm_transport, and that "
+    "the account is not locked",
+    "host_key": "the SSH host key is unknown or changed: verify it and add it to known_hosts",
+    "protocol": "the server answered in a way we do not understand: check the transport and "
+    "WinRM/SSH configuration, then retry",
+    "probe_error": "the audit script's output was unusable: retry; if it persists, run "
+    "`remediate collect` on this host and attach its output to a bug report",
+    "configuration": "the connection settings cannot work: correct the inventory variables "
+    "named in the message",
+    "not_audited": "the run stopped before this server: audit it again (`--limit HOST`)",
+    "skipped": "the server was skipped by the inventory or its options: audit it on its own",
+}
+"""What an administrator can try for each reason a host or an article was not audited."""
+
+_NEXT: dict[Status, str] = {
+    Status.AFFECTED: "install the fix",
+    Status.MISSING_FIX: "install the fix",
+    Status.NEEDS_REBOOT: "restart the server",
+    Status.INVESTIGATE: "look into the symptoms seen after the fix",
+    Status.UNKNOWN: "find why evidence is missing",
+    Status.ERROR: "audit again",
+}
+
+
+def next_step(result: HostResult) -> str:
+    """One line: what to do on this server next, worst first."""
+    if result.error is not None:
+        return f"restore access ({result.error.reason}), then audit again"
+    steps: dict[str, list[str]] = {}
+    for finding in sorted(result.findings, key=lambda f: (_rank(f.status), f.playbook)):
+        step = _NEXT.get(finding.status)
+        if step is not None:
+            steps.setdefault(step, []).append(finding.playbook)
+    if not steps:
+        return "nothing to do"
+    return "; ".join(f"{step} ({', '.join(ids)})" for step, ids in steps.items())
+
+
+def _overview(result: HostResult) -> dict[str, Text]:
+    evidence = result.evidence
+    os_text, exchange = "-", "-"
+    if evidence is not None:
+        os = evidence.os
+        os_text = f"{os.caption} {_sp(os.service_pack)}" if os.caption else "-"
+        exchange = evidence.exchange.display if evidence.exchange else "not installed"
+    return {
+        "os": capped(os_text, 300),
+        "exchange": capped(exchange, 300),
+        "transport": capped(result.transport or "-", 50),
+    }
+
+
+def _problems(result: HostResult) -> list[dict[str, Any]]:
+    """Each reason the host or some of its articles were not audited, once, with the
+    articles it concerns and what to try."""
+    found: dict[str, dict[str, Any]] = {}
+    if result.error is not None:
+        reason = result.error.reason
+        found[reason] = {
+            "kind": reason,
+            "message": capped(result.error.message),
+            "hint": capped(result.error.hint) if result.error.hint else None,
+            "articles": [],
+            "whole_host": True,
+        }
+    for finding in result.findings:
+        if finding.status not in UNDETERMINED:
+            continue
+        kind = finding.error_kind or finding.status.value
+        entry = found.setdefault(
+            kind,
+            {
+                "kind": kind,
+                "message": capped(finding.reason),
+                "hint": capped(finding.hint) if finding.hint else None,
+                "articles": [],
+                "whole_host": False,
+            },
+        )
+        if entry["hint"] is None and finding.hint:
+            entry["hint"] = capped(finding.hint)
+        entry["articles"].append(finding.playbook)
+    for entry in found.values():
+        general = WHAT_TO_TRY.get(entry["kind"])
+        hint = entry["hint"].text if entry["hint"] else ""
+        entry["general"] = general if general and general != hint else None
+    return list(found.values())
+
+
+def plan_command(inventory: str, playbook: str, host: str) -> str:
+    """The command that starts the fix of one article on one host, quoted for a shell; an
+    inventory too long to show whole (a path never is) stays a placeholder, never cut."""
+    shown = inventory if inventory and len(inventory) <= 1000 else "INVENTORY"
+    return shlex.join(["remediate", "plan", shown, "--playbook", playbook, "--limit", host])
+
+
+def _commands(
+    result: HostResult, inventory: str, playbooks: dict[str, Playbook]
+) -> list[dict[str, Any]]:
+    commands = []
+    for finding in sorted(result.findings, key=lambda f: (_rank(f.status), f.playbook)):
+        if finding.status not in NON_COMPLIANT:
+            continue
+        playbook = playbooks.get(finding.playbook)
+        commands.append(
+            {
+                "playbook": finding.playbook,
+                "status": finding.status.value,
+                "command": capped(plan_command(inventory, finding.playbook, result.host), 2000),
+                "steps": bool(playbook and playbook.remediation),
+            }
+        )
+    return commands
 
 
 @cache
@@ -348,12 +511,144 @@ def _summary(run: AuditRun) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class TrendPoint:
+    """One earlier (or this) run as the trend chart shows it: servers needing action of all."""
+
+    run_id: str
+    started: datetime
+    needs_action: int
+    hosts: int
+
+
+TREND_RUNS = 12
+"""Runs the trend chart shows, the newest last."""
+
+
+def trend_point(run: AuditRun) -> TrendPoint:
+    needing = sum(host_standing(r) == NEEDS_ACTION for r in run.results)
+    return TrendPoint(run.run_id, run.started, needing, len(run.results))
+
+
+def trend_point_from_document(document: dict[str, Any]) -> TrendPoint:
+    """The trend point of a stored run document (as `History.document` returns it)."""
+    action = {s.value for s in NON_COMPLIANT}
+    hosts = document.get("hosts") or []
+    needing = sum(
+        any(f.get("status") in action for f in host.get("findings") or []) for host in hosts
+    )
+    started = document.get("started")
+    moment = datetime.fromisoformat(started) if isinstance(started, str) else datetime.min
+    return TrendPoint(str(document.get("run_id", "")), moment, needing, len(hosts))
+
+
+_SEVERITY_ORDER = ("critical", "high", "medium", "low", "informational")
+
+
+def _articles(run: AuditRun) -> list[dict[str, Any]]:
+    rows = []
+    for playbook in run.playbooks:
+        statuses = [f.status for f in run.findings if f.playbook == playbook.id]
+        rows.append(
+            {
+                "id": playbook.id,
+                "anchor": f"rem-{playbook.id}",
+                "title": capped(playbook.title, 500),
+                "severity": playbook.severity,
+                "affected": sum(s in NON_COMPLIANT for s in statuses),
+                "not_audited": sum(s in UNDETERMINED for s in statuses),
+                "compliant": sum(s in (Status.COMPLIANT, Status.WAIVED) for s in statuses),
+                "not_applicable": sum(s is Status.NOT_APPLICABLE for s in statuses),
+            }
+        )
+    rank = {name: index for index, name in enumerate(_SEVERITY_ORDER)}
+    return sorted(rows, key=lambda r: (-(r["affected"] > 0), rank.get(r["severity"], 9), r["id"]))
+
+
+def _changes(run: AuditRun, hosts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """New and resolved since the previous run, from the drift the history marked; None when
+    the run was not compared with one."""
+    if all(f.drift is None for f in run.findings):
+        return None
+    anchors = {h["name"].text: h["anchor"] for h in hosts}
+
+    def listed(kind: str) -> list[dict[str, Any]]:
+        return [
+            {"host": capped(f.host, 500), "anchor": anchors.get(f.host, ""), "playbook": f.playbook}
+            for f in sorted(run.findings, key=lambda f: (f.host, f.playbook))
+            if f.drift == kind
+        ]
+
+    return {"new": listed("new"), "resolved": listed("resolved")}
+
+
+def _trend(run: AuditRun, trend: Sequence[TrendPoint]) -> dict[str, Any] | None:
+    """The bar chart's geometry and its text alternative; None with fewer than two runs."""
+    points = {p.run_id: p for p in trend}
+    points[run.run_id] = trend_point(run)
+    shown = sorted(points.values(), key=lambda p: p.started)[-TREND_RUNS:]
+    if len(shown) < 2:
+        return None
+    width, height, top, bottom, left = 640, 170, 22, 34, 34
+    scale = max(max(p.hosts for p in shown), 1)
+    slot = (width - left) / len(shown)
+    plot = height - top - bottom
+    bars = []
+    for index, point in enumerate(shown):
+        bar = round(plot * point.needs_action / scale, 1)
+        x = round(left + index * slot + slot * 0.2, 1)
+        bars.append(
+            {
+                "x": x,
+                "y": round(top + plot - bar, 1),
+                "width": round(slot * 0.6, 1),
+                "height": bar,
+                "middle": round(x + slot * 0.3, 1),
+                "label": f"{point.needs_action}/{point.hosts}",
+                "date": f"{point.started:%m-%d}",
+                "when": _when(point.started),
+                "run_id": point.run_id,
+                "needs_action": point.needs_action,
+                "hosts": point.hosts,
+                "current": point.run_id == run.run_id,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "axis_y": top + plot,
+        "left": left,
+        "top": top,
+        "scale": scale,
+        "bars": bars,
+    }
+
+
+def _fleet(run: AuditRun, hosts: list[dict[str, Any]]) -> dict[str, Any]:
+    standing = [h["standing"] for h in hosts]
+    return {
+        "hosts": len(hosts),
+        "needs_action": standing.count(NEEDS_ACTION),
+        "not_audited": standing.count(NOT_AUDITED),
+        "compliant": standing.count(NOTHING_TO_DO),
+        "articles": _articles(run),
+        "changes": _changes(run, hosts),
+    }
+
+
 def render_html(
-    run: AuditRun, *, inventory: str, generated_by: str, now: datetime | None = None
+    run: AuditRun,
+    *,
+    inventory: str,
+    generated_by: str,
+    now: datetime | None = None,
+    trend: Sequence[TrendPoint] = (),
 ) -> str:
-    """The whole report as one HTML document (UTF-8 text)."""
+    """The whole report as one HTML document (UTF-8 text). `trend`: earlier runs of the same
+    scope (from the history, see `trend_point_from_document`); the chart needs two runs."""
     now = now or datetime.now(UTC)
     script = _asset("report.js")
+    hosts = _hosts(run, inventory)
     context = {
         "run_id": run.run_id,
         "started": _when(run.started),
@@ -370,7 +665,9 @@ def render_html(
         "playbooks": [_playbook(p) for p in run.playbooks],
         "summary": _summary(run),
         "total": len(run.findings),
-        "hosts": _hosts(run),
+        "hosts": hosts,
+        "fleet": _fleet(run, hosts),
+        "trend": _trend(run, trend),
         "exit_code": run.exit_code(),
         "csp": content_security_policy(script),
         # our own constant stylesheet and script (hashed into the CSP), never data
@@ -388,7 +685,11 @@ def write_html(run: AuditRun, path: Path, **kw: Any) -> Path:
 
 
 def _write(run: AuditRun, path: Path, context: ReportContext) -> None:
-    write_html(run, path, inventory=context.inventory, generated_by=context.generated_by)
+    # `trend` joins ReportContext when the history passes it (see render_html).
+    trend = getattr(context, "trend", ())
+    write_html(
+        run, path, inventory=context.inventory, generated_by=context.generated_by, trend=trend
+    )
 
 
 REPORTER = Reporter(name="html", extension="html", write=_write)

@@ -18,6 +18,7 @@ from remediate.lab.fleet import parse_fleet
 from remediate.lab.inventory_writer import write_inventory
 from remediate.lab.server import Lab
 from remediate.report.html import STATUS_ORDER, render_html, write_html
+from remediate.rules.findings import NON_COMPLIANT
 from remediate.rules.results import AuditRun
 from tests.conftest import PLAYBOOKS, AuditRequestFactory
 
@@ -383,7 +384,7 @@ def test_browser_shows_hostile_text_as_text_and_runs_nothing(
     assert message.is_visible()
     shown = message.inner_text()
     assert "<img src=x onerror=alert(2)>" in shown and "javascript:alert(3)" in shown
-    assert page.get_by_text(HOSTILE_USER).is_visible()
+    assert page.get_by_text(HOSTILE_USER).first.is_visible()
     assert page.locator("h3", has_text=HOSTILE_TITLE).first.is_visible()
     assert page.locator("img, a[href^='javascript'], [onerror], [onmouseover]").count() == 0
     assert page.evaluate("document.scripts.length") == 1
@@ -452,12 +453,17 @@ def test_browser_without_javascript_shows_everything(
     page = seen.page
     assert page.locator("#controls").is_hidden()  # controls that could not work stay hidden
     assert page.locator("#matrix tbody tr:visible").count() == len(demo_run.results)
+    # every finding is on the page; those needing action are open, the rest fold out
+    assert page.locator("article.finding").count() == len(demo_run.findings)
+    action = [f for f in demo_run.findings if f.status in NON_COMPLIANT]
+    assert page.locator("article.finding:visible").count() == len(action) > 0
+    page.eval_on_selector_all("details", "all => all.forEach(d => d.open = true)")
     assert page.locator("article.finding:visible").count() == len(demo_run.findings)
     assert page.locator("#matrix thead th button").count() == 0
     seen.check_clean()
 
 
-def test_print_layout_hides_controls_and_breaks_per_host(visit: Any, demo_report: Path) -> None:
+def test_print_layout_hides_controls_and_flows_hosts(visit: Any, demo_report: Path) -> None:
     seen = visit(demo_report)
     page = seen.page
     page.emulate_media(media="print")
@@ -465,7 +471,8 @@ def test_print_layout_hides_controls_and_breaks_per_host(visit: Any, demo_report
     breaks = page.eval_on_selector_all(
         "section.host", "all => all.map(s => getComputedStyle(s).breakBefore)"
     )
-    assert breaks and set(breaks) == {"page"}
+    assert breaks and "page" not in breaks  # no page per host
+    assert page.locator("details.not-applicable").first.is_hidden()
     seen.check_clean()
 
 

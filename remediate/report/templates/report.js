@@ -1,5 +1,13 @@
 (function () {
   "use strict";
+  // Summary-only printing: a checkbox, or ?print=summary in the address.
+  var summaryOnly = document.getElementById("print-summary");
+  if (summaryOnly) {
+    summaryOnly.checked = /(^|[?&])print=summary(&|$)/.test(window.location.search);
+    var choose = function () { document.body.classList.toggle("print-summary", summaryOnly.checked); };
+    summaryOnly.addEventListener("change", choose);
+    choose();
+  }
   var controls = document.getElementById("controls");
   var matrix = document.getElementById("matrix");
   if (!controls || !matrix) { return; }
