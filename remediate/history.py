@@ -5,12 +5,19 @@ version). A run is recorded in one transaction, so a crash never leaves half a r
 compares a run with the previous run of the same inventory and playbooks: a finding is `new`
 when it needs attention now and did not before, `resolved` when it needed attention and no
 longer does, `unchanged` otherwise; `noncompliant_since` says since when it has needed it.
+
+Each run also records where its reports went and who ran it, so `remediate report RUN_ID`
+writes beside them and says who ran it; and every history database a run was written to is
+named in a small per-user index (`known_histories`), so `remediate history` and `report` find
+runs written with `audit -o DIR` without being told `--history`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -25,7 +32,7 @@ from remediate.report.document import run_document
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Status
 from remediate.rules.results import AuditRun
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _ATTENTION = NON_COMPLIANT | UNDETERMINED
 
 _MIGRATIONS = {
@@ -53,6 +60,11 @@ _MIGRATIONS = {
             noncompliant_since TEXT,
             PRIMARY KEY (run_id, host, playbook)
         );
+    """,
+    # Where the run's reports went and who ran it (empty for runs recorded before).
+    2: """
+        ALTER TABLE runs ADD COLUMN report_folder TEXT NOT NULL DEFAULT '';
+        ALTER TABLE runs ADD COLUMN run_by TEXT NOT NULL DEFAULT ''
     """,
 }
 
@@ -96,6 +108,21 @@ class RunRow:
     exit_code: int
     interrupted: bool
     summary: dict[str, int]
+    report_folder: str = ""
+    run_by: str = ""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run read back for rendering: its document and what was recorded beside it.
+
+    `newest`: no run in this database started after it (only then may `latest.*` show it)."""
+
+    document: dict
+    inventory: str
+    report_folder: str
+    run_by: str
+    newest: bool
 
 
 def scope_key(inventory: str, playbooks: list[str]) -> str:
@@ -218,12 +245,21 @@ class History:
         return run
 
     @_guarded
-    def record(self, run: AuditRun, inventory: str, scope: str) -> None:
+    def record(
+        self,
+        run: AuditRun,
+        inventory: str,
+        scope: str,
+        report_folder: str = "",
+        run_by: str = "",
+    ) -> None:
         """Store the run and its findings in one transaction."""
         document = run_document(run)
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO runs (run_id, started, finished, inventory, scope, hosts, "
+                "exit_code, interrupted, summary, document, report_folder, run_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.run_id,
                     run.started.isoformat(),
@@ -235,6 +271,8 @@ class History:
                     int(run.interrupted),
                     json.dumps(document["summary"]),
                     json.dumps(document),
+                    report_folder,
+                    run_by,
                 ),
             )
             db.executemany(
@@ -256,26 +294,54 @@ class History:
     @_guarded
     def runs(self, limit: int = 20) -> list[RunRow]:
         rows = self._db.execute(
-            "SELECT run_id, started, inventory, hosts, exit_code, interrupted, summary FROM runs "
-            "ORDER BY started DESC LIMIT ?",
+            "SELECT run_id, started, inventory, hosts, exit_code, interrupted, summary, "
+            "report_folder, run_by FROM runs ORDER BY started DESC LIMIT ?",
             (limit,),
         ).fetchall()
         return [
-            RunRow(r[0], _time(r[1]), r[2], r[3], r[4], bool(r[5]), json.loads(r[6]))  # type: ignore[arg-type]
+            RunRow(r[0], _time(r[1]), r[2], r[3], r[4], bool(r[5]), json.loads(r[6]), r[7], r[8])  # type: ignore[arg-type]
             for r in rows
         ]
 
     @_guarded
     def document(self, run_id: str) -> dict:
-        row = self._db.execute(
-            "SELECT document FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY started DESC",
-            (run_id, f"{run_id}%"),
+        return self.stored(run_id).document
+
+    @_guarded
+    def has_run(self, run_id: str) -> bool:
+        """Whether `run_id` (or its unique beginning) names exactly one run here."""
+        return len(self._matching(run_id)) == 1
+
+    def _matching(self, run_id: str) -> list[tuple[str, str]]:
+        pattern = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return self._db.execute(
+            "SELECT run_id, started FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\' "
+            "ORDER BY started DESC",
+            (run_id, f"{pattern}%"),
         ).fetchall()
-        if not row:
-            raise HistoryError(f"{self.path}: no run {run_id!r}", hint="see `remediate history`")
-        if len(row) > 1:
-            raise HistoryError(f"{self.path}: {run_id!r} names {len(row)} runs; give more of it")
-        return json.loads(row[0][0])
+
+    @_guarded
+    def stored(self, run_id: str) -> StoredRun:
+        """The run `run_id` (or its unique beginning) names; HistoryError for none or several."""
+        found = self._matching(run_id)
+        if not found:
+            raise HistoryError(
+                f"{self.path}: no run {run_id!r}",
+                hint="see `remediate history`; a run written with `audit -o DIR` is in "
+                "DIR/history.sqlite: give --history DIR/history.sqlite",
+            )
+        exact = [row for row in found if row[0] == run_id]
+        if len(found) > 1 and not exact:
+            raise HistoryError(f"{self.path}: {run_id!r} names {len(found)} runs; give more of it")
+        full_id, started = (exact or found)[0]
+        document, inventory, folder, run_by = self._db.execute(
+            "SELECT document, inventory, report_folder, run_by FROM runs WHERE run_id = ?",
+            (full_id,),
+        ).fetchone()
+        later = self._db.execute(
+            "SELECT 1 FROM runs WHERE started > ? LIMIT 1", (started,)
+        ).fetchone()
+        return StoredRun(json.loads(document), inventory, folder, run_by, later is None)
 
     @_guarded
     def prune(self, keep: timedelta, now: datetime) -> int:
@@ -290,3 +356,50 @@ class History:
 
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+# -- the per-user index of history databases --------------------------------------------------
+
+MAX_KNOWN = 20
+"""History databases remembered; the oldest named is forgotten first."""
+
+
+def index_path() -> Path:
+    """Where the index lives: `$XDG_STATE_HOME/remediate/histories` (XDG Base Directory
+    Specification: "state data that should persist between (application) restarts"), by
+    default under `~/.local/state`."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "remediate" / "histories"
+
+
+def known_histories() -> list[Path]:
+    """The history databases runs were written to, most recent first; missing ones left out.
+
+    The index is a convenience: an unreadable one is no index, never an error."""
+    try:
+        lines = index_path().read_text(encoding="utf-8").splitlines()[:MAX_KNOWN]
+    except (OSError, UnicodeDecodeError, RuntimeError):  # RuntimeError: no home directory
+        return []
+    found: list[Path] = []
+    for line in lines:
+        path = Path(line)
+        with contextlib.suppress(OSError):
+            if line and path.is_absolute() and path.is_file() and path not in found:
+                found.append(path)
+    return found
+
+
+def remember_history(database: Path) -> None:
+    """Name `database` first in the index (best effort: a read-only home changes nothing)."""
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
+        path = database.resolve()
+        index = index_path()
+        try:
+            before = index.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            before = []
+        kept = [str(path)] + [line for line in before if line and line != str(path)]
+        index.parent.mkdir(parents=True, exist_ok=True)
+        temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
+        temp.write_text("".join(f"{line}\n" for line in kept[:MAX_KNOWN]), encoding="utf-8")
+        os.replace(temp, index)

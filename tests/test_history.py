@@ -222,3 +222,75 @@ def test_a_history_from_a_newer_remediate_is_refused(tmp_path: Path) -> None:
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(HistoryError, match="newer remediate"):
         History(path)
+
+
+def test_a_run_records_its_report_folder_and_who_ran_it(tmp_path: Path) -> None:
+    with History(tmp_path / "history.sqlite") as store:
+        run = store.with_drift(make_run("run-1", NOW, {"ex1": Status.COMPLIANT}), SCOPE)
+        store.record(run, "inventory/hosts.ini", SCOPE, report_folder="/srv/out", run_by="carol@a")
+        stored = store.stored("run-1")
+        (row,) = store.runs()
+    assert (stored.inventory, stored.report_folder, stored.run_by) == (
+        "inventory/hosts.ini",
+        "/srv/out",
+        "carol@a",
+    )
+    assert (row.report_folder, row.run_by) == ("/srv/out", "carol@a")
+
+
+def test_only_the_newest_run_is_newest(tmp_path: Path) -> None:
+    with History(tmp_path / "history.sqlite") as store:
+        record(store, make_run("older", NOW - timedelta(days=1), {"a": Status.COMPLIANT}))
+        record(store, make_run("newer", NOW, {"a": Status.COMPLIANT}))
+        assert store.stored("newer").newest
+        assert not store.stored("older").newest
+
+
+def test_an_exact_run_id_wins_over_longer_ones_it_begins(tmp_path: Path) -> None:
+    with History(tmp_path / "history.sqlite") as store:
+        record(store, make_run("run-1", NOW - timedelta(days=1), {"a": Status.COMPLIANT}))
+        record(store, make_run("run-10", NOW, {"a": Status.COMPLIANT}))
+        assert store.stored("run-1").document["run_id"] == "run-1"
+        assert store.has_run("run-10") and not store.has_run("run_")  # `_` is no wildcard
+        with pytest.raises(HistoryError) as caught:
+            store.stored("nothing")
+    assert "--history" in (caught.value.hint or "")
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with closing(sqlite3.connect(path)) as db:
+        from remediate.history import _MIGRATIONS
+
+        db.executescript(_MIGRATIONS[1])
+        db.execute(
+            "INSERT INTO runs VALUES ('old', ?, NULL, 'inv.ini', 's', 0, 0, 0, '{}', '{}')",
+            (NOW.isoformat(),),
+        )
+        db.execute("PRAGMA user_version = 1")
+        db.commit()
+    with History(path) as store:
+        stored = store.stored("old")
+    assert (stored.inventory, stored.report_folder, stored.run_by) == ("inv.ini", "", "")
+
+
+def test_the_index_names_history_databases_most_recent_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from remediate.history import MAX_KNOWN, index_path, known_histories, remember_history
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert known_histories() == []
+    paths = []
+    for n in range(MAX_KNOWN + 2):
+        paths.append(tmp_path / f"h{n}.sqlite")
+        paths[-1].write_bytes(b"")
+        remember_history(paths[-1])
+    remember_history(paths[3])
+    known = known_histories()
+    assert known[0] == paths[3].resolve() and len(known) == MAX_KNOWN
+    assert paths[0].resolve() not in known
+    paths[5].unlink()
+    assert paths[5].resolve() not in known_histories()
+    index_path().write_bytes(b"\xff\xfe not text")
+    assert known_histories() == []

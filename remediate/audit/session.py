@@ -125,6 +125,8 @@ def audit_and_report(
     cannot work is an `error` result (reason `configuration`); one skipped for its
     connection is in the run as skipped (`remediate.audit.run.skipped_result`).
     """
+    if not request.generated_by:  # "Run by" is never blank in a report or the history
+        request = replace(request, generated_by=run_by())
     selected = select_for_run(request.inventory, request.limit, request.connect)
     on_selected(selected)
     inventory = selected.inventory
@@ -152,7 +154,13 @@ def audit_and_report(
             with History(request.history) as history:
                 scope = scope_key(inventory.path, [p.id for p in playbooks])
                 run = history.with_drift(run, scope)
-                history.record(run, inventory.path, scope)
+                history.record(
+                    run,
+                    inventory.path,
+                    scope,
+                    report_folder=str(request.output.resolve()),
+                    run_by=request.generated_by,
+                )
         except HistoryError as exc:
             unwritten.append(f"run not recorded in the history: {exc}")
         except OSError as exc:
@@ -194,6 +202,18 @@ def check_destinations(request: AuditRequest) -> None:
             raise OutputError(
                 f"{request.history}: cannot open the history database: {describe(exc)}"
             ) from None
+
+
+def run_by() -> str:
+    """The account running the audit, `user@machine`, as reports and the history name it."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no USER/LOGNAME (some containers)
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 RETRY_FILE = "remediate.retry"

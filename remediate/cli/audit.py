@@ -59,7 +59,22 @@ def audit_on_console(request: AuditRequest) -> AuditOutcome:
     print_outcome(outcome, console)
     print_skipped(outcome.skipped)
     print_unwritten(outcome)
+    _remember(request.history)
     return outcome
+
+
+def _remember(database: Path | None) -> None:
+    """Name a history outside the default place in the per-user index, so `remediate history`
+    and `report` find runs written with `audit -o DIR` without --history."""
+    from remediate.cli.options import DEFAULT_HISTORY
+    from remediate.history import remember_history
+
+    try:
+        elsewhere = database is not None and database.resolve() != DEFAULT_HISTORY.resolve()
+        if elsewhere and database.is_file():  # type: ignore[union-attr]
+            remember_history(database)  # type: ignore[arg-type]
+    except OSError:  # a convenience only
+        return
 
 
 def show_selected(selected: Selected) -> None:

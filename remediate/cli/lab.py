@@ -26,6 +26,7 @@ from remediate.cli.options import (
     DEFAULT_REPORTS,
     FleetFile,
     ReportFolder,
+    who,
 )
 from remediate.errors import ExitCode, InputError
 
@@ -152,7 +153,8 @@ def run_demo(
             timeout=30.0,
             connect=ConnectOptions(known_hosts=(str(inventory.with_name("known_hosts")),)),
             history=output / "history.sqlite",
-            formats=("html", "json", "junit", "csv"),
+            formats=("html", "json", "junit", "csv", "md"),
+            generated_by=who(),
         )
         outcome = audit_on_console(request)
         shells = lab.open_shells()

@@ -133,14 +133,9 @@ def duration(option: str, text: str) -> timedelta:
 
 def who() -> str:
     """The account running the command, `user@machine`, as plans and journals record it."""
-    import getpass
-    import socket
+    from remediate.audit.session import run_by
 
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    return run_by()
 
 
 # How much of each connection to show on stderr (issue 14). Declared once: the root callback

@@ -43,9 +43,16 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def write_reports(
-    run: AuditRun, formats: tuple[str, ...], output: Path, inventory: str, generated_by: str
+    run: AuditRun,
+    formats: tuple[str, ...],
+    output: Path,
+    inventory: str,
+    generated_by: str,
+    latest: bool = True,
 ) -> tuple[Path, ...]:
-    """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it."""
+    """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it.
+
+    `latest=False` for an older run rendered again: `latest.*` keeps showing the newest."""
     unknown = [name for name in formats if name not in REPORTERS]
     if unknown:
         raise _unknown(", ".join(unknown))
@@ -62,12 +69,14 @@ def write_reports(
                 f"{path}: cannot write the {name} report: {describe(exc)}", tuple(written)
             ) from None
         written.append(path)
-        latest = output / f"latest.{reporter.extension}"
+        if not latest:
+            continue
+        newest = output / f"latest.{reporter.extension}"
         try:
-            _write_whole(latest, lambda temp, source=path: temp.write_bytes(source.read_bytes()))
+            _write_whole(newest, lambda temp, source=path: temp.write_bytes(source.read_bytes()))
         except OSError as exc:
             raise ReportWriteError(
-                f"{latest}: cannot write: {describe(exc)}", tuple(written)
+                f"{newest}: cannot write: {describe(exc)}", tuple(written)
             ) from None
     return tuple(written)
 

@@ -57,3 +57,65 @@ def test_history_report_and_prune_commands(demo_inventory: Path, tmp_path: Path)
 
         assert store.prune(timedelta(days=1), datetime.now(UTC) + timedelta(days=2)) == 1
         assert store.runs() == []
+
+
+def test_runs_written_with_output_are_found_and_latest_stays_the_newest(
+    demo_inventory: Path, tmp_path: Path
+) -> None:
+    """`audit -o DIR` without --history: `history` and `report` run elsewhere find its runs;
+    rendering the older run again writes beside the run's reports and leaves latest.* alone."""
+    import subprocess
+    import sys
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    playbooks = str(ROOT / "playbooks")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "remediate", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=elsewhere,
+        )
+
+    out = tmp_path / "out"
+    ids = []
+    for _ in range(2):
+        audited = cli(
+            "audit", str(demo_inventory), "--limit", "ex2003-healthy.lab.local", "-o", str(out),
+            "--format", "json", "-p", playbooks,
+        )  # fmt: skip
+        assert audited.returncode == 0, audited.stdout + audited.stderr
+        ids.append(json.loads((out / "latest.json").read_text())["run_id"])
+    older, newer = ids
+    listing = cli("history")
+    assert listing.returncode == 0, listing.stderr
+    assert older in listing.stdout and newer in listing.stdout
+    again = cli("report", older, "--format", "json,md", "-p", playbooks)
+    assert again.returncode == 0, again.stderr
+    assert (out / f"audit-{older}.md").is_file()
+    assert json.loads((out / "latest.json").read_text())["run_id"] == newer
+    assert not (out / "latest.md").exists()
+    assert "newer run" in again.stdout
+    summary = (out / f"audit-{older}.md").read_text(encoding="utf-8")
+    assert f"Inventory: {demo_inventory}" in summary and "Run by: " in summary
+    assert "Run by: -" not in summary
+    newest = cli("report", newer, "--format", "md", "-p", playbooks)
+    assert newest.returncode == 0 and (out / "latest.md").is_file()
+
+
+def test_no_history_hint_names_the_history_option(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    missing = subprocess.run(
+        [sys.executable, "-m", "remediate", "history"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert missing.returncode == 2
+    assert "--history" in missing.stderr
