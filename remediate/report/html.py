@@ -190,6 +190,7 @@ def _finding(finding: Finding, anchor: str, playbook: Playbook | None) -> dict[s
             }
             for s in finding.symptoms
         ],
+        "symptoms_seen": sum(s.matched or not s.known for s in finding.symptoms),
         "requirements": [
             {
                 "description": capped(r.description),
@@ -305,6 +306,7 @@ def _hosts(run: AuditRun, inventory: str) -> list[dict[str, Any]]:
                 "cells": cells,
                 "facts": _host_facts(result),
                 "overview": _overview(result),
+                "line": _host_line(result),
                 "next": capped(next_step(result), 1000),
                 "problems": _problems(result),
                 "commands": _commands(result, inventory, playbooks),
@@ -386,18 +388,38 @@ def next_step(result: HostResult) -> str:
     return "; ".join(f"{step} ({', '.join(ids)})" for step, ids in steps.items())
 
 
+def _short(name: str) -> str:
+    """A product name for a table read across: "Microsoft(R) Windows(R) Server 2003, Standard
+    Edition" -> "Windows Server 2003 Standard"."""
+    name = re.sub(r"\((R|TM)\)", "", name)
+    name = re.sub(r"^Microsoft\s+", "", name.strip())
+    return " ".join(name.replace(",", " ").replace(" Edition", "").split()) or "-"
+
+
 def _overview(result: HostResult) -> dict[str, Text]:
     evidence = result.evidence
     os_text, exchange = "-", "-"
     if evidence is not None:
         os = evidence.os
-        os_text = f"{os.caption} {_sp(os.service_pack)}" if os.caption else "-"
-        exchange = evidence.exchange.display if evidence.exchange else "not installed"
+        # the overview is a table read across: "Windows Server 2003, Standard Edition SP2"
+        os_text = _short(os.caption or "")
+        if os_text and os.service_pack:
+            os_text += f" SP{os.service_pack}"
+        exchange = _short(evidence.exchange.display) if evidence.exchange else "not installed"
     return {
         "os": capped(os_text, 300),
         "exchange": capped(exchange, 300),
         "transport": capped(result.transport or "-", 50),
     }
+
+
+def _host_line(result: HostResult) -> Text:
+    """Under the host's name: what it runs, or that nothing is known of it."""
+    overview = _overview(result)
+    if result.evidence is None:
+        return capped(f"no facts obtained · {overview['transport'].text}", 500)
+    parts = (overview["os"].text, overview["exchange"].text, overview["transport"].text)
+    return capped(" · ".join(part for part in parts if part and part != "-"), 700)
 
 
 def _problems(result: HostResult) -> list[dict[str, Any]]:
@@ -663,6 +685,7 @@ def render_html(
         "interrupted": run.interrupted,
         "aborted": capped(run.aborted) if run.aborted else None,
         "playbooks": [_playbook(p) for p in run.playbooks],
+        "needed": sorted({f.playbook for f in run.findings if f.status in NON_COMPLIANT}),
         "summary": _summary(run),
         "total": len(run.findings),
         "hosts": hosts,
