@@ -10,11 +10,13 @@ markup (`literal`), and stripped of terminal control sequences (`safe`). With `-
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -29,9 +31,16 @@ if TYPE_CHECKING:  # every command imports this module: what is heavy is importe
     from remediate.rules.playbook import Playbook
     from remediate.rules.results import AuditRun, HostResult
 
-# Piped output (cron, CI logs) gets a wide fixed width so host names are not cut.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+def _width(stream: object) -> int | None:
+    """Piped output (cron, CI logs) gets a wide fixed width so host names are not cut, unless
+    COLUMNS says otherwise; a terminal's own width (rich reads it, and COLUMNS) otherwise."""
+    isatty = getattr(stream, "isatty", None)
+    return None if (isatty and isatty()) or os.environ.get("COLUMNS") else 160
+
+
+console = Console(highlight=False, width=_width(sys.stdout))
+errors = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -209,28 +218,71 @@ class AuditProgress:
 SUMMARY_ROWS = 50
 QUIET = {Status.COMPLIANT, Status.NOT_APPLICABLE, Status.WAIVED}
 
+# A status in a summary cell: three letters at most, so eight articles fit 80 columns; the
+# legend under the table spells out those in it. Upper case for what needs a look.
+ABBREVIATION = {
+    Status.AFFECTED: "AFF",
+    Status.INVESTIGATE: "INV",
+    Status.MISSING_FIX: "FIX",
+    Status.NEEDS_REBOOT: "RBT",
+    Status.ERROR: "ERR",
+    Status.UNKNOWN: "UNK",
+    Status.WAIVED: "wvd",
+    Status.COMPLIANT: "ok",
+    Status.NOT_APPLICABLE: "-",
+}
+_LEGEND_ORDER = [*_ORDER[1:5], Status.ERROR, *_ORDER[5:]]
+
+
+def _common_domain(hosts: Sequence[str]) -> str:
+    """The DNS suffix every host name shares (`.lab.local`), or "" when they do not."""
+    if len(hosts) < 2 or not all("." in h for h in hosts):
+        return ""
+    suffix = hosts[0][hosts[0].index(".") :]
+    return suffix if all(h.endswith(suffix) and h != suffix for h in hosts) else ""
+
 
 def print_summary(run: AuditRun, out: Console, secrets: Sequence[Secret] = ()) -> None:
-    """The host x article table; past SUMMARY_ROWS hosts, only those with something to do."""
+    """The host x article table; past SUMMARY_ROWS hosts, only those with something to do.
+
+    Statuses are abbreviated (legend below); on a narrow terminal the shared domain is left
+    off the host names and the articles are numbered (key below), so 80 columns suffice."""
     results = sorted(run.results, key=lambda r: r.host)
     left_out = 0
     if len(results) > SUMMARY_ROWS:
         noisy = [r for r in results if any(f.status not in QUIET for f in r.findings)]
         left_out = len(results) - min(len(noisy), SUMMARY_ROWS)
         results = noisy[:SUMMARY_ROWS]
-    table = Table(title=f"audit {run.run_id}")
-    table.add_column("host", overflow="fold")
-    for playbook in run.playbooks:
-        table.add_column(playbook.id)
-    for result in results:
+    ids = [playbook.id for playbook in run.playbooks]
+    names = [safe(r.host, 200) for r in results]
+    cells_width = sum(max(len(i), 3) + 1 for i in ids)
+    numbered = cells_width + max((len(n) for n in names), default=4) + 2 > out.width
+    domain = _common_domain(names) if numbered else ""
+    if domain:
+        names = [n[: -len(domain)] for n in names]
+    headers = [f"{n}" for n in range(1, len(ids) + 1)] if numbered else ids
+    table = Table(title=f"audit {run.run_id}", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+    table.add_column("host" + (f" (*{domain})" if domain else ""), overflow="fold")
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    seen: set[Status] = set()
+    for name, result in zip(names, results, strict=True):
         by_id = {f.playbook: f for f in result.findings}
         cells = []
         for playbook in run.playbooks:
             finding = by_id.get(playbook.id)
             status = finding.status if finding else Status.UNKNOWN
-            cells.append(Text(status.value, style=STATUS_STYLE[status]))
-        table.add_row(Text(result.host), *cells)
+            seen.add(status)
+            cells.append(Text(ABBREVIATION[status], style=STATUS_STYLE[status]))
+        table.add_row(Text(name), *cells)
     out.print(table)
+    if numbered and ids:
+        out.print(
+            literal("articles: " + ", ".join(f"{n} {i}" for n, i in zip(headers, ids, strict=True)))
+        )
+    if seen:
+        legend = ", ".join(f"{ABBREVIATION[s]} {s.value}" for s in _LEGEND_ORDER if s in seen)
+        out.print(literal(f"legend: {legend}"))
     if left_out:
         out.print(
             f"{left_out} more host(s) not shown (the table lists up to {SUMMARY_ROWS} hosts "

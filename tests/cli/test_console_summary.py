@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Console
 
@@ -41,3 +43,74 @@ def test_a_small_fleet_shows_every_host() -> None:
     print_summary(AuditRun("r1", now, (), now, results=results), Console(file=out, width=200))
     assert all(f"h{i}" in out.getvalue() for i in range(5))
     assert "not shown" not in out.getvalue()
+
+
+def _fleet_run() -> AuditRun:
+    """The demo's shape: long names in one domain, eight articles with long ids."""
+    from remediate.rules.playbook import load_playbooks
+    from tests.conftest import ROOT
+
+    playbooks = tuple(load_playbooks([ROOT / "playbooks"]))
+    now = datetime.now(UTC)
+    statuses = list(Status)
+    results = [
+        HostResult(
+            host,
+            tuple(
+                Finding(
+                    host=host, playbook=p.id, status=statuses[(i + j) % len(statuses)], reason=""
+                )
+                for j, p in enumerate(playbooks)
+            ),
+        )
+        for i, host in enumerate(
+            f"ex55-q{n}-fixed-events-and-more.lab.local" for n in range(193639, 193649)
+        )
+    ]
+    return AuditRun("r1", now, playbooks, now, results=results)
+
+
+def test_the_summary_fits_80_columns_with_a_legend() -> None:
+    out = io.StringIO()
+    print_summary(_fleet_run(), Console(file=out, width=80))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # One line per host: the shared domain is said once, in the heading.
+    assert "(*.lab.local)" in out.getvalue()
+    assert sum("ex55-q193639-fixed-events-and-more" in line for line in lines) == 1
+    assert not any("193640" in line and "ex55" not in line for line in lines)
+    legend = next(line for line in lines if line.startswith("legend:"))
+    assert "AFF affected" in legend and "FIX missing_fix" in legend
+    assert "articles: 1 CVE-2025-59249" in out.getvalue().replace("\n", " ")
+
+
+def test_a_wide_console_names_the_articles_and_whole_hosts() -> None:
+    out = io.StringIO()
+    print_summary(_fleet_run(), Console(file=out, width=160))
+    text = out.getvalue()
+    assert "CVE-2025-59249" in text.splitlines()[2] + text.splitlines()[3]
+    assert "ex55-q193639-fixed-events-and-more.lab.local" in text
+    assert "articles:" not in text
+
+
+def test_the_audit_console_at_80_columns(demo_inventory: object) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "remediate", "audit", str(demo_inventory), "--no-history",
+         "--format", "json", "-o", str(Path(str(demo_inventory)).parent / "out80")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.returncode in (1, 3), result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("audit "))
+    table = lines[start : next(i for i, line in enumerate(lines) if line.startswith("legend:"))]
+    # The progress lines ([n/total] host: status) are a log, one line each whatever the width.
+    assert max(len(line) for line in lines if not line.startswith("[")) <= 80
+    hosts = [line for line in table if line.startswith((" ex", " w2k"))]
+    assert len(hosts) == 27  # one line each, the domain said once in the heading
+    assert "(*.lab.local)" in table[2]
