@@ -343,3 +343,28 @@ def test_browser_not_applicable_is_not_printed(
     assert page.locator("details.not-applicable:visible").count() == 0
     assert page.locator("#overview").is_visible()
     seen.check_clean()
+
+
+def test_browser_filter_unfolds_what_it_asks_for_and_folds_back(
+    visit: Any,  # noqa: F811
+    two_runs: tuple[AuditRun, Any],
+    summary_report: Path,
+) -> None:
+    run, _ = two_runs
+    seen = visit(summary_report)
+    page = seen.page
+    compliant = page.locator("article.finding[data-status=compliant]")
+    assert (
+        compliant.count() > 0
+        and page.locator("article.finding[data-status=compliant]:visible").count() == 0
+    )  # folded at first
+    for box in page.locator("input[name=status]").all():
+        if box.get_attribute("value") != "compliant":
+            box.uncheck()
+    expected = sum(f.status.value == "compliant" for f in run.findings)
+    assert page.locator("article.finding:visible").count() == expected
+    page.locator("#show-all").click()
+    assert page.locator("article.finding[data-status=compliant]:visible").count() == 0
+    action = sum(f.status in NON_COMPLIANT for f in run.findings)
+    assert page.locator("article.finding:visible").count() == action
+    seen.check_clean()

@@ -32,6 +32,7 @@
         cell.classList.toggle("muted", !wanted[cell.getAttribute("data-status")]);
       });
     });
+    var narrowed = boxes.some(function (box) { return !box.checked; });
     sections.forEach(function (section) {
       var named = query === "" ||
         section.getAttribute("data-host").toLowerCase().indexOf(query) >= 0;
@@ -41,6 +42,15 @@
         if (!item.hidden) { seen += 1; }
       });
       section.hidden = !(named && seen > 0);
+      // A narrowed filter unfolds the folded findings it asked for, and folds them back after.
+      Array.prototype.forEach.call(section.querySelectorAll("details.fold"), function (fold) {
+        var items = fold.querySelectorAll("article.finding");
+        if (!items.length) { return; }
+        if (!fold.hasAttribute("data-was-open")) { fold.setAttribute("data-was-open", fold.open ? "1" : ""); }
+        var asked = Array.prototype.some.call(items, function (item) { return !item.hidden; });
+        fold.hidden = !asked;
+        fold.open = narrowed ? asked : fold.getAttribute("data-was-open") === "1";
+      });
     });
     shownCount.textContent = visible + " of " + rows.length + " hosts shown";
   }
