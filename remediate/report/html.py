@@ -628,7 +628,7 @@ def _trend(run: AuditRun, trend: Sequence[TrendPoint]) -> dict[str, Any] | None:
                 "middle": round(x + slot * 0.3, 1),
                 "label": f"{point.needs_action}/{point.hosts}",
                 "date": f"{point.started:%m-%d}",
-                "when": _when(point.started),
+                "when": f"{point.started:%Y-%m-%d %H:%M}",
                 "run_id": point.run_id,
                 "needs_action": point.needs_action,
                 "hosts": point.hosts,
