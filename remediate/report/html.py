@@ -12,7 +12,7 @@ import base64
 import hashlib
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -23,8 +23,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from remediate import __version__
+from remediate.errors import InputError
 from remediate.report.reporter import ReportContext, Reporter
-from remediate.rules.evidence import EventSample
+from remediate.rules.evidence import EventSample, Evidence
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, FileVerdict, Finding, Status
 from remediate.rules.playbook import Playbook
 from remediate.rules.results import AuditRun, HostResult
@@ -164,8 +165,36 @@ def _sample(sample: EventSample) -> dict[str, Any]:
     }
 
 
-def _finding(finding: Finding, anchor: str, playbook: Playbook | None) -> dict[str, Any]:
+HostSteps = Callable[[Playbook, Evidence], Sequence[str]]
+"""The playbook's steps made concrete for one host, one line each (as `remediate plan` shows
+them). The caller passes it: making steps is remediation's work, and remediation depends on
+the audit, which writes reports, so the report cannot import it."""
+
+
+def _steps_for(
+    finding: Finding, playbook: Playbook | None, evidence: Evidence | None, steps: HostSteps | None
+) -> tuple[list[Text], Text | None]:
+    if steps is None or playbook is None or evidence is None or not playbook.remediation:
+        return [], None
+    if finding.status not in NON_COMPLIANT:
+        return [], None
+    try:
+        return [capped(line, 2000) for line in steps(playbook, evidence)], None
+    except InputError as exc:  # a step this host's facts cannot fill
+        return [], capped(exc, 1000)
+
+
+def _finding(
+    finding: Finding,
+    anchor: str,
+    playbook: Playbook | None,
+    evidence: Evidence | None = None,
+    steps: HostSteps | None = None,
+) -> dict[str, Any]:
+    resolved, unresolved = _steps_for(finding, playbook, evidence, steps)
     return {
+        "steps": resolved,
+        "steps_error": unresolved,
         "anchor": anchor,
         "playbook": finding.playbook,
         "title": capped(playbook.title if playbook else finding.playbook, 500),
@@ -268,7 +297,7 @@ def host_anchor(name: str, taken: set[str]) -> str:
     return anchor
 
 
-def _hosts(run: AuditRun, inventory: str) -> list[dict[str, Any]]:
+def _hosts(run: AuditRun, inventory: str, steps: HostSteps | None) -> list[dict[str, Any]]:
     playbooks = {p.id: p for p in run.playbooks}
     hosts = []
     taken: set[str] = set()
@@ -276,7 +305,7 @@ def _hosts(run: AuditRun, inventory: str) -> list[dict[str, Any]]:
         by_article = {f.playbook: f for f in result.findings}
         anchor = host_anchor(result.host, taken)
         findings = [
-            _finding(f, f"{anchor}-{f.playbook}", playbooks.get(f.playbook))
+            _finding(f, f"{anchor}-{f.playbook}", playbooks.get(f.playbook), result.evidence, steps)
             for f in sorted(result.findings, key=lambda f: (_rank(f.status), f.playbook))
         ]
         cells = []
@@ -665,12 +694,14 @@ def render_html(
     generated_by: str,
     now: datetime | None = None,
     trend: Sequence[TrendPoint] = (),
+    host_steps: HostSteps | None = None,
 ) -> str:
     """The whole report as one HTML document (UTF-8 text). `trend`: earlier runs of the same
-    scope (from the history, see `trend_point_from_document`); the chart needs two runs."""
+    scope (from the history, see `trend_point_from_document`); the chart needs two runs.
+    `host_steps`: each finding needing action lists its steps for its host."""
     now = now or datetime.now(UTC)
     script = _asset("report.js")
-    hosts = _hosts(run, inventory)
+    hosts = _hosts(run, inventory, host_steps)
     context = {
         "run_id": run.run_id,
         "started": _when(run.started),
@@ -691,6 +722,7 @@ def render_html(
         "hosts": hosts,
         "fleet": _fleet(run, hosts),
         "trend": _trend(run, trend),
+        "steps_per_host": host_steps is not None,
         "exit_code": run.exit_code(),
         "csp": content_security_policy(script),
         # our own constant stylesheet and script (hashed into the CSP), never data
@@ -709,9 +741,14 @@ def write_html(run: AuditRun, path: Path, **kw: Any) -> Path:
 
 def _write(run: AuditRun, path: Path, context: ReportContext) -> None:
     # `trend` joins ReportContext when the history passes it (see render_html).
-    trend = getattr(context, "trend", ())
+    # `trend` and `host_steps` join ReportContext when its makers pass them (see render_html).
     write_html(
-        run, path, inventory=context.inventory, generated_by=context.generated_by, trend=trend
+        run,
+        path,
+        inventory=context.inventory,
+        generated_by=context.generated_by,
+        trend=getattr(context, "trend", ()),
+        host_steps=getattr(context, "host_steps", None),
     )
 
 

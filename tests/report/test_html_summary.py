@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from remediate.audit.session import audit_and_report
+from remediate.errors import InputError
 from remediate.history import History
 from remediate.report.html import (
     NEEDS_ACTION,
@@ -71,7 +72,9 @@ def summary_report(
 ) -> Path:
     run, trend = two_runs
     path = tmp_path_factory.mktemp("html-summary-report") / "report.html"
-    return write_html(run, path, inventory=INVENTORY, generated_by="ci@lab", trend=trend)
+    return write_html(
+        run, path, inventory=INVENTORY, generated_by="ci@lab", trend=trend, host_steps=_plan_lines
+    )
 
 
 def _standing(run: AuditRun) -> dict[str, list[str]]:
@@ -368,3 +371,40 @@ def test_browser_filter_unfolds_what_it_asks_for_and_folds_back(
     action = sum(f.status in NON_COMPLIANT for f in run.findings)
     assert page.locator("article.finding:visible").count() == action
     seen.check_clean()
+
+
+def _plan_lines(playbook: Any, evidence: Any) -> list[str]:
+    """What the command line passes as `host_steps`: remediation's own steps for the host."""
+    from remediate.remediation.steps import plan_steps
+
+    return [f"{step.name}: {step.display}" for step in plan_steps(playbook, evidence, {})]
+
+
+def test_steps_are_made_for_each_host(two_runs: tuple[AuditRun, Any]) -> None:
+    run, _ = two_runs
+    html = render_html(run, inventory=INVENTORY, generated_by="ci", host_steps=_plan_lines)
+    by_host = {r.host: r for r in run.results}
+    kb = [f.host for f in run.findings if f.playbook == "KB840469" and f.status in NON_COMPLIANT]
+    versions = {h: by_host[h].evidence.exchange.version for h in kb}  # type: ignore[union-attr]
+    assert {"6.0", "6.5"} <= set(versions.values())
+    for host, version in versions.items():
+        text = " ".join(Page(_section(html, host)).all_text.split())
+        assert "Steps on this host" in text and "sysocmgr.exe" in text  # Windows 2000/2003
+        assert ("Run Smtpreinstall.exe" in text) == (version == "6.0")
+        assert ("Reinstall Exchange Server 2003" in text) == (version == "6.5")
+        assert "{{" not in text
+    # findings that need nothing list no steps, and without the maker there are none at all
+    compliant = next(r for r in run.results if host_standing(r) == NOTHING_TO_DO)
+    assert "Steps on this host" not in _section(html, compliant.host)
+    assert "Steps on this host" not in render_html(run, inventory=INVENTORY, generated_by="ci")
+
+
+def test_steps_that_cannot_be_made_say_why(two_runs: tuple[AuditRun, Any]) -> None:
+    run, _ = two_runs
+
+    def failing(playbook: Any, evidence: Any) -> list[str]:
+        raise InputError(f"{playbook.id}: <b>no</b> step")
+
+    html = render_html(run, inventory=INVENTORY, generated_by="ci", host_steps=failing)
+    assert "The steps cannot be made for this host:" in html
+    assert "&lt;b&gt;no&lt;/b&gt; step" in html and "<b>no</b>" not in html
