@@ -21,6 +21,7 @@ from remediate.report.html import (
     NOTHING_TO_DO,
     WHAT_TO_TRY,
     TrendPoint,
+    host_anchor,
     host_standing,
     plan_command,
     render_html,
@@ -408,3 +409,11 @@ def test_steps_that_cannot_be_made_say_why(two_runs: tuple[AuditRun, Any]) -> No
     html = render_html(run, inventory=INVENTORY, generated_by="ci", host_steps=failing)
     assert "The steps cannot be made for this host:" in html
     assert "&lt;b&gt;no&lt;/b&gt; step" in html and "<b>no</b>" not in html
+
+
+def test_host_anchors_are_named_after_hosts_and_safe() -> None:
+    taken: set[str] = set()
+    assert host_anchor("EX01.corp.local", taken) == "host-ex01.corp.local"
+    assert host_anchor("ex01.corp.local", taken) == "host-ex01.corp.local-2"  # unique
+    hostile = host_anchor('<script>"x y', taken)
+    assert re.fullmatch(r"host-[a-z0-9_.-]+", hostile) and hostile == "host-script-x-y"
