@@ -15,7 +15,7 @@ import copy
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -49,14 +49,79 @@ def _share_option(option: Any, commands: Iterable[Any]) -> None:
         _share_option(option, (getattr(command, "commands", None) or {}).values())
 
 
+# `remediate --help` lists the commands in the order a user meets them: try, look, audit,
+# read the results, fix, then the tools for playbook authors and the lab.
+WORKFLOW = (
+    "demo",
+    "inventory",
+    "audit",
+    "report",
+    "history",
+    "plan",
+    "approve",
+    "apply",
+    "journal",
+    "collect",
+    "playbook",
+    "kb",
+    "lab",
+    "version",
+)
+
+# What --help shows as an option's value, in words (typer's own labels read `<list[Path]>`).
+_VALUE_WORDS = {"path": "PATH", "list[Path]": "PATH", "int": "N", "float": "NUMBER"}
+
+
+def _plain_value_names(commands: Iterable[Any]) -> None:
+    """Name each option's value in --help as a word (PATH, N, TEXT), a flag's not at all."""
+    for command in commands:
+        _plain_help_option(command)
+        for param in command.params:
+            if getattr(param, "param_type_name", "") == "argument":
+                # Its name says what it is (INVENTORY, PLAN_FILE): no type column beside it.
+                param.display_type_rich = lambda ctx: None
+                if param.metavar is None and param.name:
+                    param.metavar = param.name.upper()
+                continue
+            if getattr(param, "param_type_name", "") != "option" or param.metavar is not None:
+                continue
+            if param.is_flag or param.count:
+                param.metavar = ""
+                continue
+            with contextlib.suppress(Exception):  # typer's private labels: keep theirs if odd
+                label = param.display_type(None).strip("<>").removesuffix(" range")
+                param.metavar = _VALUE_WORDS.get(label, "TEXT")
+        _plain_value_names((getattr(command, "commands", None) or {}).values())
+
+
+def _plain_help_option(command: Any) -> None:
+    """--help, made by click when help is asked for, shows no value either."""
+    made = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = made(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+
+
 class _RootGroup(TyperGroup):
-    """The root command group: its `--verbose/-v` is also every command's."""
+    """The root command group: its `--verbose/-v` is also every command's; --help lists the
+    commands in WORKFLOW order and names option values in words."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         for param in self.params:
             if param.name == "verbose":
                 _share_option(param, self.commands.values())
+        _plain_value_names([self, *self.commands.values()])
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: index for index, name in enumerate(WORKFLOW)}
+        return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
 
 app = typer.Typer(
@@ -64,13 +129,34 @@ app = typer.Typer(
     name="remediate",
     help="Agentless audit and remediation of Exchange/Windows fleets from KB articles.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        console.console.print(f"remediate {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(ctx: typer.Context, verbose: Verbose = 0) -> None:
+def _root(
+    ctx: typer.Context,
+    verbose: Verbose = 0,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            expose_value=False,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
     ctx.meta[VERBOSITY] = 0  # a new run in the same process starts quiet
     _more_verbose(ctx, None, verbose)
 
@@ -81,7 +167,7 @@ def version() -> None:
     console.console.print(f"remediate {__version__}")
 
 
-# Commands first, then groups, in the order `remediate --help` lists them.
+# Registered in any order: `remediate --help` lists them in WORKFLOW order.
 app.command()(lab.demo)
 app.command()(history.report)
 app.command()(remediation.plan)

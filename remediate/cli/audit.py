@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from remediate.cli.console import AuditProgress, console, errors, print_outcome
+from remediate.cli.console import (
+    AuditProgress,
+    console,
+    errors,
+    literal,
+    print_evidence,
+    print_outcome,
+)
 from remediate.cli.inventory_options import (
     print_list_hosts,
     print_skipped,
@@ -172,7 +179,9 @@ def audit(
         Path | None,
         typer.Option(help="Run history database (default: history.sqlite in the report folder)."),
     ] = None,
-    no_history: Annotated[bool, typer.Option(help="Do not record this run.")] = False,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not record this run.")
+    ] = False,
     vault_password_file: VaultPasswordFiles = None,
     vault_id: VaultIds = None,
     ask_vault_pass: AskVaultPass = False,
@@ -236,7 +245,10 @@ def collect(
     playbooks: PlaybookPaths = None,
     limit: Limit = None,
     since: Since = "7d",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print each host's evidence as one JSON line (for scripts)."),
+    ] = False,
     timeout: Timeout = 120.0,
     ask_pass: AskPass = False,
     allow_insecure: AllowInsecure = False,
@@ -247,9 +259,12 @@ def collect(
 ) -> None:
     """Collect and print each host's evidence (for writing and debugging playbooks).
 
-    One JSON document per host: its evidence, its error (a host whose settings cannot work:
-    kind `configuration`), or why it was skipped (an ansible_connection remediate does not
-    use). Exit codes: 0 every contacted host answered; 3 some could not; 2 bad input.
+    A readable summary per host by default: its OS and Exchange, the files, services,
+    components and events the playbooks ask about, or its error, or why it was skipped.
+    With --json, one JSON document per host and line: its evidence, its error (a host whose
+    settings cannot work: kind `configuration`), or why it was skipped (an
+    ansible_connection remediate does not use). Exit codes: 0 every contacted host answered;
+    3 some could not; 2 bad input.
     """
     from dataclasses import asdict
     from datetime import UTC, datetime
@@ -282,10 +297,14 @@ def collect(
     targets = targets_for(selected.hosts, connect)
     for skip in targets.skipped:  # never contacted, not a failure
         skipped = {"connection": skip.connection, "reason": skip.reason}
-        _print_document({"host": skip.name, "skipped": skipped}, as_json)
+        if as_json:
+            _print_json({"host": skip.name, "skipped": skipped})
+        else:
+            console.print(literal(f"{skip.name}: skipped ({skip.connection}: {skip.reason})"))
     failures = 0
     for target in targets.targets:
         transport = None
+        evidence = None
         try:
             transport = target.connect()
             evidence = collect_host(transport, target.name, request, target.shell).evidence
@@ -301,14 +320,24 @@ def collect(
         finally:
             if transport is not None:
                 transport.close()
-        _print_document(document, as_json)
+        if as_json:
+            _print_json(document)
+        elif evidence is not None:
+            print_evidence(evidence)
+        else:
+            error = document["error"]
+            console.print(literal(f"{target.name}: error ({error['kind']}): {error['message']}"))  # type: ignore[index]
+    if not as_json:
+        contacted = len(targets.targets)
+        console.print(
+            f"collected from {contacted - failures} of {contacted} host(s)"
+            + (f"; {len(targets.skipped)} skipped" if targets.skipped else "")
+            + "; --json prints every detail"
+        )
     raise typer.Exit(ExitCode.HOST_ERRORS if failures else ExitCode.OK)
 
 
-def _print_document(document: dict[str, object], as_json: bool) -> None:
+def _print_json(document: dict[str, object]) -> None:
     import json
 
-    if as_json:
-        console.out(json.dumps(document, default=str, ensure_ascii=False))
-    else:
-        console.print_json(json.dumps(document, default=str))
+    console.out(json.dumps(document, default=str, ensure_ascii=False))

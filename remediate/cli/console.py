@@ -28,6 +28,7 @@ from remediate.transport.connection_log import SECRETS_FIELD, TRACE, Hidden
 
 if TYPE_CHECKING:  # every command imports this module: what is heavy is imported when used
     from remediate.audit.session import AuditOutcome, AuditStart
+    from remediate.rules.evidence import Evidence
     from remediate.rules.playbook import Playbook
     from remediate.rules.results import AuditRun, HostResult
 
@@ -303,6 +304,36 @@ def print_summary(run: AuditRun, out: Console, secrets: Sequence[Secret] = ()) -
         )
     if run.aborted:
         out.print(Text(f"aborted: {run.aborted}", style="bold red"))
+
+
+def print_evidence(evidence: Evidence, out: Console | None = None) -> None:
+    """One host's evidence as `collect` shows it: what it is, then each item asked about."""
+    out = out or console
+    system = evidence.os
+    build = f" build {system.build}" if system.build is not None else ""
+    exchange = evidence.exchange.display_with_build if evidence.exchange else "no Exchange found"
+    out.print(
+        literal(f"{evidence.host}: {system.caption} ({system.version}{build}); {exchange}", 400)
+    )
+    lines = []
+    if evidence.pending_reboot:
+        lines.append(f"restart pending ({len(evidence.pending_renames)} file(s) to rename)")
+    for item in evidence.files:
+        found = (item.version or "no version") if item.exists else "absent"
+        lines.append(f"file {item.path}: {found}")
+    for service in evidence.services:
+        state = f"{service.state} ({service.start_mode})" if service.found else "not installed"
+        lines.append(f"service {service.name}: {state}")
+    for component in evidence.components:
+        state = {True: "installed", False: "not installed", None: "could not tell"}
+        lines.append(f"component {component.name}: {state[component.installed]}")
+    for events in evidence.events:
+        when = f", last {events.last:%Y-%m-%d %H:%M}" if events.last else ""
+        lines.append(f"events {events.filter_id}: {events.total}{when}")
+    for error in evidence.errors:
+        lines.append(f"could not read {error.scope} {error.item}: {error.message}")
+    for line in lines:
+        out.print(literal(f"  {line}", 400))
 
 
 def print_outcome(outcome: AuditOutcome, out: Console) -> None:

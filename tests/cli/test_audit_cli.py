@@ -151,3 +151,23 @@ def test_ctrl_c_is_acknowledged_at_once_leaves_no_shell_and_writes_a_partial_rep
     assert document["interrupted"] is True
     assert len(document["hosts"]) == 12
     assert "interrupted" in out
+
+
+def test_collect_reads_as_a_summary_and_as_json_lines_with_json(demo_inventory: Path) -> None:
+    import json
+
+    hosts = "ex2003-healthy.lab.local:ex2003-down.lab.local"
+    common = ("--limit", hosts, "--playbooks", str(PLAYBOOKS), "--timeout", "10")
+    readable = run_cli("collect", str(demo_inventory), *common)
+    assert readable.returncode == 3, readable.stdout + readable.stderr
+    text = readable.stdout
+    assert "ex2003-healthy.lab.local: " in text and "Exchange" in text
+    assert "\n  file " in text or "\n  service " in text or "\n  events " in text
+    assert "ex2003-down.lab.local: error (unreachable)" in text.replace("\n", " ")
+    assert "collected from 1 of 2 host(s)" in text
+    assert not text.lstrip().startswith("{")
+    scripted = run_cli("collect", str(demo_inventory), *common, "--json")
+    documents = [json.loads(line) for line in scripted.stdout.splitlines() if line.strip()]
+    assert {d["host"] for d in documents} == set(hosts.split(":"))
+    healthy = next(d for d in documents if d["host"] == "ex2003-healthy.lab.local")
+    assert healthy["evidence"]["os"]["caption"]

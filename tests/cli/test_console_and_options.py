@@ -4,6 +4,7 @@ typer's help and usage errors for every command of the assembled app."""
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -87,9 +88,40 @@ def test_every_command_has_help_and_usage_errors_stay_typers() -> None:
             [*REMEDIATE, *command, "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
         )
         assert shown.returncode == 0 and "Usage:" in shown.stdout, (command, shown.stderr)
+        # Values named in words, flags with no value, no doubled negation.
+        for label in ("<bool>", "<str>", "<int>", "<path>", "<list[", "<float", "--no-no-"):
+            assert label not in shown.stdout, (command, label)
     missing = subprocess.run(
         [*REMEDIATE, "audit"], capture_output=True, text=True, timeout=60, cwd=ROOT
     )
     assert missing.returncode == ExitCode.USAGE, missing.stderr
     assert "no inventory given" in missing.stderr or "Missing argument" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_version_short_help_and_commands_in_workflow_order() -> None:
+    version = subprocess.run(
+        [*REMEDIATE, "--version"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert version.returncode == 0 and version.stdout.startswith("remediate ")
+    short = subprocess.run(
+        [*REMEDIATE, "-h"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    assert short.returncode == 0 and "Usage:" in short.stdout
+    listed = [
+        line.split()[1]
+        for line in short.stdout.split("Commands")[1].splitlines()
+        if line.startswith("│ ") and line[2] != " "
+    ]
+    assert listed[:5] == ["demo", "inventory", "audit", "report", "history"]
+    assert listed.index("plan") < listed.index("apply") < listed.index("collect")
+    assert listed[-1] == "version"
+    sub = subprocess.run(
+        [*REMEDIATE, "audit", "-h"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert sub.returncode == 0 and "--no-history" in sub.stdout
