@@ -178,4 +178,36 @@ def demo(fleet: FleetFile = DEFAULT_FLEET, output: ReportFolder = DEFAULT_REPORT
     )
     if outcome.audit.unwritten:
         raise typer.Exit(ExitCode.NOT_WRITTEN)
+    print_next_steps(outcome, output)
     raise typer.Exit(ExitCode.HOST_ERRORS if outcome.shells_left else ExitCode.OK)
+
+
+def print_next_steps(outcome: DemoOutcome, output: Path) -> None:
+    """What to open and try after the demo: the reports, then the commands of the workflow."""
+    import shlex
+
+    from remediate.rules.findings import NON_COMPLIANT
+
+    run = outcome.audit.run
+    by_extension = {path.suffix: path for path in outcome.audit.reports}
+    console.print("next:")
+    if ".html" in by_extension:
+        page = by_extension[".html"].with_name("latest.html").resolve()
+        console.print(literal(f"  open the report in a browser:  {page.as_uri()}"))
+    if ".md" in by_extension:
+        console.print(literal(f"  read the summary to mail:      {output / 'latest.md'}"))
+    console.print("  list the runs:                 remediate history")
+    console.print("  run the demo again for drift:  make demo   (or remediate demo)")
+    needing = next((f for r in run.results for f in r.findings if f.status in NON_COMPLIANT), None)
+    if needing is not None:
+        hosts = "lab-hosts.ini"
+        plan = shlex.join(
+            [
+                "remediate", "plan", hosts, "--playbook", needing.playbook,
+                "--limit", needing.host,
+            ]
+        ) + " --key ~/.ssh/id_ed25519"  # fmt: skip
+        console.print(
+            literal(f"  plan a fix: in one terminal    remediate lab up --write-inventory {hosts}")
+        )
+        console.print(literal(f"              in another         {plan}"))

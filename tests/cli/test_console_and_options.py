@@ -125,3 +125,29 @@ def test_version_short_help_and_commands_in_workflow_order() -> None:
         [*REMEDIATE, "audit", "-h"], capture_output=True, text=True, timeout=60, cwd=ROOT
     )
     assert sub.returncode == 0 and "--no-history" in sub.stdout
+
+
+def test_the_demo_ends_by_saying_what_to_open_and_try(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from remediate.audit.session import AuditOutcome
+    from remediate.cli import lab
+    from remediate.rules.results import AuditRun
+
+    out = io.StringIO()
+    monkeypatch.setattr(lab, "console", Console(file=out, width=200))
+    now = datetime.now(UTC)
+    host = "ex1.lab.local"
+    result = HostResult(host, (Finding(host, "KB840469", Status.MISSING_FIX, "old file"),))
+    folder = Path(str(tmp_path))
+    reports = (folder / "audit-r1.html", folder / "audit-r1.md")
+    outcome = AuditOutcome(AuditRun("r1", now, (), now, results=[result]), reports, None)
+    lab.print_next_steps(lab.DemoOutcome(outcome, folder / "hosts.ini", 0, 1), folder)
+    text = out.getvalue()
+    assert (folder / "latest.html").resolve().as_uri() in text
+    assert str(folder / "latest.md") in text
+    assert "remediate history" in text
+    assert "--playbook KB840469 --limit ex1.lab.local --key ~/.ssh/id_ed25519" in text
