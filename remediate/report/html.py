@@ -588,9 +588,16 @@ def trend_point_from_document(document: dict[str, Any]) -> TrendPoint:
     needing = sum(
         any(f.get("status") in action for f in host.get("findings") or []) for host in hosts
     )
-    started = document.get("started")
-    moment = datetime.fromisoformat(started) if isinstance(started, str) else datetime.min
-    return TrendPoint(str(document.get("run_id", "")), moment, needing, len(hosts))
+    return TrendPoint(str(document.get("run_id", "")), _started(document), needing, len(hosts))
+
+
+def _started(document: dict[str, Any]) -> datetime:
+    """When the stored run started, in UTC; a document without a readable time sorts first."""
+    try:
+        moment = datetime.fromisoformat(str(document.get("started")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 _SEVERITY_ORDER = ("critical", "high", "medium", "low", "informational")

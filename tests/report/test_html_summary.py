@@ -417,3 +417,14 @@ def test_host_anchors_are_named_after_hosts_and_safe() -> None:
     assert host_anchor("ex01.corp.local", taken) == "host-ex01.corp.local-2"  # unique
     hostile = host_anchor('<script>"x y', taken)
     assert re.fullmatch(r"host-[a-z0-9_.-]+", hostile) and hostile == "host-script-x-y"
+
+
+def test_trend_point_of_a_document_without_a_time_sorts_first(
+    two_runs: tuple[AuditRun, Any],
+) -> None:
+    run, _ = two_runs
+    odd = trend_point_from_document({"run_id": "odd", "started": "not a time", "hosts": []})
+    naive = trend_point_from_document({"run_id": "naive", "started": "2020-01-01T00:00:00"})
+    assert odd.started < naive.started < run.started and naive.started.tzinfo is not None
+    html = render_html(run, inventory=INVENTORY, generated_by="ci", trend=[odd, naive])
+    assert html.count('<rect class="bar') == 3
