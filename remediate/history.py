@@ -344,6 +344,28 @@ class History:
         return StoredRun(json.loads(document), inventory, folder, run_by, later is None)
 
     @_guarded
+    def trend(self, run_id: str, limit: int = 12) -> list[tuple[str, datetime, int, int]]:
+        """The run and the runs of its scope before it, oldest first, at most `limit`: each
+        (run id, started, servers needing action, servers). Counted in SQL from the findings,
+        without reading any run's document."""
+        row = self._db.execute(
+            "SELECT scope, started FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            return []
+        action = sorted(s.value for s in NON_COMPLIANT)
+        assert len(action) == 4  # the four placeholders below
+        rows = self._db.execute(
+            "SELECT r.run_id, r.started, r.hosts, "
+            "(SELECT COUNT(DISTINCT f.host) FROM findings f WHERE f.run_id = r.run_id "
+            "AND f.status IN (?, ?, ?, ?)) "
+            "FROM runs r WHERE r.scope = ? AND r.started <= ? "
+            "ORDER BY r.started DESC LIMIT ?",
+            (*action, row[0], row[1], limit),
+        ).fetchall()
+        return [(r[0], _time(r[1]), r[3], r[2]) for r in reversed(rows)]  # type: ignore[misc]
+
+    @_guarded
     def prune(self, keep: timedelta, now: datetime) -> int:
         """Forget runs older than `keep`; returns how many went."""
         cutoff = (now - keep).isoformat()

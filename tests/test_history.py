@@ -294,3 +294,32 @@ def test_the_index_names_history_databases_most_recent_first(
     assert paths[5].resolve() not in known_histories()
     index_path().write_bytes(b"\xff\xfe not text")
     assert known_histories() == []
+
+
+def test_the_trend_counts_servers_needing_action_per_run_of_the_scope(tmp_path: Path) -> None:
+    with History(tmp_path / "history.sqlite") as store:
+        statuses = {"a": Status.AFFECTED, "b": Status.MISSING_FIX, "c": Status.COMPLIANT}
+        record(store, make_run("one", NOW - timedelta(days=2), statuses))
+        record(store, make_run("other", NOW - timedelta(days=1), statuses), scope="scope-b")
+        record(
+            store,
+            make_run("two", NOW - timedelta(days=1), {"a": Status.ERROR, "b": Status.COMPLIANT}),
+        )
+        record(store, make_run("three", NOW, {"a": Status.NEEDS_REBOOT}))
+        trend = store.trend("two")
+        assert [(r[0], r[2], r[3]) for r in trend] == [("one", 2, 3), ("two", 0, 2)]
+        assert [r[0] for r in store.trend("three", limit=2)] == ["two", "three"]
+        assert store.trend("nothing") == []
+
+
+def test_the_trend_reaches_the_html_report(tmp_path: Path) -> None:
+    from remediate.report.registry import trend_points, write_reports
+
+    with History(tmp_path / "history.sqlite") as store:
+        record(store, make_run("one", NOW - timedelta(days=1), {"a": Status.AFFECTED}))
+        run = record(store, make_run("two", NOW, {"a": Status.COMPLIANT}))
+        trend = trend_points(store.trend("two"))
+    (page,) = write_reports(run, ("html",), tmp_path / "a", "hosts.ini", "me", trend=trend)
+    (alone,) = write_reports(run, ("html",), tmp_path / "b", "hosts.ini", "me")
+    assert 'id="trend"' in page.read_text(encoding="utf-8")
+    assert 'id="trend"' not in alone.read_text(encoding="utf-8")

@@ -21,7 +21,8 @@ from remediate.inventory import Host, Inventory, InventorySources, load_sources
 from remediate.inventory.patterns import selection_for
 from remediate.outputs import OutputError, check_file, check_folder, describe, save_fallback
 from remediate.report.document import document_json
-from remediate.report.registry import ReportWriteError, write_reports
+from remediate.report.html import TrendPoint
+from remediate.report.registry import ReportWriteError, trend_points, write_reports
 from remediate.rules.playbook import load_playbooks
 from remediate.rules.results import AuditRun, HostResult
 from remediate.rules.waivers import apply_waivers, load_waivers
@@ -149,6 +150,7 @@ def audit_and_report(
             result, findings=tuple(apply_waivers(list(result.findings), waivers, today))
         )
     unwritten: list[str] = []
+    trend: tuple[TrendPoint, ...] = ()
     if request.history is not None:
         try:
             with History(request.history) as history:
@@ -161,6 +163,7 @@ def audit_and_report(
                     report_folder=str(request.output.resolve()),
                     run_by=request.generated_by,
                 )
+                trend = trend_points(history.trend(run.run_id))
         except HistoryError as exc:
             unwritten.append(f"run not recorded in the history: {exc}")
         except OSError as exc:
@@ -168,7 +171,12 @@ def audit_and_report(
     reports: tuple[Path, ...] = ()
     try:
         reports = write_reports(
-            run, request.formats, request.output, inventory.path, request.generated_by
+            run,
+            request.formats,
+            request.output,
+            inventory.path,
+            request.generated_by,
+            trend=trend,
         )
     except ReportWriteError as exc:
         reports = exc.written

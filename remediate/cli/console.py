@@ -10,7 +10,6 @@ markup (`literal`), and stripped of terminal control sequences (`safe`). With `-
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -34,10 +33,11 @@ if TYPE_CHECKING:  # every command imports this module: what is heavy is importe
 
 
 def _width(stream: object) -> int | None:
-    """Piped output (cron, CI logs) gets a wide fixed width so host names are not cut, unless
-    COLUMNS says otherwise; a terminal's own width (rich reads it, and COLUMNS) otherwise."""
+    """A terminal's own width (rich reads COLUMNS, else asks the terminal); piped output (cron,
+    CI logs) a wide fixed one, so host names are not cut. COLUMNS is not trusted for a pipe:
+    libraries (curses) set it in the environment that child processes inherit."""
     isatty = getattr(stream, "isatty", None)
-    return None if (isatty and isatty()) or os.environ.get("COLUMNS") else 160
+    return None if isatty and isatty() else 160
 
 
 console = Console(highlight=False, width=_width(sys.stdout))

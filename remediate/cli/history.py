@@ -88,7 +88,8 @@ def history_list(
             rows = store.runs(limit)
         table = Table(title=literal(f"runs in {path}"))
         for column in ("run id", "started", "inventory", "hosts", "exit", "summary"):
-            table.add_column(column, overflow="fold")
+            # The run id is what `report` takes: never folded, so it can be copied whole.
+            table.add_column(column, overflow="fold", no_wrap=column in ("run id", "started"))
         for row in rows:
             summary = ", ".join(f"{k} {v}" for k, v in row.summary.items() if v)
             flag = " (interrupted)" if row.interrupted else ""
@@ -158,19 +159,22 @@ def report(
     cannot be written, found before anything is rendered); 4 the disk failed while writing
     (the run stays in the history).
     """
+    from remediate.history import History
     from remediate.outputs import check_folder
     from remediate.report.document import run_from_document
-    from remediate.report.registry import parse_formats, write_reports
+    from remediate.report.registry import parse_formats, trend_points, write_reports
     from remediate.rules.playbook import load_playbooks
 
     formats = parse_formats(report_format)
     if output is not None:  # a folder given is checked before anything else is read
         check_folder(output, "report folder")
-    _, stored = find_run(run_id, database)
+    where, stored = find_run(run_id, database)
     folder = output or (Path(stored.report_folder) if stored.report_folder else DEFAULT_REPORTS)
     if output is None:
         check_folder(folder, "report folder")
     run = run_from_document(stored.document, load_playbooks(playbooks or [DEFAULT_PLAYBOOKS]))
+    with History(where) as store:
+        trend = trend_points(store.trend(run.run_id))
     paths = write_reports(
         run,
         formats,
@@ -178,6 +182,7 @@ def report(
         stored.inventory or "(not recorded)",
         stored.run_by or who(),
         latest=stored.newest,
+        trend=trend,
     )
     for path in paths:
         console.print(literal(f"report: {path}"))

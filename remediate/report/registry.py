@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from remediate.errors import InputError
@@ -27,6 +28,14 @@ REPORTERS: dict[str, Reporter] = {
         markdown.REPORTER,
     )
 }
+
+
+@dataclass(frozen=True)
+class _HistoryContext(ReportContext):
+    """The context with what the history adds: the runs for the HTML report's trend chart
+    (the HTML reporter reads `trend` when it is there)."""
+
+    trend: tuple[html.TrendPoint, ...] = ()
 
 
 def _unknown(named: str) -> InputError:
@@ -49,14 +58,16 @@ def write_reports(
     inventory: str,
     generated_by: str,
     latest: bool = True,
+    trend: Sequence[html.TrendPoint] = (),
 ) -> tuple[Path, ...]:
     """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it.
 
-    `latest=False` for an older run rendered again: `latest.*` keeps showing the newest."""
+    `latest=False` for an older run rendered again: `latest.*` keeps showing the newest.
+    `trend`: this run and earlier ones of its scope, from the history (`History.trend`)."""
     unknown = [name for name in formats if name not in REPORTERS]
     if unknown:
         raise _unknown(", ".join(unknown))
-    context = ReportContext(inventory=inventory, generated_by=generated_by)
+    context = _HistoryContext(inventory=inventory, generated_by=generated_by, trend=tuple(trend))
     written: list[Path] = []
     for name in formats:
         reporter = REPORTERS[name]
@@ -106,3 +117,8 @@ def _write_whole(path: Path, write: Callable[[Path], None]) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+
+
+def trend_points(rows: Sequence[tuple[str, object, int, int]]) -> tuple[html.TrendPoint, ...]:
+    """`History.trend` rows as the HTML report's trend points."""
+    return tuple(html.TrendPoint(*row) for row in rows)  # type: ignore[arg-type]
