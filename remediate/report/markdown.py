@@ -165,6 +165,7 @@ def render_markdown(run: AuditRun, context: ReportContext) -> str:
         f"- **{action} of {total} server(s) need action**",
         f"- {compliant} compliant",
         f"- {not_audited} not audited (unreachable, or evidence missing)",
+        *_changes(run),
         "",
         "## Articles",
         "",
@@ -203,6 +204,16 @@ def render_markdown(run: AuditRun, context: ReportContext) -> str:
         lines += ["", f"... and {len(rows) - MAX_ROWS} more server(s): see the HTML report."]
     lines.append("")
     return "\n".join(lines)
+
+
+def _changes(run: AuditRun) -> list[str]:
+    """New and resolved since the previous run of the same scope (from the history's drift;
+    nothing when the run has no previous one)."""
+    drifts = [f.drift for f in run.findings if f.drift]
+    if not drifts:
+        return []
+    new, resolved = drifts.count("new"), drifts.count("resolved")
+    return [f"- Since the previous run: {new} new finding(s), {resolved} resolved"]
 
 
 def _step(text: str) -> str:

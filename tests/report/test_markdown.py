@@ -141,3 +141,16 @@ def test_md_is_a_registered_format(tmp_path: Path) -> None:
     (path,) = write_reports(_fleet(), ("md",), tmp_path, "hosts.ini", "me")
     assert path.name == "audit-run-1.md"
     assert "need action" in (tmp_path / "latest.md").read_text(encoding="utf-8")
+
+
+def test_new_and_resolved_since_the_previous_run_when_the_history_knows() -> None:
+    from dataclasses import replace
+
+    run = _fleet()
+    assert "Since the previous run" not in render_markdown(run, CONTEXT)
+    drifts = iter(["new", "resolved", "unchanged", "new"])
+    run.results[:] = [
+        replace(r, findings=tuple(replace(f, drift=next(drifts, "unchanged")) for f in r.findings))
+        for r in run.results
+    ]
+    assert "Since the previous run: 2 new finding(s), 1 resolved" in render_markdown(run, CONTEXT)
