@@ -36,6 +36,7 @@ WORST_FIRST: tuple[Status, ...] = (
     Status.NOT_APPLICABLE,
 )
 _RANK = {status: rank for rank, status in enumerate(WORST_FIRST)}
+_SEVERITY = {name: rank for rank, name in enumerate(("critical", "high", "medium", "low"))}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # CommonMark lets a backslash escape any ASCII punctuation (spec 0.31, "Backslash escapes");
@@ -179,7 +180,16 @@ def render_markdown(run: AuditRun, context: ReportContext) -> str:
             affected[finding.playbook] = affected.get(finding.playbook, 0) + 1
         elif finding.status in UNDETERMINED:
             undetermined[finding.playbook] = undetermined.get(finding.playbook, 0) + 1
-    playbooks = sorted(run.playbooks, key=lambda p: (-affected.get(p.id, 0), p.id))
+    # Articles with servers affected first, the most severe of them first.
+    playbooks = sorted(
+        run.playbooks,
+        key=lambda p: (
+            not affected.get(p.id),
+            _SEVERITY.get(p.severity, len(_SEVERITY)),
+            -affected.get(p.id, 0),
+            p.id,
+        ),
+    )
     for playbook in playbooks:
         lines.append(
             f"| {escape(playbook.id)} | {escape(playbook.severity)} "
