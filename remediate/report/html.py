@@ -4,6 +4,12 @@ Everything that came from a host or a playbook goes through jinja2's autoescapin
 loads nothing from anywhere (no CDN, fonts or images) and its Content-Security-Policy allows
 inline styles and exactly one inline script, named by its SHA-256 hash. The script only hides
 and sorts what is already on the page.
+
+The page answers first and details after: servers (not findings) needing action, compliant and
+not audited; servers per article; changes since the previous run and a trend when the caller
+has the history; a server overview; then per host what to do next (each reason it was not
+audited once, the `remediate plan` command per article) before its findings, the rest folded.
+Printed, it keeps that order, flows hosts without a page each and leaves the folded parts out.
 """
 
 from __future__ import annotations
