@@ -90,6 +90,17 @@ def small_fleet() -> Fleet:
     return parse_fleet(SMALL_FLEET, "small.yml")
 
 
+@pytest.fixture(autouse=True)
+def own_state_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test keeps the per-user index of history databases (remediate.history) in a
+    folder of its own, never in the home of whoever runs the tests; subprocesses inherit it."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
     with Lab(small_fleet(), port_mode="ephemeral") as running:
