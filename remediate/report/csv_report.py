@@ -42,7 +42,11 @@ def render_csv(run: AuditRun) -> str:
             not_fixed = "; ".join(
                 f"{v.file} {v.found or v.verdict}" for v in finding.files if not v.satisfied
             )
-            seen = "; ".join(f"{s.name} x{s.count}" for s in finding.symptoms if s.matched)
+            seen = "; ".join(
+                f"{s.name} x{s.count}" if s.kind == "events" else s.name  # a state has no count
+                for s in finding.symptoms
+                if s.matched
+            )
             since = finding.noncompliant_since.isoformat() if finding.noncompliant_since else ""
             writer.writerow(
                 _cell(v)

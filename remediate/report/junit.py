@@ -26,7 +26,8 @@ def _details(finding: Finding) -> str:
             )
     for symptom in finding.symptoms:
         if symptom.matched:
-            lines.append(f"symptom {symptom.name}: {symptom.description} x{symptom.count}")
+            times = f" x{symptom.count}" if symptom.kind == "events" else ""  # states: no count
+            lines.append(f"symptom {symptom.name}: {symptom.description}{times}")
     if finding.hint:
         lines.append(f"hint: {finding.hint}")
     if finding.waiver:

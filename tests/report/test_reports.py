@@ -139,3 +139,23 @@ def test_history_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
 
     with pytest.raises(HistoryError, match="not a usable history database"):
         History(path)
+
+
+def test_a_matched_state_symptom_has_no_count(demo_run) -> None:
+    """A stopped service is seen or not: reports say its name, not "x0" (issue 17)."""
+    from dataclasses import replace
+
+    from remediate.report.csv_report import render_csv
+    from remediate.report.junit import render_junit
+    from remediate.rules.findings import Status, SymptomResult
+
+    stopped = SymptomResult("mta_stopped", "service", True, "MSExchangeMTA is stopped")
+    events = SymptomResult("errors", "events", True, "event 9318", count=3)
+    result = demo_run.results[0]
+    finding = replace(result.findings[0], status=Status.AFFECTED, symptoms=(stopped, events))
+    run = replace(demo_run, results=[replace(result, findings=(finding,))])
+    table, junit = render_csv(run), render_junit(run).decode()
+    for text in (table, junit):
+        assert "mta_stopped x0" not in text and "MSExchangeMTA is stopped x0" not in text
+        assert "x3" in text
+    assert "mta_stopped; errors x3" in table
