@@ -32,7 +32,14 @@ from remediate import __version__
 from remediate.errors import InputError
 from remediate.report.reporter import ReportContext, Reporter
 from remediate.rules.evidence import EventSample, Evidence
-from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, FileVerdict, Finding, Status
+from remediate.rules.findings import (
+    NON_COMPLIANT,
+    UNDETERMINED,
+    WORST_FIRST,
+    FileVerdict,
+    Finding,
+    Status,
+)
 from remediate.rules.playbook import Playbook
 from remediate.rules.results import AuditRun, HostResult
 
@@ -40,17 +47,7 @@ MAX_TEXT = 4000
 """Characters shown of one message, data dump or reason; the rest is noted as truncated."""
 
 # Worst first: the order of the summary, the legend and a sorted matrix column.
-STATUS_ORDER: tuple[Status, ...] = (
-    Status.AFFECTED,
-    Status.INVESTIGATE,
-    Status.MISSING_FIX,
-    Status.NEEDS_REBOOT,
-    Status.ERROR,
-    Status.UNKNOWN,
-    Status.WAIVED,
-    Status.COMPLIANT,
-    Status.NOT_APPLICABLE,
-)
+STATUS_ORDER: tuple[Status, ...] = WORST_FIRST
 STATUS_MEANING: dict[Status, str] = {
     Status.AFFECTED: "the fix is missing and the symptoms were seen",
     Status.INVESTIGATE: "the fix is in place, yet symptoms were seen after it",

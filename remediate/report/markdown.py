@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from remediate.report.reporter import ReportContext, Reporter
-from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Status
+from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, WORST_FIRST, Status
 from remediate.rules.results import AuditRun, HostResult
 
 MAX_ROWS = 200
@@ -23,18 +23,7 @@ MAX_ROWS = 200
 MAX_CELL = 120
 """Characters of one cell from a host (a message can be a page of text)."""
 
-# Worst first: a host's worst status is the first of these among its findings.
-WORST_FIRST: tuple[Status, ...] = (
-    Status.AFFECTED,
-    Status.INVESTIGATE,
-    Status.MISSING_FIX,
-    Status.NEEDS_REBOOT,
-    Status.ERROR,
-    Status.UNKNOWN,
-    Status.WAIVED,
-    Status.COMPLIANT,
-    Status.NOT_APPLICABLE,
-)
+# A host's worst status is the first of WORST_FIRST among its findings.
 _RANK = {status: rank for rank, status in enumerate(WORST_FIRST)}
 _SEVERITY = {name: rank for rank, name in enumerate(("critical", "high", "medium", "low"))}
 

@@ -42,6 +42,19 @@ NON_COMPLIANT = frozenset(
 )
 UNDETERMINED = frozenset({Status.ERROR, Status.UNKNOWN})
 
+WORST_FIRST: tuple[Status, ...] = (
+    Status.AFFECTED,
+    Status.INVESTIGATE,
+    Status.MISSING_FIX,
+    Status.NEEDS_REBOOT,
+    Status.ERROR,
+    Status.UNKNOWN,
+    Status.WAIVED,
+    Status.COMPLIANT,
+    Status.NOT_APPLICABLE,
+)
+"""Statuses from the most urgent: how the reports order summaries and name a host's worst."""
+
 
 @dataclass(frozen=True)
 class FileVerdict:
