@@ -7,7 +7,7 @@ outcome itself (the CLI's console), so this module knows no terminal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +21,15 @@ from remediate.inventory import Host, Inventory, InventorySources, load_sources
 from remediate.inventory.patterns import selection_for
 from remediate.outputs import OutputError, check_file, check_folder, describe, save_fallback
 from remediate.report.document import document_json
-from remediate.report.html import TrendPoint
+from remediate.report.html import HostSteps, TrendPoint
 from remediate.report.registry import ReportWriteError, trend_points, write_reports
-from remediate.rules.playbook import load_playbooks
+from remediate.rules.evidence import Evidence
+from remediate.rules.playbook import Playbook, load_playbooks
 from remediate.rules.results import AuditRun, HostResult
 from remediate.rules.waivers import apply_waivers, load_waivers
+
+StepLister = Callable[[Host, Playbook, Evidence], Sequence[str]]
+"""(host, playbook, its evidence) -> the steps `remediate plan` would make, one line each."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class AuditRequest:
     connect: ConnectOptions = field(default_factory=ConnectOptions)
     history: Path | None = None
     generated_by: str = ""
+    step_lister: StepLister | None = None
+    """Makes a playbook's steps for one host, for the HTML report (the CLI passes
+    remediation's; the audit cannot import remediation, which depends on it)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,7 @@ def audit_and_report(
             inventory.path,
             request.generated_by,
             trend=trend,
+            host_steps=_host_steps(request, selected.hosts),
         )
     except ReportWriteError as exc:
         reports = exc.written
@@ -236,3 +244,19 @@ def _write_retry(run: AuditRun, output: Path) -> Path | None:
     output.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{name}\n" for name in failed), encoding="utf-8")
     return path
+
+
+def _host_steps(request: AuditRequest, hosts: Sequence[Host]) -> HostSteps | None:
+    """The request's step lister, found the inventory host of the evidence it is given."""
+    lister = request.step_lister
+    if lister is None:
+        return None
+    by_name = {host.name: host for host in hosts}
+
+    def steps(playbook: Playbook, evidence: Evidence) -> Sequence[str]:
+        host = by_name.get(evidence.host)
+        if host is None:
+            raise InputError(f"{evidence.host}: not in the inventory any more")
+        return lister(host, playbook, evidence)
+
+    return steps

@@ -46,9 +46,12 @@ from remediate.cli.options import (
 from remediate.errors import ExitCode
 
 if TYPE_CHECKING:
-    from remediate.audit.session import AuditOutcome, AuditRequest, Selected
+    from remediate.audit.session import AuditOutcome, AuditRequest, Selected, StepLister
     from remediate.connect.targets import ConnectOptions
-    from remediate.inventory import InventorySources
+    from remediate.inventory import Host, InventorySources
+    from remediate.inventory.vault import VaultPassword
+    from remediate.rules.evidence import Evidence
+    from remediate.rules.playbook import Playbook
 
 
 def audit_on_console(request: AuditRequest) -> AuditOutcome:
@@ -230,6 +233,7 @@ def audit(
         connect=connect,
         history=None if no_history else (history or output / "history.sqlite"),
         generated_by=who(),
+        step_lister=step_lister(connect.vault_passwords),
     )
     outcome = audit_on_console(request)
     if outcome.unwritten:
@@ -341,3 +345,18 @@ def _print_json(document: dict[str, object]) -> None:
     import json
 
     console.out(json.dumps(document, default=str, ensure_ascii=False))
+
+
+def step_lister(vault_passwords: tuple[VaultPassword, ...]) -> StepLister:
+    """The HTML report's steps per host, made as `remediate plan` makes them: the host's
+    templated variables fill the steps (remediation is the CLI's to import, not the audit's)."""
+    from remediate.connect.templating import rendered
+    from remediate.remediation.steps import plan_steps
+
+    def steps(host: Host, playbook: Playbook, evidence: Evidence) -> list[str]:
+        host_vars = rendered(host, vault_passwords=vault_passwords).vars
+        return [
+            f"{step.name}: {step.display}" for step in plan_steps(playbook, evidence, host_vars)
+        ]
+
+    return steps

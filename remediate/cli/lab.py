@@ -132,7 +132,7 @@ def run_demo(
     playbooks: Path = DEFAULT_PLAYBOOKS,
 ) -> DemoOutcome:
     from remediate.audit.session import AuditRequest
-    from remediate.cli.audit import audit_on_console
+    from remediate.cli.audit import audit_on_console, step_lister
     from remediate.connect.targets import ConnectOptions
     from remediate.lab.fleet import load_fleet
     from remediate.lab.inventory_writer import write_inventory
@@ -155,6 +155,7 @@ def run_demo(
             history=output / "history.sqlite",
             formats=("html", "json", "junit", "csv", "md"),
             generated_by=who(),
+            step_lister=step_lister(()),
         )
         outcome = audit_on_console(request)
         shells = lab.open_shells()

@@ -36,6 +36,7 @@ class _HistoryContext(ReportContext):
     (the HTML reporter reads `trend` when it is there)."""
 
     trend: tuple[html.TrendPoint, ...] = ()
+    host_steps: html.HostSteps | None = None
 
 
 def _unknown(named: str) -> InputError:
@@ -59,15 +60,19 @@ def write_reports(
     generated_by: str,
     latest: bool = True,
     trend: Sequence[html.TrendPoint] = (),
+    host_steps: html.HostSteps | None = None,
 ) -> tuple[Path, ...]:
     """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it.
 
     `latest=False` for an older run rendered again: `latest.*` keeps showing the newest.
-    `trend`: this run and earlier ones of its scope, from the history (`History.trend`)."""
+    `trend`: this run and earlier ones of its scope, from the history (`History.trend`);
+    `host_steps`: the steps of a playbook made for one host, for the HTML report."""
     unknown = [name for name in formats if name not in REPORTERS]
     if unknown:
         raise _unknown(", ".join(unknown))
-    context = _HistoryContext(inventory=inventory, generated_by=generated_by, trend=tuple(trend))
+    context = _HistoryContext(
+        inventory=inventory, generated_by=generated_by, trend=tuple(trend), host_steps=host_steps
+    )
     written: list[Path] = []
     for name in formats:
         reporter = REPORTERS[name]

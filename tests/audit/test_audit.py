@@ -88,3 +88,27 @@ def test_the_caller_hears_of_the_start_and_of_every_host(
     assert set(started[0].playbooks) == {p.id for p in outcome.run.playbooks}
     assert sorted(r.host for r in heard) == sorted(r.host for r in outcome.run.results)
     assert [r.host for r in heard if r.error is not None] == ["ex2003-down.lab.local"]
+
+
+def test_the_html_report_lists_the_steps_the_caller_makes_per_host(
+    demo_inventory: Path, tmp_path: Path, audit_request: AuditRequestFactory
+) -> None:
+    """The session hands the report a step maker that finds each evidence's inventory host."""
+    asked: list[tuple[str, str]] = []
+
+    def steps(host, playbook, evidence) -> list[str]:  # type: ignore[no-untyped-def]
+        assert host.name == evidence.host
+        asked.append((host.name, playbook.id))
+        return [f"made for {host.name} / {playbook.id}"]
+
+    request = audit_request(
+        demo_inventory,
+        tmp_path,
+        formats=("html",),
+        limit="w2k-ex2000-kb840469-before.lab.local",
+        step_lister=steps,
+    )
+    audit_and_report(request)
+    page = (tmp_path / "latest.html").read_text()
+    assert ("w2k-ex2000-kb840469-before.lab.local", "KB840469") in asked
+    assert "made for w2k-ex2000-kb840469-before.lab.local / KB840469" in page
