@@ -21,8 +21,8 @@ from remediate.inventory import Host, Inventory, InventorySources, load_sources
 from remediate.inventory.patterns import selection_for
 from remediate.outputs import OutputError, check_file, check_folder, describe, save_fallback
 from remediate.report.document import document_json
-from remediate.report.html import HostSteps, TrendPoint
 from remediate.report.registry import ReportWriteError, trend_points, write_reports
+from remediate.report.reporter import HostSteps, TrendPoint
 from remediate.rules.evidence import Evidence
 from remediate.rules.playbook import Playbook, load_playbooks
 from remediate.rules.results import AuditRun, HostResult

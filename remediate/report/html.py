@@ -18,7 +18,7 @@ import base64
 import hashlib
 import re
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from remediate import __version__
 from remediate.errors import InputError
-from remediate.report.reporter import ReportContext, Reporter
+from remediate.report.reporter import HostSteps, ReportContext, Reporter, TrendPoint
 from remediate.rules.evidence import EventSample, Evidence
 from remediate.rules.findings import (
     NON_COMPLIANT,
@@ -166,12 +166,6 @@ def _sample(sample: EventSample) -> dict[str, Any]:
         "message": capped(sample.message),
         "data_hex": capped(sample.data_hex),
     }
-
-
-HostSteps = Callable[[Playbook, Evidence], Sequence[str]]
-"""The playbook's steps made concrete for one host, one line each (as `remediate plan` shows
-them). The caller passes it: making steps is remediation's work, and remediation depends on
-the audit, which writes reports, so the report cannot import it."""
 
 
 def _steps_for(
@@ -565,16 +559,6 @@ def _summary(run: AuditRun) -> list[dict[str, Any]]:
     ]
 
 
-@dataclass(frozen=True)
-class TrendPoint:
-    """One earlier (or this) run as the trend chart shows it: servers needing action of all."""
-
-    run_id: str
-    started: datetime
-    needs_action: int
-    hosts: int
-
-
 TREND_RUNS = 12
 """Runs the trend chart shows, the newest last."""
 
@@ -750,15 +734,13 @@ def write_html(run: AuditRun, path: Path, **kw: Any) -> Path:
 
 
 def _write(run: AuditRun, path: Path, context: ReportContext) -> None:
-    # `trend` joins ReportContext when the history passes it (see render_html).
-    # `trend` and `host_steps` join ReportContext when its makers pass them (see render_html).
     write_html(
         run,
         path,
         inventory=context.inventory,
         generated_by=context.generated_by,
-        trend=getattr(context, "trend", ()),
-        host_steps=getattr(context, "host_steps", None),
+        trend=context.trend,
+        host_steps=context.host_steps,
     )
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from remediate.errors import InputError
 from remediate.outputs import NotWrittenError, describe
 from remediate.report import csv_report, html, json_report, junit, markdown
-from remediate.report.reporter import ReportContext, Reporter
+from remediate.report.reporter import HostSteps, ReportContext, Reporter, TrendPoint
 from remediate.rules.results import AuditRun
 
 REPORTERS: dict[str, Reporter] = {
@@ -28,15 +27,6 @@ REPORTERS: dict[str, Reporter] = {
         markdown.REPORTER,
     )
 }
-
-
-@dataclass(frozen=True)
-class _HistoryContext(ReportContext):
-    """The context with what the history adds: the runs for the HTML report's trend chart
-    (the HTML reporter reads `trend` when it is there)."""
-
-    trend: tuple[html.TrendPoint, ...] = ()
-    host_steps: html.HostSteps | None = None
 
 
 def _unknown(named: str) -> InputError:
@@ -59,8 +49,8 @@ def write_reports(
     inventory: str,
     generated_by: str,
     latest: bool = True,
-    trend: Sequence[html.TrendPoint] = (),
-    host_steps: html.HostSteps | None = None,
+    trend: Sequence[TrendPoint] = (),
+    host_steps: HostSteps | None = None,
 ) -> tuple[Path, ...]:
     """Each asked format as `audit-<run id>.<ext>`, and `latest.<ext>` beside it.
 
@@ -70,7 +60,7 @@ def write_reports(
     unknown = [name for name in formats if name not in REPORTERS]
     if unknown:
         raise _unknown(", ".join(unknown))
-    context = _HistoryContext(
+    context = ReportContext(
         inventory=inventory, generated_by=generated_by, trend=tuple(trend), host_steps=host_steps
     )
     written: list[Path] = []
@@ -124,6 +114,6 @@ def _write_whole(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def trend_points(rows: Sequence[tuple[str, object, int, int]]) -> tuple[html.TrendPoint, ...]:
+def trend_points(rows: Sequence[tuple[str, object, int, int]]) -> tuple[TrendPoint, ...]:
     """`History.trend` rows as the HTML report's trend points."""
-    return tuple(html.TrendPoint(*row) for row in rows)  # type: ignore[arg-type]
+    return tuple(TrendPoint(*row) for row in rows)  # type: ignore[arg-type]
