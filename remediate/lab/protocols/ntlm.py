@@ -84,6 +84,8 @@ __all__ = [
     "AuthStep",
     "EncryptionError",
     "NegotiateAcceptor",
+    "PasswordLookup",
+    "credentials_from",
     "initial_challenge",
 ]
 
@@ -190,6 +192,30 @@ def _install_pyspnego_credential_hook() -> None:
 
 
 _install_pyspnego_credential_hook()
+
+
+@contextlib.contextmanager
+def credentials_from(password_for: PasswordLookup) -> Iterator[None]:
+    """While inside, pyspnego's NTLM acceptors in this context ask `password_for(domain, user)`.
+
+    For acceptors that run pyspnego's NTLM inside another protocol (CredSSP's inner SPNEGO,
+    `remediate.lab.protocols.credssp`); :class:`NegotiateAcceptor` does the same per step.
+    """
+
+    def lookup(
+        domain: str | None, username: str | None
+    ) -> tuple[str | None, str | None, bytes, bytes]:
+        password = password_for(domain or "", username or "")
+        if password is None:
+            who = f"{domain}\\{username}" if domain else username
+            raise AuthFailed(f"unknown user {who}")
+        return domain, username, lmowfv1(password), ntowfv1(password)
+
+    token = _active_lookup.set(lookup)
+    try:
+        yield
+    finally:
+        _active_lookup.reset(token)
 
 
 # --- acceptor ------------------------------------------------------------------------------
