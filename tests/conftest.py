@@ -19,6 +19,14 @@ from remediate.transport.winrm import WinRMSettings, WinRMTransport
 
 PASSWORD = "Lab-Passw0rd!"
 
+pytest_plugins = ["tests.kerberos_realm"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "kerberos: needs the MIT Kerberos realm fixture (kerberos_realm)"
+    )
+
 
 def interruptible() -> None:
     """`preexec_fn` for a child the test stops with SIGINT, as Ctrl-C would.

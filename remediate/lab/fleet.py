@@ -345,7 +345,19 @@ class Endpoints(_Model):
     https: bool = True
     ssh: bool = True
     basic: bool = True
-    ntlm: bool = True
+    ntlm: bool = Field(
+        default=True,
+        description="NTLM allowed; false is Windows' 'Network security: Restrict NTLM: "
+        "Incoming NTLM traffic' = Deny all (Negotiate then only takes Kerberos)",
+    )
+    negotiate: bool = Field(
+        default=True, description="WinRM Auth/Negotiate: the 401 offers 'Negotiate'"
+    )
+    kerberos: bool = Field(
+        default=True,
+        description="WinRM Auth/Kerberos: the 401 offers 'Kerberos' and Kerberos tickets are "
+        "accepted (under Negotiate too) when the fleet has kerberos settings",
+    )
     allow_unencrypted: bool = Field(
         default=True,
         description="WinRM AllowUnencrypted: plain SOAP over HTTP (Windows defaults to false)",
@@ -483,10 +495,53 @@ class HostSpec(_Model):
         return (self.os.hostname or self.name.split(".")[0]).upper()[:15]
 
 
+_REALM = re.compile(r"^[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?(\.[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?)+$")
+
+
+class KerberosSettings(_Model):
+    """The domain the lab's hosts are members of: its realm and the hosts' service keys.
+
+    The keytab holds `HTTP/<host>.<domain>` and `HTTP/<NETBIOS>` keys for the hosts (what a
+    computer account's keys are on Windows); a relative path is taken from the fleet file's
+    folder. Without these settings no host accepts Kerberos, as a host outside a domain.
+    """
+
+    realm: str = "LAB.LOCAL"
+    keytab: Path
+
+    @field_validator("realm")
+    @classmethod
+    def _realm(cls, value: str) -> str:
+        if not _REALM.match(value):
+            raise ValueError(
+                f"{value!r} is not a Kerberos realm of an Active Directory domain: the DNS "
+                "domain in upper case, such as LAB.LOCAL"
+            )
+        return value
+
+    @property
+    def dns_domain(self) -> str:
+        """The domain's DNS name (`lab.local`): hosts are `<netbios>.<dns_domain>`."""
+        return self.realm.lower()
+
+    def fqdn(self, host: HostSpec) -> str:
+        """The host's DNS name in the domain, e.g. `ex2016-01.lab.local`."""
+        return f"{host.hostname.lower()}.{self.dns_domain}"
+
+    def service_principals(self, host: HostSpec) -> tuple[str, str]:
+        """The SPNs a ticket for this host may name: `HTTP/<fqdn>` and `HTTP/<netbios>`
+        (lower case, as MIT's krb5_sname_to_principal asks for them)."""
+        return (
+            f"HTTP/{self.fqdn(host)}@{self.realm}",
+            f"HTTP/{host.hostname.lower()}@{self.realm}",
+        )
+
+
 class Fleet(_Model):
     name: str = "lab"
     address_base: str = "127.20.0.1"
     defaults: dict[str, Any] = {}
+    kerberos: KerberosSettings | None = None
     hosts: list[HostSpec]
 
     @field_validator("address_base")
@@ -607,4 +662,7 @@ def load_fleet(path: str | Path) -> Fleet:
         text = read_utf8(path)
     except YamlInputError as exc:
         raise FleetError(str(exc)) from None
-    return parse_fleet(text, str(path))
+    fleet = parse_fleet(text, str(path))
+    if fleet.kerberos is not None and not fleet.kerberos.keytab.is_absolute():
+        fleet.kerberos.keytab = path.parent / fleet.kerberos.keytab
+    return fleet

@@ -71,6 +71,7 @@ from typing import Any
 
 import spnego
 import spnego._ntlm as _pyspnego_ntlm  # private: only for _install_pyspnego_credential_hook
+from spnego._context import GSSMech  # private: the mech enum _prefer_ntlm ranks
 from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1  # private: LM/NT one-way functions
 
 __all__ = [
@@ -218,6 +219,20 @@ def credentials_from(password_for: PasswordLookup) -> Iterator[None]:
         _active_lookup.reset(token)
 
 
+def _prefer_ntlm(proxy: Any) -> None:
+    """Make pyspnego's SPNEGO acceptor rank NTLM first, as this acceptor only serves NTLM.
+
+    With python-gssapi installed, pyspnego (checked: 0.12.4) ranks Kerberos first and answers
+    an initiator whose first mech is NTLM with negState request-mic (RFC 4178 section 5); the
+    lab routes Kerberos tokens to remediate.lab.protocols.kerberos, so for this acceptor the
+    initiator's NTLM is its own first choice and Windows' accept-incomplete is the answer.
+    ``NegotiateProxy._preferred_mech_list`` is private; tests/lab/test_ntlm_auth.py checks the
+    negState that depends on it.
+    """
+    if callable(getattr(proxy, "_preferred_mech_list", None)):
+        proxy._preferred_mech_list = lambda: [GSSMech.ntlm]
+
+
 # --- acceptor ------------------------------------------------------------------------------
 
 
@@ -270,6 +285,7 @@ class NegotiateAcceptor:
                     | spnego.NegotiateOptions.use_ntlm
                     | spnego.NegotiateOptions.wrapping_winrm,
                 )
+                _prefer_ntlm(self._context)
         elif self._context is None or self._complete:
             self._reset()
             raise AuthFailed("continuation token without a handshake in progress")
