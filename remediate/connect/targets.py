@@ -27,6 +27,7 @@ from remediate.inventory.model import show_value
 from remediate.inventory.vault import VaultPassword
 from remediate.transport import Dialect, Transport
 from remediate.transport.factory import open_transport, transport_name
+from remediate.transport.kerberos_auth import TicketCache
 from remediate.transport.ssh import SshSettings
 from remediate.transport.winrm import WinRMSettings
 
@@ -76,6 +77,9 @@ class ConnectOptions:
     timeout: float = 120.0
     vault_passwords: tuple[VaultPassword, ...] = field(default=(), repr=False)
     """For the inventory's vault-encrypted files and `!vault` values (read when used)."""
+    tickets: TicketCache = field(default_factory=TicketCache, repr=False, compare=False)
+    """The run's private Kerberos tickets (managed mode), shared by every host of the run
+    and removed when the run ends: `close()` it, or at exit (see kerberos_auth)."""
 
 
 # --- connections remediate does not speak ---------------------------------------------------
@@ -177,6 +181,7 @@ def _settings(
         password=choice.secret if choice else None,
         accept_new_host_keys=options.accept_new_host_keys,
         known_hosts=options.known_hosts,
+        tickets=options.tickets,
     )
     if isinstance(settings, WinRMSettings):
         # No single request may outlast the host's timeout: a host that accepts and never
@@ -203,8 +208,8 @@ def _settings(
 # winkerberos on Windows; `credssp` installs requests-credssp); ours pull them in through it
 # (pyproject.toml, [project.optional-dependencies]).
 LIBRARY_HINTS = {
-    "pywinrm[kerberos]": "pip install 'remediate[kerberos]' (installs pykerberos, or winkerberos"
-    " on Windows, through pywinrm[kerberos]; pykerberos builds against the MIT Kerberos"
+    "pywinrm[kerberos]": "pip install 'remediate[kerberos]' (installs pykerberos through"
+    " pywinrm[kerberos], and gssapi for managed tickets; both build against the MIT Kerberos"
     " headers: libkrb5-dev or krb5-devel)",
     "pywinrm[credssp]": "pip install 'remediate[credssp]' (installs requests-credssp through"
     " pywinrm[credssp])",

@@ -39,6 +39,7 @@ from remediate.errors import InputError, RemediateError
 from remediate.inventory import Host
 from remediate.inventory.model import is_secret_name, show_value
 from remediate.transport import Dialect
+from remediate.transport.kerberos_auth import TicketCache
 from remediate.transport.ssh import SshSettings
 from remediate.transport.winrm import WinRMSettings
 
@@ -74,6 +75,16 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "ansible_psrp_operation_timeout",
         ),
         "read_timeout": ("ansible_winrm_read_timeout_sec", "ansible_psrp_read_timeout"),
+        "kinit_mode": ("ansible_winrm_kinit_mode",),
+        "service": ("ansible_winrm_service", "ansible_psrp_negotiate_service"),
+        "kerberos_delegation": (
+            "ansible_winrm_kerberos_delegation",
+            "ansible_psrp_negotiate_delegate",
+        ),
+        "hostname_override": (
+            "ansible_winrm_kerberos_hostname_override",
+            "ansible_psrp_negotiate_hostname_override",
+        ),
     },
     "ssh": {
         "host": ("ansible_ssh_host", "ansible_host"),
@@ -103,6 +114,12 @@ _OPTIONAL_AUTH = {
     "kerberos": (("kerberos", "winkerberos"), "pywinrm[kerberos]"),
     "credssp": (("requests_credssp",), "pywinrm[credssp]"),
 }
+# Managed Kerberos gets the ticket through python-gssapi (remediate.transport.kerberos_auth).
+_MANAGED_KERBEROS = (("gssapi",), "pywinrm[kerberos]")
+# Ansible's `boolean()` (lib/ansible/module_utils/parsing/convert_bool.py): its true and
+# false spellings; anything else is refused here rather than read as false.
+_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
+_FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
 
 
 def _names(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -307,7 +324,89 @@ def _check_auth(host: Host, transport: str, scheme: str, allow_insecure: bool) -
         )
 
 
-def _winrm_settings(host: Host, allow_insecure: bool, password: str | None) -> WinRMSettings:
+def _flag(host: Host, setting: str) -> bool:
+    found = _lookup(host, _aliases(host, setting))
+    if found is None:
+        return False
+    name, value = found
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, (str, int, float)) else None
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise _var_error(
+        host, name, f"{name}={show_value(value)} is not a boolean", "use true or false"
+    )
+
+
+def kerberos_principal(user: str) -> str:
+    """The Kerberos principal of an Ansible user name: `user@REALM` with the realm in capitals.
+
+    Active Directory realms are the domain's DNS name in capitals, and MIT Kerberos compares
+    realm names case-sensitively (`user@corp.example.com` finds no KDC for realm
+    "corp.example.com"); Ansible's Windows guide asks for the realm in capitals, we write it
+    so. A user without a realm gets krb5.conf's default_realm from the library.
+    """
+    name, at, realm = user.rpartition("@")
+    return f"{name}@{realm.upper()}" if at and name else user
+
+
+def _kinit_mode(host: Host, password: str | None) -> str:
+    """`ansible_winrm_kinit_mode`; unset, as Ansible: managed when a password is set, else
+    manual (the user's own ticket from kinit)."""
+    return _choice(host, "kinit_mode", ("managed", "manual"), "managed" if password else "manual")
+
+
+def _kerberos_settings(host: Host, password: str | None) -> dict[str, Any]:
+    """The Kerberos fields of WinRMSettings; InputError for settings that cannot work."""
+    user = host_user(host)
+    user_name = (_lookup(host, _aliases(host, "user")) or ("ansible_user",))[0]
+    if "\\" in user:
+        raise _var_error(
+            host,
+            user_name,
+            f"{user_name}={user!r} is a down-level logon name (DOMAIN\\user), which Kerberos "
+            "cannot use",
+            hint="write the user as user@REALM, e.g. alice@CORP.EXAMPLE.COM",
+        )
+    mode = _kinit_mode(host, password)
+    if mode == "managed":
+        where = (_lookup(host, _aliases(host, "kinit_mode")) or ("ansible_winrm_kinit_mode",))[0]
+        if not user:
+            raise _var_error(
+                host, where, "managed Kerberos needs a user", hint="set ansible_user=user@REALM"
+            )
+        if not password:
+            raise _var_error(
+                host,
+                where,
+                f"{where}=managed needs the user's password",
+                hint="set ansible_password (a vaulted value), or use kinit and "
+                "ansible_winrm_kinit_mode=manual",
+            )
+        if not _importable(_MANAGED_KERBEROS[0]):
+            raise _var_error(
+                host,
+                where,
+                "managed Kerberos tickets need python-gssapi, which is not installed",
+                hint=f"pip install '{_MANAGED_KERBEROS[1]}'",
+            )
+    service = _setting_text(host, "service")
+    override = _setting_text(host, "hostname_override")
+    return {
+        "username": kerberos_principal(user),
+        "kinit_mode": mode,
+        "service": service[1].strip() if service and service[1].strip() else "HTTP",
+        "kerberos_delegation": _flag(host, "kerberos_delegation"),
+        "kerberos_hostname_override": override[1].strip()
+        if override and override[1].strip()
+        else None,
+    }
+
+
+def _winrm_settings(
+    host: Host, allow_insecure: bool, password: str | None, tickets: TicketCache | None
+) -> WinRMSettings:
     address, port = host_address(host)
     port = port if port is not None else 5986
     scheme = _choice(host, "scheme", ("http", "https"), "http" if port == 5985 else "https")
@@ -323,13 +422,17 @@ def _winrm_settings(host: Host, allow_insecure: bool, password: str | None) -> W
     ca_path = _setting_text(host, "ca_trust_path")
     validation = _choice(host, "cert_validation", ("validate", "ignore"), "validate")
     encryption = _choice(host, "message_encryption", ("auto", "always", "never"), "auto")
+    kerberos: dict[str, Any] = {"username": host_user(host)}
+    if transport == "kerberos":
+        kerberos = _kerberos_settings(host, password)
     return WinRMSettings(
         address=address,
         port=port,
         scheme=scheme,  # type: ignore[arg-type]
         auth=transport,
-        username=host_user(host),
         password=password or "",
+        tickets=tickets,
+        **kerberos,
         validate_certificate=validation == "validate",
         ca_trust_path=str(Path(ca_path[1]).expanduser()) if ca_path else None,
         message_encryption=encryption,  # type: ignore[arg-type]
@@ -372,19 +475,21 @@ def connection_settings(
     password: Secret | None = None,
     accept_new_host_keys: bool = False,
     known_hosts: Iterable[str] = (),
+    tickets: TicketCache | None = None,
 ) -> WinRMSettings | SshSettings:
     """How to reach `host`, from its variables, with the password already chosen for it.
 
     `password` is what `remediate.connect.passwords` decided (the inventory's own, the
     environment's or the prompt's); it is not looked for again here. The type says which
     transport: WinRMSettings or SshSettings. Known-hosts files from `remediate_known_hosts`
-    come before `known_hosts` (new keys are saved to the first).
+    come before `known_hosts` (new keys are saved to the first). `tickets` is the run's
+    private Kerberos cache, for hosts whose tickets remediate gets (managed mode).
     """
     kind = connection_kind(host)
     secret = None if password is None else password.reveal()
     if kind == "ssh":
         return _ssh_settings(host, secret, accept_new_host_keys, known_hosts)
-    return _winrm_settings(host, allow_insecure, secret)
+    return _winrm_settings(host, allow_insecure, secret, tickets)
 
 
 # --- describe -------------------------------------------------------------------------------
@@ -433,6 +538,7 @@ def _winrm_rows(host: Host, settings: WinRMSettings) -> list[Shown]:
         Shown(
             "message encryption", settings.message_encryption, _source(host, "message_encryption")
         ),
+        *(_kerberos_rows(host, settings) if settings.auth == "kerberos" else []),
         Shown(
             "operation timeout",
             f"{settings.operation_timeout} s",
@@ -442,6 +548,23 @@ def _winrm_rows(host: Host, settings: WinRMSettings) -> list[Shown]:
             "read timeout",
             f"{settings.read_timeout} s",
             _source(host, "read_timeout", "default: operation timeout + 10 s"),
+        ),
+    ]
+
+
+def _kerberos_rows(host: Host, settings: WinRMSettings) -> list[Shown]:
+    mode_default = (
+        "default: a password is set"
+        if settings.kinit_mode == "managed"
+        else ("default: no password, a ticket from kinit")
+    )
+    return [
+        Shown("kinit mode", settings.kinit_mode, _source(host, "kinit_mode", mode_default)),
+        Shown("service principal", settings.spn, _source(host, "hostname_override", "")),
+        Shown(
+            "kerberos delegation",
+            "yes" if settings.kerberos_delegation else "no",
+            _source(host, "kerberos_delegation"),
         ),
     ]
 

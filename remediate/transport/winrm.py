@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,12 @@ from remediate.transport.connection_log import (
     text_bytes,
 )
 from remediate.transport.envelopes import PreformattedProtocol
+from remediate.transport.kerberos_auth import (
+    TicketCache,
+    is_kerberos_error,
+    kerberos_failure,
+    thread_ccache,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -87,11 +94,24 @@ class WinRMSettings:
     command_timeout: float = 120.0
     connect_retries: int = 2
     retry_backoff: float = 1.0
+    # Kerberos (ansible_winrm_service, _kerberos_delegation, _kerberos_hostname_override,
+    # _kinit_mode): managed mode gets the user's ticket into `tickets`, the run's private cache.
+    service: str = "HTTP"
+    kerberos_delegation: bool = False
+    kerberos_hostname_override: str | None = None
+    kinit_mode: Literal["managed", "manual"] = "manual"
+    tickets: TicketCache | None = field(default=None, repr=False, compare=False)
 
     @property
     def endpoint(self) -> str:
         address = f"[{self.address}]" if ":" in self.address else self.address
         return f"{self.scheme}://{address}:{self.port}/wsman"
+
+    @property
+    def spn(self) -> str:
+        """The service principal Kerberos asks the KDC for: `HTTP/<name>` (its realm is the
+        one krb5.conf's [domain_realm] maps the name to)."""
+        return f"{self.service}/{self.kerberos_hostname_override or self.address}"
 
 
 class _RequestMeter:
@@ -167,6 +187,8 @@ class WinRMTransport:
         self._connected_at: float | None = None  # when this connection's first shell was asked
         self._protocol = self._new_protocol()
         self._shell_id: str | None = None
+        self._ccache: str | None = None  # managed Kerberos: the run's cache for our principal
+        self._offers: frozenset[str] = frozenset()  # schemes of the host's last 401
         self._broken = False  # the connection broke during a command: delete over a new one
         self._aborted = False  # abort() was called: a shell opened after it is deleted at once
         self.abandoned_shell: str | None = None  # left open for a step still running
@@ -192,9 +214,33 @@ class WinRMTransport:
             message_encryption=settings.message_encryption,
             operation_timeout_sec=min(settings.operation_timeout, max(1, read - 1)),
             read_timeout_sec=max(read, 2),
+            service=settings.service,
+            kerberos_delegation=settings.kerberos_delegation,
+            kerberos_hostname_override=settings.kerberos_hostname_override,
         )
         protocol.meter = self._meter
+        self._watch_refusals(protocol)
         return protocol
+
+    def _watch_refusals(self, protocol: Protocol) -> None:
+        """Note the schemes a host offers when it answers 401, to say why it refused.
+
+        The hook goes on each request (pywinrm makes the session inside build_session and
+        authenticates there when it encrypts), after the authentication's own hook: it sees
+        the last answer, with the earlier legs of the exchange in its history.
+        """
+        transport = protocol.transport
+        send = transport._send_message_request
+
+        def watched(session: requests.Session, prepared: requests.PreparedRequest) -> Any:
+            prepared.register_hook("response", self._note_refusal)
+            return send(session, prepared)
+
+        transport._send_message_request = watched  # type: ignore[method-assign]
+
+    def _note_refusal(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code == 401:
+            self._offers = _offered_schemes([*response.history, response])
 
     def _watch_http(self, session: requests.Session) -> None:
         # pywinrm merges the environment's proxy settings into the session as it builds it;
@@ -499,17 +545,67 @@ class WinRMTransport:
             with contextlib.suppress(Exception):
                 protocol.transport.close_session()
 
+    def _ticket_cache(self) -> str | None:
+        """Managed Kerberos: the run's cache holding our principal's ticket (asked of the KDC
+        by the first host of the principal); None for manual mode and other transports."""
+        settings = self.settings
+        if settings.auth != "kerberos" or settings.kinit_mode != "managed":
+            return None
+        if self._ccache is None:
+            tickets = settings.tickets if settings.tickets is not None else _process_tickets()
+            self._ccache = tickets.ccache_for(settings.username, settings.password, self.host)
+        return self._ccache
+
     def _call(self, operation):  # type: ignore[no-untyped-def]
-        """Run one protocol operation, turning library errors into ours (no secrets inside)."""
+        """Run one protocol operation, turning library errors into ours (no secrets inside).
+
+        Kerberos calls in this thread use the run's cache while it runs (see kerberos_auth).
+        """
+        with thread_ccache(self._ticket_cache()):
+            return self._translate(operation)
+
+    def _refused(self) -> AuthenticationError:
+        """Why the host answered 401, as far as the schemes it offers tell."""
+        auth, offers = self.settings.auth, self._offers
+        shown = ", ".join(sorted(offers)) or "none"
+        if auth == "kerberos" and offers and not offers & {"negotiate", "kerberos"}:
+            return AuthenticationError(
+                f"the host does not accept Kerberos (it offers: {shown})",
+                host=self.host,
+                hint="enable Kerberos in the host's WinRM service (winrm/config/service/auth), "
+                "or choose another ansible_winrm_transport",
+            )
+        if auth == "kerberos":
+            return AuthenticationError(
+                f"the host refused the Kerberos ticket for {self.settings.spn} (HTTP 401)",
+                host=self.host,
+                hint="the user may not be allowed to connect (Remote Management Users or "
+                "Administrators on the host), or the SPN belongs to another account "
+                f"(setspn -Q {self.settings.spn}) so the host cannot read the ticket",
+            )
+        if auth == "ntlm" and offers and not offers & {"negotiate", "ntlm"}:
+            return _ntlm_refused(self.host, shown)
+        return AuthenticationError(
+            "the credentials were rejected (HTTP 401)",
+            host=self.host,
+            hint="check ansible_user/ansible_password and ansible_winrm_transport; a host "
+            "that restricts NTLM refuses NTLM logons too: use kerberos there",
+        )
+
+    def _translate(self, operation):  # type: ignore[no-untyped-def]
         try:
             return operation()
         except WinRMOperationTimeoutError:
             raise
         except InvalidCredentialsError:
-            raise AuthenticationError(
-                "the credentials were rejected (HTTP 401)",
-                host=self.host,
-                hint="check ansible_user/ansible_password and ansible_winrm_transport",
+            raise self._refused() from None
+        except PermissionError as exc:
+            # requests_ntlm: "Server did not respond with NTLM challenge token": the host
+            # answered our NTLM NEGOTIATE_MESSAGE with a bare 401, refusing NTLM itself.
+            if self.settings.auth == "ntlm" and "NTLM" in str(exc):
+                raise _ntlm_refused(self.host, "no NTLM challenge") from None
+            raise _broke(
+                ProtocolError(f"unusable answer: {_first_line(exc)}", host=self.host)
             ) from None
         except WSManFaultError as exc:
             error = ProtocolError(
@@ -548,6 +644,10 @@ class WinRMTransport:
         except WinRMError as exc:
             raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
         except Exception as exc:  # a broken answer: cut headers, bad tokens
+            if is_kerberos_error(exc):
+                raise kerberos_failure(
+                    exc, self.host, self.settings.username, self.settings.spn
+                ) from None
             raise _broke(
                 ProtocolError(
                     f"unusable answer from {self.settings.endpoint}: "
@@ -555,6 +655,40 @@ class WinRMTransport:
                     host=self.host,
                 )
             ) from None
+
+
+_PROCESS_TICKETS: TicketCache | None = None
+_PROCESS_LOCK = threading.Lock()
+
+
+def _process_tickets() -> TicketCache:
+    """Tickets for settings made without a run's cache (a library caller): one per process."""
+    global _PROCESS_TICKETS
+    with _PROCESS_LOCK:
+        if _PROCESS_TICKETS is None:
+            _PROCESS_TICKETS = TicketCache()
+        return _PROCESS_TICKETS
+
+
+def _offered_schemes(responses: list[requests.Response]) -> frozenset[str]:
+    """The authentication schemes named in these responses' WWW-Authenticate headers
+    (requests joins several headers with commas; a token follows its scheme after a space)."""
+    names: set[str] = set()
+    for response in responses:
+        for part in response.headers.get("WWW-Authenticate", "").split(","):
+            word = part.strip().split(" ", 1)[0]
+            if word and "=" not in word:
+                names.add(word.lower())
+    return frozenset(names)
+
+
+def _ntlm_refused(host: str, offers: str) -> AuthenticationError:
+    return AuthenticationError(
+        f"the host refuses NTLM ({offers})",
+        host=host,
+        hint="the host denies incoming NTLM (Network security: Restrict NTLM: Incoming NTLM "
+        "traffic = Deny all): use ansible_winrm_transport=kerberos with user@REALM",
+    )
 
 
 def _broke(error: TransportError) -> TransportError:
