@@ -20,6 +20,12 @@ are honoured for WinRM hosts too.
   `ansible_winrm_message_encryption`, `ansible_winrm_operation_timeout_sec` (20) and
   `ansible_winrm_read_timeout_sec` (operation timeout + 10). Basic authentication over plain
   HTTP is refused unless `--allow-insecure` or `ansible_winrm_transport=plaintext`.
+* Kerberos (`ansible_winrm_transport=kerberos`), as Ansible's winrm plugin reads it:
+  `ansible_winrm_kinit_mode` (`managed`: remediate gets the ticket with the password into the
+  run's private cache; `manual`: the user's `kinit` ticket; unset: managed when a password
+  is set), `ansible_winrm_service` (`HTTP`), `ansible_winrm_kerberos_delegation` (false),
+  `ansible_winrm_kerberos_hostname_override` (the SPN's host name when `ansible_host` is an
+  address); the user is a principal `user@REALM`, the realm written in capitals here.
 * SSH: port 22, `ansible_ssh_private_key_file`, `remediate_known_hosts` (a known_hosts file).
 * `remediate_shell`: `powershell` or `wsh` fixes the dialect instead of detecting it.
 * `ansible_host` (with its connection's aliases) is the address, the inventory name when unset;

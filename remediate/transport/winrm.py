@@ -584,7 +584,18 @@ class WinRMTransport:
                 f"(setspn -Q {self.settings.spn}) so the host cannot read the ticket",
             )
         if auth == "ntlm" and offers and not offers & {"negotiate", "ntlm"}:
-            return _ntlm_refused(self.host, shown)
+            return _ntlm_refused(self.host, f"it offers: {shown}")
+        if auth == "ntlm":
+            # A host that denies NTLM (Restrict NTLM: Incoming NTLM traffic = Deny all) answers
+            # the AUTHENTICATE_MESSAGE with the same bare 401 as a wrong password: both named.
+            return AuthenticationError(
+                "the host refused the NTLM logon (HTTP 401): wrong user or password, or the "
+                "host denies NTLM",
+                host=self.host,
+                hint="check ansible_user/ansible_password; a host with 'Restrict NTLM: "
+                "Incoming NTLM traffic = Deny all' takes Kerberos only: set "
+                "ansible_winrm_transport=kerberos and ansible_user=user@REALM",
+            )
         return AuthenticationError(
             "the credentials were rejected (HTTP 401)",
             host=self.host,
@@ -603,7 +614,7 @@ class WinRMTransport:
             # requests_ntlm: "Server did not respond with NTLM challenge token": the host
             # answered our NTLM NEGOTIATE_MESSAGE with a bare 401, refusing NTLM itself.
             if self.settings.auth == "ntlm" and "NTLM" in str(exc):
-                raise _ntlm_refused(self.host, "no NTLM challenge") from None
+                raise _ntlm_refused(self.host, "it sent no NTLM challenge") from None
             raise _broke(
                 ProtocolError(f"unusable answer: {_first_line(exc)}", host=self.host)
             ) from None

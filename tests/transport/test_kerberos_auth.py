@@ -203,7 +203,8 @@ def test_the_schemes_a_host_offers_are_read_from_every_leg() -> None:
         ("kerberos", {"basic"}, "does not accept Kerberos"),
         ("kerberos", {"negotiate", "kerberos"}, "refused the Kerberos ticket for HTTP/ex.lab"),
         ("ntlm", {"kerberos"}, "refuses NTLM"),
-        ("ntlm", {"negotiate"}, "credentials were rejected"),
+        ("ntlm", {"negotiate", "kerberos"}, "wrong user or password, or the host denies NTLM"),
+        ("basic", {"basic"}, "credentials were rejected"),
     ],
 )
 def test_a_401_says_which_side_refused(auth: str, offers: set[str], words: str) -> None:

@@ -171,7 +171,7 @@ def test_rejected_credentials_and_a_host_down_at_vvv(inventory: Path, tmp_path: 
     assert result.returncode == 3, result.stdout + result.stderr
     err = result.stderr
     assert re.search(
-        rf"{LOCKED}: connecting failed after \d+\.\d{{3}} s: the credentials were rejected", err
+        rf"{LOCKED}: connecting failed after \d+\.\d{{3}} s: the host refused the NTLM logon", err
     )
     assert re.search(rf"{DOWN}: connecting failed \(cannot connect .*\); retry 1 of 2 in \d", err)
     assert re.search(rf"{DOWN}: connecting failed after .*: cannot connect to http://", err)
