@@ -43,7 +43,8 @@ def render_csv(run: AuditRun) -> str:
                 f"{v.file} {v.found or v.verdict}" for v in finding.files if not v.satisfied
             )
             seen = "; ".join(
-                f"{s.name} x{s.count}" if s.kind == "events" else s.name  # a state has no count
+                # a state has no count; a capped one reads "x200+"
+                f"{s.name} x{s.count_text}" if s.kind == "events" else s.name
                 for s in finding.symptoms
                 if s.matched
             )

@@ -203,6 +203,7 @@ def _finding(host: str, data: dict[str, Any]) -> Finding:
                 _time(s.get("last")),
                 samples(s.get("samples", [])),
                 s.get("known", True),
+                s.get("capped", False),  # absent before issue 17: an exact count
             )
             for s in data.get("symptoms", [])
         ),

@@ -210,6 +210,8 @@ def _finding(
                 "known": s.known,
                 "description": capped(s.description),
                 "count": s.count,
+                "count_text": s.count_text,
+                "capped": s.capped,
                 "first": _when(s.first),
                 "last": _when(s.last),
                 "samples": [_sample(sample) for sample in s.samples],

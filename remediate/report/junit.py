@@ -26,7 +26,8 @@ def _details(finding: Finding) -> str:
             )
     for symptom in finding.symptoms:
         if symptom.matched:
-            times = f" x{symptom.count}" if symptom.kind == "events" else ""  # states: no count
+            # states have no count; a capped one reads "x200+"
+            times = f" x{symptom.count_text}" if symptom.kind == "events" else ""
             lines.append(f"symptom {symptom.name}: {symptom.description}{times}")
     if finding.hint:
         lines.append(f"hint: {finding.hint}")

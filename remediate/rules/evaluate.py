@@ -233,6 +233,7 @@ def _event_symptom(
             last = matches.last
     else:
         count, first, last = matches.total, matches.first, matches.last
+    capped = (filtered or after is not None) and _left_out_could_count(matches, after)
     if selection.count is not None:
         times = [s.time for s in samples]
         matched = _enough_in_window(times, selection.count.min, selection.count.window) or (
@@ -246,7 +247,20 @@ def _event_symptom(
         )
     else:
         matched = count > 0
-    return SymptomResult(name, "events", matched, what, count, first, last, tuple(samples[:5]))
+    return SymptomResult(
+        name, "events", matched, what, count, first, last, tuple(samples[:5]), capped=capped
+    )
+
+
+def _left_out_could_count(matches: EventMatches, after: datetime | None) -> bool:
+    """Whether records the probe did not send could have counted. It sends the newest ones
+    up to its cap and counts them all (`total`): a count made from the samples is then a
+    floor, unless even the oldest sample is not after `after` (the fix's date), so every
+    record left out is older still and would not have counted."""
+    if matches.total <= len(matches.samples):
+        return False
+    oldest = min((s.time for s in matches.samples), default=None)
+    return after is None or oldest is None or oldest > after
 
 
 def _describe_selection(selection: EventSelection) -> str:
@@ -461,7 +475,7 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
 
 def _seen_text(results: Iterable[SymptomResult]) -> str:
     return ", ".join(
-        f"{r.name} ({r.count})" if r.kind == "events" else r.name for r in results if r.matched
+        f"{r.name} ({r.count_text})" if r.kind == "events" else r.name for r in results if r.matched
     )
 
 

@@ -86,6 +86,15 @@ class SymptomResult:
     last: datetime | None = None
     samples: tuple[EventSample, ...] = ()
     known: bool = True
+    capped: bool = False
+    """`count` is a floor: it was counted from the newest records the probe sent (at most
+    its sample cap, `remediate.audit.request.SAMPLES_FILTERED`), and older ones were left
+    on the host. Shown with a plus ("200+"), never as if exact."""
+
+    @property
+    def count_text(self) -> str:
+        """The count as every report shows it: "200+" when capped, else the number."""
+        return f"{self.count}+" if self.capped else str(self.count)
 
 
 @dataclass(frozen=True)
