@@ -185,7 +185,7 @@ def failure_for(code: int) -> Failure | None:
 
 # pywinrm's requests_kerberos: `KerberosExchangeError("authGSSClientStep() failed: (('major
 # text', 851968), ('minor text', -1765328377))")`: the codes are in the text.
-_STATUS = re.compile(r"\(\s*['\"](?P<text>(?:[^'\"\\]|\\.)*)['\"]\s*,\s*(?P<code>-?\d+)\s*\)")
+_STATUS = re.compile(r",\s*(?P<code>-?\d{5,})\s*\)")
 
 
 def _codes(exc: BaseException) -> list[int]:

@@ -580,8 +580,9 @@ class WinRMTransport:
                 f"the host refused the Kerberos ticket for {self.settings.spn} (HTTP 401)",
                 host=self.host,
                 hint="the user may not be allowed to connect (Remote Management Users or "
-                "Administrators on the host), or the SPN belongs to another account "
-                f"(setspn -Q {self.settings.spn}) so the host cannot read the ticket",
+                "Administrators on the host), the SPN may belong to another account "
+                f"(setspn -Q {self.settings.spn}) so the host cannot read the ticket, or the "
+                "host's WinRM service does not accept Kerberos (winrm/config/service/auth)",
             )
         if auth == "ntlm" and offers and not offers & {"negotiate", "ntlm"}:
             return _ntlm_refused(self.host, f"it offers: {shown}")

@@ -61,6 +61,15 @@ def pykerberos(minor: int, text: str = "library text") -> GSSError:
             "unknown SPN",
             "KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN",
         ),
+        (
+            KerberosExchangeError(
+                "authGSSClientInit() failed: (('No credentials were supplied', 458752), "
+                '("Can\'t find client principal alice@LAB.LOCAL in cache collection", '
+                "-1765328243))"
+            ),
+            "no Kerberos ticket for alice@LAB.LOCAL",
+            "KRB5_CC_NOTFOUND",
+        ),
         (MissingCredentialsError(KRB5KDC_ERR_KEY_EXP), "has expired", "KRB5KDC_ERR_KEY_EXP"),
         (MissingCredentialsError(KRB5_KDC_UNREACH), "no KDC", "KRB5_KDC_UNREACH"),
         (MissingCredentialsError(KRB5KDC_ERR_PREAUTH_FAILED), "wrong password", "PREAUTH"),
