@@ -151,15 +151,23 @@ class KerberosRealm:
     _kdc: subprocess.Popen[bytes] | None = None
     _extra_kdcs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _services: set[str] = field(default_factory=set)
+    _users: set[str] = field(default_factory=set)
 
     # -- principals ---------------------------------------------------------------------------
 
     def add_user(self, name: str, password: str, *, expired: bool = False) -> str:
         """Add a user who must pre-authenticate; `expired`: the password has expired (as
-        "User must change password at next logon"). Returns the principal `name@LAB.LOCAL`."""
+        "User must change password at next logon"). Returns the principal `name@LAB.LOCAL`.
+        Adding a user again sets its password and expiry anew (tests share the realm)."""
         principal = name if "@" in name else f"{name}@{self.realm}"
-        options = "+requires_preauth" + (' -pwexpire "2020-01-01 00:00:00 UTC"' if expired else "")
+        expiry = '"2020-01-01 00:00:00 UTC"' if expired else "never"
+        if principal in self._users:  # tests of a session share the realm: set it anew
+            self._kadmin(f"cpw -pw {password} {principal}", secret=password)
+            self._kadmin(f"modprinc +requires_preauth -pwexpire {expiry} {principal}")
+            return principal
+        options = f"+requires_preauth -pwexpire {expiry}"
         self._kadmin(f"addprinc {options} -pw {password} {principal}", secret=password)
+        self._users.add(principal)
         return principal
 
     def add_service(self, spn: str) -> None:

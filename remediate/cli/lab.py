@@ -69,9 +69,19 @@ def lab_up(
     admin_port: Annotated[
         int, typer.Option(help="Port of the JSON admin endpoint on 127.0.0.1.")
     ] = 0,
+    kerberos_keytab: Annotated[
+        Path | None,
+        typer.Option(
+            help="Make the hosts domain members that accept Kerberos: the keytab with their "
+            "HTTP/<host>.<domain> and HTTP/<HOST> keys (overrides the fleet's kerberos.keytab)."
+        ),
+    ] = None,
+    kerberos_realm: Annotated[
+        str, typer.Option(help="The realm of --kerberos-keytab (the domain in upper case).")
+    ] = "LAB.LOCAL",
 ) -> None:
     """Run the lab in the foreground until Ctrl-C."""
-    from remediate.lab.fleet import load_fleet
+    from remediate.lab.fleet import KerberosSettings, load_fleet
     from remediate.lab.inventory_writer import write_inventory as write_hosts
     from remediate.lab.server import Lab
 
@@ -82,7 +92,20 @@ def lab_up(
     with _lab_errors():
         model = load_fleet(fleet)
     state = state_dir or fleet.parent / ".state" / fleet.stem
-    lab = Lab(model, port_mode=ports, state_dir=state, admin_port=admin_port)  # type: ignore[arg-type]
+    kerberos = None
+    if kerberos_keytab is not None:
+        try:
+            kerberos = KerberosSettings(realm=kerberos_realm, keytab=kerberos_keytab.resolve())
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            message = "; ".join(e["msg"] for e in getattr(exc, "errors", lambda: [])())
+            raise InputError(f"--kerberos-realm: {message or exc}") from None
+    lab = Lab(
+        model,
+        port_mode=ports,  # type: ignore[arg-type]
+        state_dir=state,
+        admin_port=admin_port,
+        kerberos=kerberos,
+    )
     with _lab_errors():
         lab.start()
     try:
@@ -108,10 +131,12 @@ def lab_up(
         if write_inventory is not None:
             written = write_hosts(lab, write_inventory, scheme=scheme, source=str(fleet))
             console.print(literal(f"inventory written: {written}"))
-        console.print("serving; press Ctrl-C to stop")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):
+            # Said only once Ctrl-C is caught: a caller that stops the lab as soon as it reads
+            # this line must not get the traceback of an uncaught KeyboardInterrupt.
+            console.print("serving; press Ctrl-C to stop")
             stop.wait()
     finally:
         lab.stop()

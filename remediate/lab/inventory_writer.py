@@ -25,7 +25,11 @@ def write_inventory(lab: Lab, path: Path, scheme: str = "http", source: str = ""
     """Write hosts.ini for the lab's hosts and `known_hosts` beside it; returns hosts.ini.
 
     The files it names (the lab's CA, known_hosts) are written as absolute paths, so the
-    inventory works from any working directory, as Ansible's would.
+    inventory works from any working directory, as Ansible's would. Hosts of a lab with
+    Kerberos settings that accept Kerberos are written as a domain's are reached: transport
+    kerberos, the user as `user@REALM`, and the SPN host named through
+    `ansible_winrm_kerberos_hostname_override` (the address is loopback; a ticket for
+    `HTTP/127.x.y.z` does not exist, as Kerberos to an IP address fails on Windows).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     known_hosts = path.with_name("known_hosts")
@@ -42,7 +46,16 @@ def write_inventory(lab: Lab, path: Path, scheme: str = "http", source: str = ""
         endpoint = lab.endpoint(name)
         fields = [name, f"ansible_host={endpoint.address}"]
         creds = spec.credentials
-        if (creds.domain, creds.username, creds.password) != common:
+        fqdn = lab.fqdn(name) if spec.endpoints.kerberos else None
+        if fqdn is not None and lab.kerberos is not None:
+            fields += [
+                "ansible_winrm_transport=kerberos",
+                f"ansible_user={_quoted(creds.username + '@' + lab.kerberos.realm)}",
+                f"ansible_winrm_kerberos_hostname_override={fqdn}",
+            ]
+            if creds.password != common[2]:
+                fields.append(f"ansible_password={_quoted(creds.password)}")
+        elif (creds.domain, creds.username, creds.password) != common:
             fields += [
                 f"ansible_user={_quoted(creds.domain + chr(92) + creds.username)}",
                 f"ansible_password={_quoted(creds.password)}",

@@ -25,11 +25,12 @@ from typing import Any, Literal
 
 import h11
 
-from remediate.lab.fleet import Fleet, HostSpec
+from remediate.lab.fleet import Fleet, HostSpec, KerberosSettings
 from remediate.lab.host import LabHost
 from remediate.lab.protocols.http import WinRMListener, read_request
+from remediate.lab.protocols.kerberos import KerberosService, KerberosUnavailable
 from remediate.lab.protocols.ssh import SshServer, load_or_create_host_key
-from remediate.lab.protocols.tls import LabAuthority
+from remediate.lab.protocols.tls import LabAuthority, tls_server_end_point
 from remediate.lab.protocols.winrs import ShellService
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,12 @@ class Lab:
         port_mode: PortMode = "ephemeral",
         state_dir: Path | None = None,
         admin_port: int | None = 0,
+        kerberos: KerberosSettings | None = None,
     ) -> None:
+        """`kerberos` (else the fleet file's) makes the hosts domain members that accept
+        Kerberos tickets for their SPNs, with the service keys of its keytab."""
         self.fleet = fleet
+        self.kerberos = kerberos or fleet.kerberos
         self.port_mode = port_mode
         self._own_state = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="remediate-lab-"))
@@ -135,7 +140,8 @@ class Lab:
             if self.port_mode == "localhost":
                 spec.address = address
             service = ShellService(host)
-            runtime = _HostRuntime(host, service, WinRMListener(host, service), [], {})
+            listener = WinRMListener(host, service, self._kerberos_service(spec))
+            runtime = _HostRuntime(host, service, listener, [], {})
             self._runtime[host.name] = runtime
             host.on_reboot = lambda name=host.name: self._loop.call_soon_threadsafe(
                 self._reboot, name
@@ -167,6 +173,29 @@ class Lab:
             port = self._admin.sockets[0].getsockname()[1]
             self.admin_url = f"http://127.0.0.1:{port}"
 
+    def _kerberos_service(self, spec: HostSpec) -> KerberosService | None:
+        """The host's Kerberos acceptor settings; LabError when the keytab cannot be used."""
+        settings = self.kerberos
+        if settings is None or not spec.endpoints.kerberos or not spec.os.winrm:
+            return None
+        service = KerberosService(
+            keytab=settings.keytab,
+            realm=settings.realm,
+            service_principals=settings.service_principals(spec),
+            admitted_user=spec.credentials.username,
+        )
+        try:
+            service.check()
+        except KerberosUnavailable as exc:
+            raise LabError(f"host {spec.name}: cannot accept Kerberos: {exc}") from None
+        return service
+
+    def fqdn(self, name: str) -> str | None:
+        """The host's DNS name in the lab's Kerberos domain (None without Kerberos)."""
+        if self.kerberos is None:
+            return None
+        return self.kerberos.fqdn(self.hosts[name].spec)
+
     def _port_for(self, protocol: str, spec: HostSpec) -> int:
         """The port to bind: 0 (any) unless standard, where WinRM's depends on its version."""
         if self.port_mode != "standard":
@@ -186,10 +215,13 @@ class Lab:
         host = runtime.host
         context = None
         if protocol == "https":
-            issued = self.authority.issue(
-                host.spec.hostname.lower(), [host.name, host.spec.hostname.lower()], [address]
-            )
+            names = [host.name, host.spec.hostname.lower()]
+            fqdn = self.fqdn(host.name)
+            if fqdn:
+                names.append(fqdn)
+            issued = self.authority.issue(host.spec.hostname.lower(), names, [address])
             context = self.authority.server_context(issued, self.state_dir / "tls", host.name)
+            runtime.listener.tls_channel_binding = tls_server_end_point(issued.cert_pem)
 
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             # Cancelled only when the lab stops: end quietly (asyncio's stream callback would

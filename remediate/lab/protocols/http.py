@@ -2,8 +2,15 @@
 
 Authentication follows what Windows does on `/wsman`: an unauthenticated request gets
 `401` with no body and one `WWW-Authenticate` header per enabled scheme; Basic is checked on
-every request; Negotiate/NTLM authenticates the TCP connection, after which the client sends
-its SOAP sealed in `multipart/encrypted` bodies (MS-WSMV 2.2.9.1) and gets sealed answers.
+every request; Negotiate (NTLM or Kerberos) and Kerberos authenticate the TCP connection, after
+which the client sends its SOAP sealed in `multipart/encrypted` bodies (MS-WSMV 2.2.9.1) and
+gets sealed answers.
+
+Which acceptor takes a Negotiate token depends on its mechanism (RFC 4559 section 4 carries
+SPNEGO or a bare mech token): Kerberos goes to remediate.lab.protocols.kerberos when the host
+is a domain member (the fleet has kerberos settings) and accepts Kerberos; NTLM goes to the
+NTLM acceptor unless the host denies incoming NTLM (`endpoints.ntlm: false`, Windows' "Restrict
+NTLM: Incoming NTLM traffic = Deny all"), which refuses it with the bare 401 as Windows does.
 """
 
 from __future__ import annotations
@@ -19,8 +26,15 @@ import h11
 
 from remediate.lab.host import LabHost
 from remediate.lab.protocols import wsman
+from remediate.lab.protocols.kerberos import (
+    KerberosAcceptor,
+    KerberosService,
+    KerberosUnavailable,
+    token_mechanism,
+)
 from remediate.lab.protocols.ntlm import (
     AuthFailed,
+    AuthStep,
     EncryptionError,
     NegotiateAcceptor,
     initial_challenge,
@@ -34,11 +48,14 @@ MAX_BODY = 16 * 1024 * 1024
 ENCRYPTED_TYPES = ("multipart/encrypted", "multipart/x-multi-encrypted")
 
 
+Acceptor = NegotiateAcceptor | KerberosAcceptor
+
+
 @dataclass
 class _ConnectionAuth:
     """What one TCP connection has proven about its user."""
 
-    acceptor: NegotiateAcceptor | None = None
+    acceptor: Acceptor | None = None
     user: str | None = None
     shell_id: str | None = None  # the shell of the request being answered
 
@@ -54,9 +71,15 @@ class _Response:
 class WinRMListener:
     """Serves `/wsman` for one host, on as many sockets (HTTP, HTTPS) as it is given."""
 
-    def __init__(self, host: LabHost, service: ShellService) -> None:
+    def __init__(
+        self, host: LabHost, service: ShellService, kerberos: KerberosService | None = None
+    ) -> None:
+        """`kerberos`: the host's keys and names when it is a domain member, else None."""
         self.host = host
         self.service = service
+        self.kerberos = kerberos
+        # RFC 5929 tls-server-end-point data of the HTTPS certificate (set by the lab).
+        self.tls_channel_binding: bytes | None = None
         self._random = random.Random(host.name)  # deterministic flapping per host
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -135,7 +158,7 @@ class WinRMListener:
         scheme: str,
         client_ip: str,
         address: str,
-    ) -> tuple[_Response, NegotiateAcceptor | None]:
+    ) -> tuple[_Response, Acceptor | None]:
         """The response to one request, and the context that must seal it (if any)."""
         if request.target.split(b"?")[0].lower() != b"/wsman":
             return _Response(404, content_type=None), None
@@ -157,16 +180,9 @@ class WinRMListener:
                 self.host.count("auth_failures")
                 return challenge, None
             auth.user = user
-        elif scheme_name in ("negotiate", "ntlm") and endpoints.ntlm:
-            if auth.acceptor is None or auth.acceptor.complete:
-                auth.acceptor = NegotiateAcceptor(self._password_for)
-                auth.user = None
-            try:
-                step = auth.acceptor.step(authorization)
-            except AuthFailed as exc:
-                log.debug("%s: NTLM refused: %s", self.host.name, exc)
-                self.host.count("auth_failures")
-                auth.acceptor = None
+        elif scheme_name in ("negotiate", "ntlm", "kerberos"):
+            step = self._authenticate(scheme_name, authorization, auth, scheme)
+            if step is None:
                 return challenge, None
             if not step.done:
                 return _Response(
@@ -178,7 +194,7 @@ class WinRMListener:
         elif authorization or auth.user is None or auth.acceptor is None:
             return challenge, None
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        sealed_by: NegotiateAcceptor | None = None
+        sealed_by: Acceptor | None = None
         if content_type.lower().startswith(ENCRYPTED_TYPES):
             if auth.acceptor is None or not auth.acceptor.complete:
                 return challenge, None
@@ -196,10 +212,59 @@ class WinRMListener:
         response.www_authenticate = extra
         return response, sealed_by
 
+    def _authenticate(
+        self, scheme_name: str, authorization: str, auth: _ConnectionAuth, scheme: str
+    ) -> AuthStep | None:
+        """One leg of Negotiate/NTLM/Kerberos on this connection; None when refused.
+
+        A first token picks the acceptor by its mechanism (a new handshake replaces the
+        connection's old one); a continuation goes to the handshake in progress.
+        """
+        name = self.host.name
+        mechanism = _mechanism(authorization)
+        acceptor: Acceptor | None = None
+        if mechanism == "continuation":
+            if auth.acceptor is not None and not auth.acceptor.complete:
+                acceptor = auth.acceptor
+        elif mechanism == "kerberos" and self._accepts_kerberos(scheme_name):
+            assert self.kerberos is not None
+            bindings = self.tls_channel_binding if scheme == "https" else None
+            acceptor = KerberosAcceptor(self.kerberos, channel_bindings=bindings)
+        elif mechanism == "ntlm" and self._accepts_ntlm(scheme_name):
+            acceptor = NegotiateAcceptor(self._password_for)
+        if acceptor is None:
+            log.debug("%s: %s token (%s) refused by policy", name, scheme_name, mechanism)
+            self.host.count("auth_failures")
+            auth.acceptor = None
+            auth.user = None
+            return None
+        if acceptor is not auth.acceptor:
+            auth.acceptor = acceptor
+            auth.user = None
+        try:
+            return acceptor.step(authorization)
+        except (AuthFailed, KerberosUnavailable) as exc:
+            log.debug("%s: %s refused: %s", name, mechanism, exc)
+            self.host.count("auth_failures")
+            auth.acceptor = None
+            return None
+
+    def _accepts_kerberos(self, scheme_name: str) -> bool:
+        endpoints = self.host.spec.endpoints
+        via = endpoints.negotiate if scheme_name == "negotiate" else scheme_name == "kerberos"
+        return self.kerberos is not None and endpoints.kerberos and via
+
+    def _accepts_ntlm(self, scheme_name: str) -> bool:
+        endpoints = self.host.spec.endpoints
+        via = endpoints.negotiate if scheme_name == "negotiate" else scheme_name == "ntlm"
+        return endpoints.ntlm and via
+
     def _challenge(self, scheme: str) -> _Response:
+        """The bare 401: WinRM's Auth settings decide the offers (Windows' order), not
+        whether NTLM is allowed: a host that denies NTLM still offers Negotiate."""
         endpoints = self.host.spec.endpoints
         offers = initial_challenge(
-            negotiate=endpoints.ntlm, kerberos=endpoints.ntlm, basic=endpoints.basic
+            negotiate=endpoints.negotiate, kerberos=endpoints.kerberos, basic=endpoints.basic
         )
         return _Response(401, content_type=None, www_authenticate=tuple(offers))
 
@@ -240,6 +305,16 @@ class WinRMListener:
             self.host.count("faults_sent")
             return _Response(wsman.FAULT_HTTP_STATUS, exc.fault.render(request.message_id, machine))
         return _Response(200, payload)
+
+
+def _mechanism(authorization: str) -> str:
+    """The mechanism of an Authorization header's token ("unknown" when it is no token)."""
+    _, _, data = authorization.strip().partition(" ")
+    try:
+        token = base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return "unknown"
+    return token_mechanism(token) if token else "unknown"
 
 
 async def read_request(

@@ -120,3 +120,16 @@ class LabAuthority:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert_path, key_path)
         return context
+
+
+def tls_server_end_point(cert_pem: bytes) -> bytes:
+    """Channel-binding application data of a server certificate (RFC 5929 section 4.1):
+    `tls-server-end-point:` and the certificate's hash under its signature's hash
+    algorithm, SHA-256 when that is MD5 or SHA-1 (what clients send with Kerberos over HTTPS)."""
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    algorithm = cert.signature_hash_algorithm
+    if algorithm is None or algorithm.name in ("md5", "sha1"):
+        algorithm = hashes.SHA256()
+    digest = hashes.Hash(algorithm)
+    digest.update(cert.public_bytes(serialization.Encoding.DER))
+    return b"tls-server-end-point:" + digest.finalize()
