@@ -24,11 +24,13 @@ the browser tests do for a missing Chromium).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -50,6 +52,7 @@ FAKETIME_LIBRARIES = (
 )
 START_TIMEOUT = 15.0
 ENCTYPES = "aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class RealmError(RuntimeError):
@@ -289,6 +292,14 @@ def _tool(name: str) -> str:
     return path
 
 
+def _die_with_parent() -> None:
+    """`preexec_fn`: the KDC gets SIGTERM when the test process dies, even by SIGKILL
+    (Linux prctl PR_SET_PDEATHSIG), so no KDC outlives a crashed session."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _start_kdc(env: dict[str, str], port: int, output: Path) -> subprocess.Popen[bytes]:
     """`krb5kdc -n` (foreground) and wait until its TCP port answers."""
     with output.open("wb") as sink:
@@ -298,6 +309,7 @@ def _start_kdc(env: dict[str, str], port: int, output: Path) -> subprocess.Popen
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

@@ -127,6 +127,15 @@ def lab_up(
             )
         console.print(table)
         console.print(literal(f"CA certificate: {lab.ca_path}"))
+        if lab.kerberos is not None:
+            domain = lab.kerberos.dns_domain
+            console.print(
+                literal(
+                    f"Kerberos realm {lab.kerberos.realm} (keytab {lab.kerberos.keytab}): "
+                    f"clients name a host HTTP/<host>.{domain} "
+                    "(ansible_winrm_kerberos_hostname_override)"
+                )
+            )
         console.print(f"admin endpoint: {lab.admin_url}/hosts")
         if write_inventory is not None:
             written = write_hosts(lab, write_inventory, scheme=scheme, source=str(fleet))

@@ -529,7 +529,8 @@ def test_lab_up_serves_kerberos_with_a_keytab(
         preexec_fn=interruptible,
     )
     try:
-        wait_for(process, "serving")
+        output = wait_for(process, "serving")
+        assert "Kerberos realm LAB.LOCAL" in output and "HTTP/<host>.lab.local" in output
         text = inventory.read_text()
         assert "ansible_winrm_kerberos_hostname_override=ex2019.lab.local" in text
     finally:
@@ -559,3 +560,40 @@ def test_lab_up_refuses_unusable_kerberos_options(
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.kerberos
+def test_the_kerberos_scheme_seals_as_kerberos_session_encrypted(
+    kerberos_lab: Lab, ticket_cache: Path
+) -> None:
+    import gssapi.raw
+
+    settings = kerberos_lab.kerberos
+    assert settings is not None
+    spec = kerberos_lab.host(NO_NEGOTIATE).spec
+    service = KerberosService(
+        keytab=settings.keytab,
+        realm=settings.realm,
+        service_principals=settings.service_principals(spec),
+        admitted_user="administrator",
+    )
+    client = gss_client(settings.fqdn(spec), ticket_cache)
+    acceptor = KerberosAcceptor(service)
+    step = acceptor.step(negotiate(client, "Kerberos"))
+    assert step.done and step.www_authenticate is not None
+    client.step(base64.b64decode(step.www_authenticate.split(" ", 1)[1]))
+    body, content_type = acceptor.wrap(b"<sealed/>")
+    assert 'protocol="application/HTTP-Kerberos-session-encrypted"' in content_type
+    assert b"\tContent-Type: application/HTTP-Kerberos-session-encrypted\r\n" in body
+    octets = body.split(b"application/octet-stream\r\n", 1)[1]
+    octets = octets.removesuffix(b"--Encrypted Boundary--\r\n")
+    (length,) = struct.unpack_from("<I", octets)
+    raw = gssapi.raw
+    iov = raw.IOV(
+        (raw.IOVBufferType.header, False, octets[4 : 4 + length]),
+        octets[4 + length :],
+        raw.IOVBufferType.data,
+        std_layout=False,
+    )
+    raw.unwrap_iov(client, iov)
+    assert iov[1].value == b"<sealed/>"

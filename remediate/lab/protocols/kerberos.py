@@ -13,7 +13,9 @@ member does:
 - with mutual authentication: the last leg's ``200`` carries ``WWW-Authenticate: Negotiate
   <AP-REP>`` (RFC 4559 section 5), which pywinrm requires before it trusts any response;
 - with WinRM message encryption over HTTP (MS-WSMV 2.2.9.1.1 "Negotiate Encrypted Message",
-  2.2.9.1.2 for the ``Kerberos`` scheme): ``multipart/encrypted`` parts whose octet stream is
+  protocol ``application/HTTP-SPNEGO-session-encrypted``; under the ``Kerberos`` scheme
+  2.2.9.1.2.1, ``application/HTTP-Kerberos-session-encrypted``; pywinrm sends the SPNEGO one
+  and ignores a sealed answer under any other): ``multipart/encrypted`` parts whose octet stream is
   ``<uint32 LE header length><RFC 4121 wrap token header><ciphertext>`` (2.2.9.1.1.2.2: "For
   Kerberos, it MUST be the per-message token as specified in [RFC4121]"), made with
   gss_wrap_iov (header, data, padding; RFC 4121 section 4.2.4) so the ciphertext stays apart.
