@@ -14,6 +14,7 @@ import signal
 import ssl
 import struct
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -597,3 +598,17 @@ def test_the_kerberos_scheme_seals_as_kerberos_session_encrypted(
     )
     raw.unwrap_iov(client, iov)
     assert iov[1].value == b"<sealed/>"
+
+
+def test_the_lab_runs_without_gssapi_unless_kerberos_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "gssapi", None)  # `import gssapi` now fails
+    fleet = parse_fleet("address_base: 127.41.3.1\nhosts: [{name: plain.lab.local}]")
+    with Lab(fleet, port_mode="ephemeral", admin_port=None) as lab:
+        assert post(lab, "plain.lab.local")[1] == ["Negotiate", "Kerberos", 'Basic realm="WSMAN"']
+    keytab = tmp_path / "lab.keytab"
+    keytab.write_bytes(b"\x05\x02")
+    settings = KerberosSettings(keytab=keytab)
+    with pytest.raises(LabError, match="python-gssapi is not installed"):
+        Lab(fleet, port_mode="ephemeral", admin_port=None, kerberos=settings).start()

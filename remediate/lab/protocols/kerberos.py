@@ -18,7 +18,8 @@ member does:
   and ignores a sealed answer under any other): ``multipart/encrypted`` parts whose octet stream is
   ``<uint32 LE header length><RFC 4121 wrap token header><ciphertext>`` (2.2.9.1.1.2.2: "For
   Kerberos, it MUST be the per-message token as specified in [RFC4121]"), made with
-  gss_wrap_iov (header, data, padding; RFC 4121 section 4.2.4) so the ciphertext stays apart.
+  gss_wrap_iov (header, data, padding; wrap tokens of RFC 4121 section 4.2.6.2) so the
+  ciphertext stays apart.
 
 The service keys come from the keytab named in the fleet file, passed to GSSAPI through a
 credential store (gss_acquire_cred_from), never through the process' KRB5_KTNAME. python-gssapi
