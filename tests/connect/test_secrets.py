@@ -6,8 +6,12 @@ import base64
 import copy
 import json
 import logging
+import os
 import pickle
+import stat
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -145,3 +149,46 @@ def test_redact_nothing_to_hide() -> None:
 def test_fuzz_redact_leaves_no_copy(value: str, before: str, after: str) -> None:
     redacted = redact(before + value + after, [Secret(value)])
     assert value not in redacted or value in "***"
+
+
+# --- Kerberos: the password, the tickets -----------------------------------------------------
+
+
+def test_kerberos_settings_and_errors_never_show_the_password() -> None:
+    from remediate.connect.targets import ConnectOptions
+    from remediate.transport.kerberos_auth import kerberos_failure
+    from remediate.transport.winrm import WinRMSettings
+
+    options = ConnectOptions()
+    settings = WinRMSettings(
+        address="ex", auth="kerberos", username="a@LAB", password=VALUE, tickets=options.tickets
+    )
+    assert VALUE not in repr(settings) and "tickets" not in repr(settings)
+    assert "tickets" not in repr(options)
+
+    class GSSError(Exception):
+        pass
+
+    # A library's text is never shown: only MIT's error name and our words.
+    failure = kerberos_failure(GSSError(("bad", 1), (f"echo {VALUE}", -1765328360)), "ex", "a@LAB")
+    assert VALUE not in str(failure) and "KRB5KDC_ERR_PREAUTH_FAILED" in str(failure)
+
+
+@pytest.mark.kerberos
+def test_managed_tickets_stay_private_and_go_away(kerberos_realm: Any) -> None:
+    from remediate.transport.kerberos_auth import TicketCache
+
+    principal = kerberos_realm.add_user("secrets-user", VALUE)
+    default_cache = Path(os.environ["KRB5CCNAME"].removeprefix("FILE:"))
+    before = default_cache.read_bytes() if default_cache.exists() else None
+    with TicketCache() as tickets:
+        path = Path(tickets.ccache_for(principal, VALUE, "ex").removeprefix("FILE:"))
+        directory = tickets.directory
+        assert directory is not None
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        data = path.read_bytes()
+        assert b"krbtgt" in data and VALUE.encode() not in data  # a ticket, no password
+    assert not directory.exists()
+    after = default_cache.read_bytes() if default_cache.exists() else None
+    assert after == before  # the user's own cache was neither read into nor written
