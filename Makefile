@@ -49,12 +49,14 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run_all.py
 
 # Local set-up for the Kerberos tests, as .ci/run does it: Debian's MIT Kerberos (KDC, kinit,
-# headers; run as root) and the `kerberos` extra built against it. The tests start their own
+# headers; run as root), libfaketime (a KDC with a skewed clock) and the `kerberos` extra
+# built against it. The tests start their own
 # realm (LAB.LOCAL) on loopback; nothing here configures the machine's Kerberos.
 kerberos: $(STAMP)
-	command -v krb5kdc >/dev/null 2>&1 && command -v krb5-config >/dev/null 2>&1 || \
+	command -v krb5kdc >/dev/null 2>&1 && command -v krb5-config >/dev/null 2>&1 && \
+	  command -v faketime >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    krb5-kdc krb5-admin-server krb5-user libkrb5-dev; }
+	    krb5-kdc krb5-admin-server krb5-user libkrb5-dev faketime; }
 	$(BIN)/python -m pip install --quiet -e '.[kerberos]'
 
 clean:
