@@ -5,7 +5,8 @@ the run gets a ticket-granting ticket from the KDC with the inventory's password
 python-gssapi (`acquire_cred_with_password`, then `store_cred_into` a FILE cache of its own),
 into a private directory (0700) that is removed when the run ends, on error or Ctrl-C too
 (`TicketCache.close`, and a finalizer at interpreter exit). The user's own cache is never read
-or written in this mode. One ticket per distinct principal, shared by that principal's hosts;
+or written in this mode. With `ansible_winrm_kerberos_delegation` the ticket must be
+forwardable, which gssapi cannot ask for: MIT's `kinit -f` gets it then, as Ansible does. One ticket per distinct principal, shared by that principal's hosts;
 a principal whose password the KDC refused is not asked for again in the run (every further
 try with a wrong password counts towards the domain's account lockout threshold).
 
@@ -27,6 +28,7 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import weakref
@@ -206,7 +208,7 @@ def is_kerberos_error(exc: BaseException) -> bool:
     """Whether `exc` is a Kerberos library's failure (found by class, the libraries being
     optional)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"GSSError", "KerberosExchangeError", "GSSErrorBase"})
+    return bool(names & {"GSSError", "KerberosExchangeError", "GSSErrorBase", "KinitFailed"})
 
 
 def kerberos_failure(
@@ -291,21 +293,26 @@ class TicketCache:
         with self._lock:
             return self._principal_locks.setdefault(principal, threading.Lock())
 
-    def ccache_for(self, principal: str, password: str, host: str) -> str:
+    def ccache_for(
+        self, principal: str, password: str, host: str, *, forwardable: bool = False
+    ) -> str:
         """The cache name (`FILE:...`) holding a ticket-granting ticket for `principal`.
 
         The first caller for a principal asks the KDC; the others wait for it and share the
         ticket. A refusal is remembered and raised again for each host of that principal.
+        `forwardable` (for ansible_winrm_kerberos_delegation) asks for a ticket the host may
+        be given, as Ansible's `kinit -f`.
         """
+        key = f"{principal} forwardable" if forwardable else principal
         with self._principal_lock(principal):
-            if principal in self._caches:
-                return self._caches[principal]
+            if key in self._caches:
+                return self._caches[key]
             if principal in self._refused:
                 refused = self._refused[principal]
                 raise type(refused)(refused.message, host=host, hint=refused.hint)
             name = f"FILE:{os.path.join(self._dir(), f'principal-{self._next()}')}"
             try:
-                _acquire(principal, password, name)
+                _acquire(principal, password, name, forwardable)
             except Exception as exc:
                 if not is_kerberos_error(exc):
                     raise
@@ -314,7 +321,7 @@ class TicketCache:
                 raise error from None
             with self._lock:
                 self.acquired += 1
-                self._caches[principal] = name
+                self._caches[key] = name
             return name
 
     def close(self) -> None:
@@ -334,8 +341,17 @@ class TicketCache:
         self.close()
 
 
-def _acquire(principal: str, password: str, ccache: str) -> None:
-    """Ask the KDC for `principal`'s ticket-granting ticket and store it in `ccache` only."""
+def _acquire(principal: str, password: str, ccache: str, forwardable: bool = False) -> None:
+    """Ask the KDC for `principal`'s ticket-granting ticket and store it in `ccache` only.
+
+    python-gssapi cannot ask for a forwardable ticket (krb5.conf's `forwardable` decides), so
+    a ticket for delegation comes from MIT's `kinit -f` when it is installed, as Ansible gets
+    it; without kinit, krb5.conf's `forwardable = true` is what makes delegation work.
+    """
+    kinit = shutil.which("kinit") if forwardable else None
+    if kinit is not None:
+        _kinit(kinit, principal, password, ccache)
+        return
     import gssapi
     import gssapi.raw
 
@@ -350,6 +366,51 @@ def _acquire(principal: str, password: str, ccache: str) -> None:
         overwrite=True,
         set_default=True,
     )
+
+
+class KinitFailed(Exception):
+    """MIT kinit refused; `min_code` is the MIT code its message names (0: none known)."""
+
+    def __init__(self, min_code: int) -> None:
+        super().__init__(f"kinit failed (MIT code {min_code})")
+        self.min_code = min_code
+
+
+# MIT's messages (krb5_err.et, kdc5_err.et and kinit's own) as kinit prints them in the C locale.
+_KINIT_MESSAGES = (
+    ("Password incorrect", KRB5KDC_ERR_PREAUTH_FAILED),
+    ("Preauthentication failed", KRB5KDC_ERR_PREAUTH_FAILED),
+    ("Decrypt integrity check failed", KRB5KRB_AP_ERR_BAD_INTEGRITY),
+    ("not found in Kerberos database", KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN),
+    ("Password has expired", KRB5KDC_ERR_KEY_EXP),
+    ("Password expired", KRB5KDC_ERR_KEY_EXP),
+    ("credentials have been revoked", KRB5KDC_ERR_CLIENT_REVOKED),
+    ("Clock skew too great", KRB5KRB_AP_ERR_SKEW),
+    ("Cannot contact any KDC", KRB5_KDC_UNREACH),
+    ("Cannot find KDC for realm", KRB5_REALM_UNKNOWN),
+)
+
+
+def _kinit(kinit: str, principal: str, password: str, ccache: str) -> None:
+    """`kinit -f -c CCACHE PRINCIPAL` with the password on its standard input (never argv),
+    in a session of its own so it reads no terminal (as Ansible runs it)."""
+    env = {**os.environ, "KRB5CCNAME": ccache, "LC_ALL": "C"}
+    try:
+        done = subprocess.run(
+            [kinit, "-f", "-c", ccache, principal],
+            input=(password + "\n").encode("utf-8"),
+            capture_output=True,
+            env=env,
+            timeout=60,
+            start_new_session=True,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        raise KinitFailed(KRB5_KDC_UNREACH) from None
+    if done.returncode != 0:
+        said = (done.stdout + done.stderr).decode("utf-8", errors="replace")
+        code = next((c for text, c in _KINIT_MESSAGES if text in said), 0)
+        raise KinitFailed(code)
 
 
 @contextlib.contextmanager

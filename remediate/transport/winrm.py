@@ -553,7 +553,12 @@ class WinRMTransport:
             return None
         if self._ccache is None:
             tickets = settings.tickets if settings.tickets is not None else _process_tickets()
-            self._ccache = tickets.ccache_for(settings.username, settings.password, self.host)
+            self._ccache = tickets.ccache_for(
+                settings.username,
+                settings.password,
+                self.host,
+                forwardable=settings.kerberos_delegation,
+            )
         return self._ccache
 
     def _call(self, operation):  # type: ignore[no-untyped-def]

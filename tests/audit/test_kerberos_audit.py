@@ -372,3 +372,22 @@ def test_no_password_ticket_or_key_in_output_report_history_or_temp(
         assert SECRET not in text and "S3cret" not in text
         assert "krbtgt/" not in text  # no ticket, nor its name
     assert not list(temp.iterdir())  # the run's ticket cache was removed at exit
+
+
+def test_delegation_and_the_service_name_reach_the_kerberos_exchange(
+    kerberos_lab: Lab, audit_request: AuditRequestFactory, tmp_path: Path
+) -> None:
+    inventory = write(
+        tmp_path / "hosts.ini",
+        host_line(
+            kerberos_lab,
+            FIRST,
+            ansible_password=SECRET,
+            ansible_winrm_kerberos_delegation="true",
+            ansible_winrm_service="HTTP",
+        ),
+        host_line(kerberos_lab, SECOND, ansible_password=SECRET, ansible_winrm_service="WSMAN"),
+    )
+    run, _ = audit(audit_request, inventory, tmp_path / "out")
+    assert_audited(run, FIRST)
+    error_of(run, SECOND, "unknown SPN", f"WSMAN/{kerberos_lab.fqdn(SECOND)}")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -106,7 +108,7 @@ def fake_kdc(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """`_acquire` without a KDC: records who asked, writes a cache file, refuses 'wrong'."""
     asked: list[tuple[str, str]] = []
 
-    def acquire(principal: str, password: str, ccache: str) -> None:
+    def acquire(principal: str, password: str, ccache: str, forwardable: bool = False) -> None:
         asked.append((principal, ccache))
         time.sleep(0.05)  # long enough for the other threads to queue behind the first
         if password == "wrong":
@@ -227,3 +229,43 @@ def test_a_401_says_which_side_refused(auth: str, offers: set[str], words: str) 
     transport._offers = frozenset(offers)
     refused = transport._refused()
     assert words in refused.message and refused.hint
+
+
+# --- against a real KDC ----------------------------------------------------------------------
+
+
+def flags_of(ccache: str) -> str:
+    """The ticket-granting ticket's flags as `klist -f` shows them (F: forwardable)."""
+    listed = subprocess.run(
+        ["klist", "-f", "-c", ccache], capture_output=True, text=True, check=True
+    ).stdout
+    return listed.split("Flags: ", 1)[1].split()[0]
+
+
+@pytest.mark.kerberos
+def test_delegation_gets_a_forwardable_ticket_as_kinit_f_does(kerberos_realm: Any) -> None:
+    principal = kerberos_realm.add_user("delegating-user", "Deleg-Passw0rd!")
+    with TicketCache() as tickets:
+        plain = tickets.ccache_for(principal, "Deleg-Passw0rd!", "h1")
+        forwardable = tickets.ccache_for(principal, "Deleg-Passw0rd!", "h2", forwardable=True)
+        assert plain != forwardable and tickets.acquired == 2
+        assert "F" not in flags_of(plain)  # the realm's krb5.conf has no `forwardable = true`
+        assert "F" in flags_of(forwardable)
+        again = tickets.ccache_for(principal, "Deleg-Passw0rd!", "h3", forwardable=True)
+        assert again == forwardable and tickets.acquired == 2
+
+
+@pytest.mark.kerberos
+@pytest.mark.parametrize(
+    ("password", "words"),
+    [("Wrong-Passw0rd!", "wrong password"), (None, "has expired")],
+)
+def test_kinit_refusals_are_named_as_gssapi_ones(
+    kerberos_realm: Any, password: str | None, words: str
+) -> None:
+    expired = password is None
+    name = "kinit-expired" if expired else "kinit-wrong"
+    principal = kerberos_realm.add_user(name, "Right-Passw0rd!", expired=expired)
+    with TicketCache() as tickets, pytest.raises(AuthenticationError, match=words) as caught:
+        tickets.ccache_for(principal, password or "Right-Passw0rd!", "h", forwardable=True)
+    assert "Passw0rd" not in str(caught.value)
