@@ -6,9 +6,10 @@ python-gssapi (`acquire_cred_with_password`, then `store_cred_into` a FILE cache
 into a private directory (0700) that is removed when the run ends, on error or Ctrl-C too
 (`TicketCache.close`, and a finalizer at interpreter exit). The user's own cache is never read
 or written in this mode. With `ansible_winrm_kerberos_delegation` the ticket must be
-forwardable, which gssapi cannot ask for: MIT's `kinit -f` gets it then, as Ansible does. One ticket per distinct principal, shared by that principal's hosts;
-a principal whose password the KDC refused is not asked for again in the run (every further
-try with a wrong password counts towards the domain's account lockout threshold).
+forwardable, which gssapi cannot ask for: MIT's `kinit -f` gets it then, as Ansible does.
+One ticket per distinct principal, shared by that principal's hosts; a principal whose
+password the KDC refused is not asked for again in the run (every further try with a wrong
+password counts towards the domain's account lockout threshold).
 
 Threads. The audit connects to hosts concurrently and `KRB5CCNAME` is process-wide, so it is
 never changed: each thread names the cache it uses only around its own requests, through MIT's

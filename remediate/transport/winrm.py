@@ -347,6 +347,15 @@ class WinRMTransport:
             settings.message_encryption,
             tls,
         )
+        if settings.auth == "kerberos":
+            self._log.info(
+                "Kerberos: SPN %s, ticket %s, delegation %s",
+                settings.spn,
+                "from the password (managed)"
+                if settings.kinit_mode == "managed"
+                else "from the user's cache (manual)",
+                "yes" if settings.kerberos_delegation else "no",
+            )
 
     def run(self, script: str, dialect: str = "powershell", timeout: float | None = None) -> Result:
         data = script.encode("utf-8")
@@ -553,11 +562,17 @@ class WinRMTransport:
             return None
         if self._ccache is None:
             tickets = settings.tickets if settings.tickets is not None else _process_tickets()
+            started = time.monotonic()
             self._ccache = tickets.ccache_for(
                 settings.username,
                 settings.password,
                 self.host,
                 forwardable=settings.kerberos_delegation,
+            )
+            self._log.info(
+                "Kerberos ticket of %s ready in %.3f s (the run's private cache)",
+                settings.username,
+                time.monotonic() - started,
             )
         return self._ccache
 

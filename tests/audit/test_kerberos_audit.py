@@ -352,6 +352,8 @@ def test_no_password_ticket_or_key_in_output_report_history_or_temp(
     )
     assert audit_run.returncode == 3, audit_run.stdout + audit_run.stderr
     assert "auth kerberos" in audit_run.stderr  # -v says how each host is reached
+    assert f"SPN HTTP/{kerberos_lab.fqdn(FIRST)}, ticket from the password" in audit_run.stderr
+    assert audit_run.stderr.count(f"Kerberos ticket of {USER}@LAB.LOCAL ready") == 3
     assert "unknown SPN" in audit_run.stdout  # the third host's error, in words
     assert "Traceback" not in audit_run.stderr  # pywinrm's Kerberos logging stays quiet
     listing = subprocess.run(
