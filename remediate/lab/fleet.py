@@ -316,11 +316,36 @@ class EventLogs(_Model):
         return len(self.records) + sum(g.count for g in self.generators)
 
 
+class CertificateMappingSpec(_Model):
+    """A WinRM certmapping entry ([MS-WSMV] 2.2.4.3): certificates whose UPN matches `subject`
+    (at most one `*`, first or last), signed by `issuer`, log on as `username`."""
+
+    subject: str = Field(min_length=1)
+    username: str = Field(min_length=1)
+    issuer: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Fa-f]{40}$",
+        description="SHA-1 thumbprint of the signing certificate; by default the lab CA's",
+    )
+    enabled: bool = True
+
+    @field_validator("subject")
+    @classmethod
+    def _one_star(cls, value: str) -> str:
+        stars = value.count("*")
+        if stars > 1 or (stars == 1 and not (value.startswith("*") or value.endswith("*"))):
+            raise ValueError(f"subject {value!r}: at most one '*', as its first or last character")
+        return value
+
+
 class Credentials(_Model):
     username: str = "Administrator"
     password: str = "Lab-Passw0rd!"
     domain: str = "LAB"
     authorized_keys: list[str] = Field(default=[], description="OpenSSH public key lines")
+    certificate_mappings: list[CertificateMappingSpec] = Field(
+        default=[], description="client certificates that log on (with endpoints.certificate)"
+    )
 
 
 class Faults(_Model):
@@ -357,6 +382,16 @@ class Endpoints(_Model):
         default=True,
         description="WinRM Auth/Kerberos: the 401 offers 'Kerberos' and Kerberos tickets are "
         "accepted (under Negotiate too) when the fleet has kerberos settings",
+    )
+    credssp: bool = Field(
+        default=False,
+        description="WinRM Auth/CredSSP (Enable-WSManCredSSP -Role Server; off by default): "
+        "the 401 offers 'CredSSP' and the user's password is delegated to the host",
+    )
+    certificate: bool = Field(
+        default=False,
+        description="WinRM Auth/Certificate over HTTPS: client certificates mapped by "
+        "credentials.certificate_mappings log on",
     )
     allow_unencrypted: bool = Field(
         default=True,

@@ -220,8 +220,14 @@ class Lab:
             if fqdn:
                 names.append(fqdn)
             issued = self.authority.issue(host.spec.hostname.lower(), names, [address])
-            context = self.authority.server_context(issued, self.state_dir / "tls", host.name)
+            context = self.authority.server_context(
+                issued,
+                self.state_dir / "tls",
+                host.name,
+                client_certificates=host.spec.endpoints.certificate,
+            )
             runtime.listener.tls_channel_binding = tls_server_end_point(issued.cert_pem)
+            runtime.listener.client_issuer = self.authority.certificate
 
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             # Cancelled only when the lab stops: end quietly (asyncio's stream callback would

@@ -63,7 +63,7 @@ def test_wrong_password_is_refused_with_logon_denied() -> None:
     # [MS-CSSP] 2.2.1 errorCode (v3+): the host answers SEC_E_LOGON_DENIED and the client stops.
     with pytest.raises(requests_credssp.exceptions.NTStatusException, match="0x8009030c"):
         _handshake(client, acceptor)
-    assert not acceptor.complete
+    assert not acceptor.complete and acceptor.refused
 
 
 def test_delegating_another_password_than_the_one_proven_is_refused() -> None:

@@ -71,6 +71,7 @@ class CredSSPAcceptor:
         self._complete = False
         self._username: str | None = None
         self.delegated: Delegated | None = None
+        self.refused = False  # the last leg carried the host's "logon denied" to the client
 
     @property
     def complete(self) -> bool:
@@ -101,6 +102,10 @@ class CredSSPAcceptor:
             self._reset()
             raise AuthFailed(f"CredSSP authentication failed: {exc}") from exc
         if not self._context.complete:
+            # [MS-CSSP] 2.2.1: from version 3 the acceptor answers a failed inner logon with a
+            # TSRequest errorCode (pyspnego's stage "Authentication failure"); the client
+            # reads it and stops, so this handshake is over.
+            self.refused = self._context.get_extra_info("auth_stage") == "Authentication failure"
             if not out_token:
                 # pyspnego sends an error TSRequest (or nothing) when the inner logon failed
                 self._reset()
@@ -170,6 +175,7 @@ class CredSSPAcceptor:
         self._username = who
 
     def _reset(self) -> None:
+        self.refused = False
         self._context = None
         self._complete = False
         self._username = None

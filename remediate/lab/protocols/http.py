@@ -23,9 +23,18 @@ import random
 from dataclasses import dataclass
 
 import h11
+from cryptography import x509
 
 from remediate.lab.host import LabHost
 from remediate.lab.protocols import wsman
+from remediate.lab.protocols.client_certificate import (
+    MUTUAL_AUTH,
+    CertificateMapping,
+    CertificateRefused,
+    mapped_user,
+    thumbprint,
+)
+from remediate.lab.protocols.credssp import CredSSPAcceptor
 from remediate.lab.protocols.kerberos import (
     KerberosAcceptor,
     KerberosService,
@@ -48,7 +57,7 @@ MAX_BODY = 16 * 1024 * 1024
 ENCRYPTED_TYPES = ("multipart/encrypted", "multipart/x-multi-encrypted")
 
 
-Acceptor = NegotiateAcceptor | KerberosAcceptor
+Acceptor = NegotiateAcceptor | KerberosAcceptor | CredSSPAcceptor
 
 
 @dataclass
@@ -58,6 +67,7 @@ class _ConnectionAuth:
     acceptor: Acceptor | None = None
     user: str | None = None
     shell_id: str | None = None  # the shell of the request being answered
+    client_certificate: bytes | None = None  # DER, as the TLS handshake verified it
 
 
 @dataclass
@@ -80,6 +90,9 @@ class WinRMListener:
         self.kerberos = kerberos
         # RFC 5929 tls-server-end-point data of the HTTPS certificate (set by the lab).
         self.tls_channel_binding: bytes | None = None
+        # The certificate that signs client logon certificates (set by the lab; certificate
+        # logon is refused without it).
+        self.client_issuer: x509.Certificate | None = None
         self._random = random.Random(host.name)  # deterministic flapping per host
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -120,6 +133,8 @@ class WinRMListener:
         connection = h11.Connection(h11.SERVER)
         auth = _ConnectionAuth()
         peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
+        tls = writer.get_extra_info("ssl_object")
+        auth.client_certificate = tls.getpeercert(binary_form=True) if tls is not None else None
         sock = writer.get_extra_info("sockname") or ("127.0.0.1", 0)
         while True:
             received = await read_request(connection, reader)
@@ -180,6 +195,20 @@ class WinRMListener:
                 self.host.count("auth_failures")
                 return challenge, None
             auth.user = user
+        elif authorization.strip().lower() == MUTUAL_AUTH:
+            user = self._certificate_user(auth, scheme)
+            if user is None:
+                return challenge, None
+            auth.user = user
+        elif scheme_name == "credssp" and endpoints.credssp:
+            step = self._credssp(authorization, auth)
+            if step is None:
+                return challenge, None
+            if not step.done:
+                return _Response(
+                    401, content_type=None, www_authenticate=(step.www_authenticate or "CredSSP",)
+                ), None
+            auth.user = step.username
         elif scheme_name in ("negotiate", "ntlm", "kerberos"):
             step = self._authenticate(scheme_name, authorization, auth, scheme)
             if step is None:
@@ -249,6 +278,53 @@ class WinRMListener:
             auth.acceptor = None
             return None
 
+    def _credssp(self, authorization: str, auth: _ConnectionAuth) -> AuthStep | None:
+        """One CredSSP leg: a new handshake unless one is in progress on this connection."""
+        acceptor = auth.acceptor
+        if not isinstance(acceptor, CredSSPAcceptor) or acceptor.complete:
+            acceptor = CredSSPAcceptor(self._password_for, default_domain=self.host.spec.hostname)
+            auth.acceptor = acceptor
+            auth.user = None
+        try:
+            step = acceptor.step(authorization)
+        except AuthFailed as exc:
+            log.debug("%s: CredSSP refused: %s", self.host.name, exc)
+            self.host.count("auth_failures")
+            auth.acceptor = None
+            return None
+        if acceptor.refused:  # the 401 still carries the error for the client to read
+            log.debug("%s: CredSSP logon denied", self.host.name)
+            self.host.count("auth_failures")
+            auth.acceptor = None
+        return step
+
+    def _certificate_user(self, auth: _ConnectionAuth, scheme: str) -> str | None:
+        """The account a client certificate maps to; None (a 401) as Windows refuses it:
+        over HTTP, without Auth/Certificate, without a certificate, or with no mapping."""
+        spec = self.host.spec
+        issuer = self.client_issuer
+        if (
+            scheme != "https"
+            or not spec.endpoints.certificate
+            or issuer is None
+            or auth.client_certificate is None
+        ):
+            self.host.count("auth_failures")
+            return None
+        lab_issuer = thumbprint(issuer)
+        mappings = [
+            CertificateMapping(m.issuer or lab_issuer, m.subject, m.username, m.enabled)
+            for m in spec.credentials.certificate_mappings
+        ]
+        try:
+            user = mapped_user(auth.client_certificate, mappings, [issuer])
+        except CertificateRefused as exc:
+            log.debug("%s: certificate refused: %s", self.host.name, exc)
+            self.host.count("auth_failures")
+            return None
+        auth.acceptor = None  # nothing seals: HTTPS protects the messages
+        return f"{spec.hostname}\\{user}"
+
     def _accepts_kerberos(self, scheme_name: str) -> bool:
         endpoints = self.host.spec.endpoints
         via = endpoints.negotiate if scheme_name == "negotiate" else scheme_name == "kerberos"
@@ -264,7 +340,10 @@ class WinRMListener:
         whether NTLM is allowed: a host that denies NTLM still offers Negotiate."""
         endpoints = self.host.spec.endpoints
         offers = initial_challenge(
-            negotiate=endpoints.negotiate, kerberos=endpoints.kerberos, basic=endpoints.basic
+            negotiate=endpoints.negotiate,
+            kerberos=endpoints.kerberos,
+            basic=endpoints.basic,
+            credssp=endpoints.credssp,
         )
         return _Response(401, content_type=None, www_authenticate=tuple(offers))
 

@@ -12,11 +12,14 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from remediate.lab.protocols.client_certificate import ClientCertificate, issue_client_certificate
 
 _VALIDITY = timedelta(days=30)
 
@@ -64,6 +67,14 @@ class LabAuthority:
         )
 
     @property
+    def certificate(self) -> x509.Certificate:
+        return self._cert
+
+    def issue_client(self, upn: str, **options: Any) -> ClientCertificate:
+        """A user's logon certificate signed by the lab CA (see client_certificate)."""
+        return issue_client_certificate(self._cert, self._key, upn, **options)
+
+    @property
     def ca_pem(self) -> bytes:
         return self._cert.public_bytes(serialization.Encoding.PEM)
 
@@ -107,9 +118,18 @@ class LabAuthority:
         )
 
     def server_context(
-        self, issued: IssuedCertificate, directory: Path, name: str
+        self,
+        issued: IssuedCertificate,
+        directory: Path,
+        name: str,
+        *,
+        client_certificates: bool = False,
     ) -> ssl.SSLContext:
-        """An SSL context serving `issued` (ssl needs files, written to the lab's state dir)."""
+        """An SSL context serving `issued` (ssl needs files, written to the lab's state dir).
+
+        With `client_certificates`, the handshake asks for a client certificate signed by the
+        lab CA (optional: the other schemes still log on over the same listener).
+        """
         directory.mkdir(parents=True, exist_ok=True)
         cert_path = directory / f"{name}.crt"
         key_path = directory / f"{name}.key"
@@ -119,6 +139,9 @@ class LabAuthority:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert_path, key_path)
+        if client_certificates:
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(cadata=self.ca_pem.decode("ascii"))
         return context
 
 
