@@ -52,6 +52,9 @@ def trend_chart(run: AuditRun, trend: Sequence[TrendPoint]) -> dict[str, Any] | 
     scale = max(max(p.hosts for p in shown), 1)
     slot = (width - left) / len(shown)
     plot = height - top - bottom
+    # Runs of a day (hourly cron, a demo run twice) are told apart by their time.
+    days = [f"{p.started:%m-%d}" for p in shown]
+    tick = "%H:%M" if len(set(days)) < len(days) else "%m-%d"
     bars = []
     for index, point in enumerate(shown):
         bar = round(plot * point.needs_action / scale, 1)
@@ -64,7 +67,7 @@ def trend_chart(run: AuditRun, trend: Sequence[TrendPoint]) -> dict[str, Any] | 
                 "height": bar,
                 "middle": round(x + slot * 0.3, 1),
                 "label": f"{point.needs_action}/{point.hosts}",
-                "date": f"{point.started:%m-%d}",
+                "date": point.started.strftime(tick),
                 "when": f"{point.started:%Y-%m-%d %H:%M}",
                 "run_id": point.run_id,
                 "needs_action": point.needs_action,

@@ -185,6 +185,22 @@ def test_trend_keeps_the_last_runs_oldest_first(two_runs: tuple[AuditRun, Any]) 
     assert labels[-1] == (str(trend_point(run).needs_action), str(len(run.results)))
 
 
+def test_trend_ticks_are_dates_or_times_of_day(two_runs: tuple[AuditRun, Any]) -> None:
+    """Daily runs are labelled by day; runs within a day (hourly cron) by their time."""
+    run, _ = two_runs
+    ticks = re.compile(r'<text[^>]*class="tick"[^>]*>([^<]+)</text>')
+    daily = [TrendPoint(f"d-{n}", run.started - timedelta(days=n), 1, 30) for n in (2, 1)]
+    html = render_html(run, inventory=INVENTORY, generated_by="ci", trend=daily)
+    assert ticks.findall(html)[-1] == f"{run.started:%m-%d}"
+    hourly = [TrendPoint(f"h-{n}", run.started - timedelta(hours=n), 1, 30) for n in (2, 1)]
+    html = render_html(run, inventory=INVENTORY, generated_by="ci", trend=hourly)
+    assert ticks.findall(html) == [
+        f"{run.started - timedelta(hours=2):%H:%M}",
+        f"{run.started - timedelta(hours=1):%H:%M}",
+        f"{run.started:%H:%M}",
+    ]
+
+
 def test_each_error_reason_is_stated_once_per_host(two_runs: tuple[AuditRun, Any]) -> None:
     run, _ = two_runs
     html = render_html(run, inventory=INVENTORY, generated_by="ci")
