@@ -269,3 +269,18 @@ def test_kinit_refusals_are_named_as_gssapi_ones(
     with TicketCache() as tickets, pytest.raises(AuthenticationError, match=words) as caught:
         tickets.ccache_for(principal, password or "Right-Passw0rd!", "h", forwardable=True)
     assert "Passw0rd" not in str(caught.value)
+
+
+def test_the_kerberos_settings_reach_pywinrm() -> None:
+    settings = WinRMSettings(
+        address="127.0.0.5",
+        auth="kerberos",
+        username="alice@LAB.LOCAL",
+        service="WSMAN",
+        kerberos_delegation=True,
+        kerberos_hostname_override="ex.lab.local",
+    )
+    transport = WinRMTransport(settings, host="ex")._protocol.transport
+    assert (transport.service, transport.kerberos_delegation) == ("WSMAN", True)
+    assert transport.kerberos_hostname_override == "ex.lab.local"
+    assert transport.username == "alice@LAB.LOCAL"  # pywinrm's principal
