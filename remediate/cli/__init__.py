@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import signal
 import sys
 from collections.abc import Iterable
 from typing import Annotated, Any
@@ -190,14 +191,31 @@ def main() -> None:
         # 'strict' and would raise UnicodeEncodeError printing it (C/POSIX locales escape it).
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    if os.environ.get("REMEDIATE_DEBUG"):
-        app()
-        return
+    # `kill`, systemd and CI runners stop a run with SIGTERM: it ends the run as Ctrl-C does
+    # (shells closed, results and journal kept, the run's tickets removed), not mid-write.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
-        app()
-    except RemediateError as exc:
-        console.print_error(exc)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        console.errors.print("interrupted", markup=False)
-        sys.exit(ExitCode.INTERRUPTED)
+        if os.environ.get("REMEDIATE_DEBUG"):
+            app()
+            return
+        try:
+            app()
+        except RemediateError as exc:
+            console.print_error(exc)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            console.errors.print("interrupted", markup=False)
+            sys.exit(ExitCode.INTERRUPTED)
+    finally:
+        _remove_tickets()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _remove_tickets() -> None:
+    """The run's Kerberos tickets go as the command ends (only if Kerberos was used)."""
+    tickets = sys.modules.get("remediate.transport.kerberos_auth")
+    if tickets is not None:
+        tickets.close_all()

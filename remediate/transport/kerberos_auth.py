@@ -256,6 +256,17 @@ def _wipe(directory: str) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+# Caches holding tickets now, so the command can remove them as it ends (close_all), not only
+# when each is collected.
+_LIVE: weakref.WeakSet[TicketCache] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Remove the tickets of every cache of this process (the CLI calls it as a command ends)."""
+    for cache in list(_LIVE):
+        cache.close()
+
+
 class TicketCache:
     """The run's private Kerberos tickets: one FILE cache per principal in a 0700 directory.
 
@@ -283,6 +294,7 @@ class TicketCache:
             if self._directory is None:
                 self._directory = tempfile.mkdtemp(prefix="remediate-krb5-")  # mode 0700
                 self._finalizer = weakref.finalize(self, _wipe, self._directory)
+                _LIVE.add(self)
             return self._directory
 
     def _next(self) -> int:

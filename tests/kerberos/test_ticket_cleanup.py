@@ -1,5 +1,6 @@
-"""The run's private ticket cache is gone when `remediate audit` is stopped with Ctrl-C
-mid-run (issue 20): the ticket is on disk only while the run needs it."""
+"""The run's private ticket cache is gone when `remediate audit` is stopped mid-run with Ctrl-C
+or SIGTERM (kill, systemd, a CI runner's timeout) (issue 20): the ticket is on disk only while
+the run needs it."""
 
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def slow_lab(kerberos_realm: KerberosRealm) -> Iterator[Lab]:
         yield lab
 
 
-def test_ctrl_c_mid_audit_removes_the_ticket_cache(slow_lab: Lab, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stopping_an_audit_removes_the_ticket_cache(
+    slow_lab: Lab, tmp_path: Path, stop: signal.Signals
+) -> None:
     endpoint = slow_lab.endpoint(SLOW)
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(
@@ -72,7 +76,7 @@ def test_ctrl_c_mid_audit_removes_the_ticket_cache(slow_lab: Lab, tmp_path: Path
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the audit never got its ticket"
             time.sleep(0.1)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
