@@ -13,8 +13,9 @@ are honoured for WinRM hosts too.
   tool), `psrp` (treated as WinRM, its `ansible_psrp_*` names read too), or `ssh`/`paramiko`.
 * WinRM: `ansible_winrm_transport` (`ntlm` by default, where Ansible defaults to Basic that
   Windows refuses by default; `kerberos` and `credssp` need pywinrm's extras; `basic`,
-  `ssl` = Basic over HTTPS, `plaintext` = Basic with HTTP allowed; `certificate` is not
-  supported yet; a list takes its first item), port 5986 (even with scheme http, as Ansible)
+  `ssl` = Basic over HTTPS, `plaintext` = Basic with HTTP allowed; `certificate` over HTTPS
+  with `ansible_winrm_cert_pem` and `ansible_winrm_cert_key_pem`; a list takes its first
+  item), port 5986 (even with scheme http, as Ansible)
   and https by default, http when the port is 5985 unless `ansible_winrm_scheme` says so,
   `ansible_winrm_server_cert_validation`, `ansible_winrm_ca_trust_path`,
   `ansible_winrm_message_encryption`, `ansible_winrm_operation_timeout_sec` (20) and
@@ -91,6 +92,8 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "ansible_winrm_kerberos_hostname_override",
             "ansible_psrp_negotiate_hostname_override",
         ),
+        "cert_pem": ("ansible_winrm_cert_pem", "ansible_psrp_certificate_pem"),
+        "cert_key_pem": ("ansible_winrm_cert_key_pem", "ansible_psrp_certificate_key_pem"),
     },
     "ssh": {
         "host": ("ansible_ssh_host", "ansible_host"),
@@ -303,12 +306,14 @@ def _seconds(host: Host, setting: str, default: int) -> int:
 
 def _check_auth(host: Host, transport: str, scheme: str, allow_insecure: bool) -> None:
     name = (_lookup(host, _aliases(host, "transport")) or ("ansible_winrm_transport", None))[0]
-    if transport == "certificate":
+    if transport == "certificate" and scheme != "https":
+        # WinRM takes client certificates on its HTTPS listener only (the TLS handshake
+        # carries them): "Certificate authentication ... over HTTPS" (MS-WSMV 2.2.4.3 maps them)
         raise _var_error(
             host,
             name,
-            f"{name}=certificate: client certificate authentication is not supported yet",
-            hint="use ntlm, kerberos or credssp",
+            f"{name}=certificate needs HTTPS (the certificate travels in the TLS handshake)",
+            hint="set ansible_winrm_scheme=https (port 5986)",
         )
     if transport in _OPTIONAL_AUTH:
         modules, extra = _OPTIONAL_AUTH[transport]
@@ -410,6 +415,35 @@ def _kerberos_settings(host: Host, password: str | None) -> dict[str, Any]:
     }
 
 
+def _certificate_files(host: Host) -> dict[str, str]:
+    """`ansible_winrm_cert_pem` and `_cert_key_pem`: both needed, both readable files."""
+    files: dict[str, str] = {}
+    for setting in ("cert_pem", "cert_key_pem"):
+        found = _setting_text(host, setting)
+        if found is None or not found[1].strip():
+            wanted = _aliases(host, setting)[0]
+            transport = _lookup(host, _aliases(host, "transport"))
+            name = transport[0] if transport else "ansible_winrm_transport"
+            raise _var_error(
+                host,
+                name,
+                f"{name}=certificate needs {wanted}",
+                hint="set ansible_winrm_cert_pem (the user's certificate, PEM) and "
+                "ansible_winrm_cert_key_pem (its private key, PEM, not encrypted)",
+            )
+        name, text = found
+        path = Path(text.strip()).expanduser()
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise _var_error(
+                host, name, f"{name}: cannot read {path}: {exc.strerror or exc}"
+            ) from None
+        files[setting] = str(path)
+    return files
+
+
 def _winrm_settings(
     host: Host, allow_insecure: bool, password: str | None, tickets: TicketCache | None
 ) -> WinRMSettings:
@@ -431,6 +465,8 @@ def _winrm_settings(
     kerberos: dict[str, Any] = {"username": host_user(host)}
     if transport == "kerberos":
         kerberos = _kerberos_settings(host, password)
+    elif transport == "certificate":
+        kerberos.update(_certificate_files(host))
     return WinRMSettings(
         address=address,
         port=port,
@@ -545,6 +581,14 @@ def _winrm_rows(host: Host, settings: WinRMSettings) -> list[Shown]:
             "message encryption", settings.message_encryption, _source(host, "message_encryption")
         ),
         *(_kerberos_rows(host, settings) if settings.auth == "kerberos" else []),
+        *(
+            [
+                Shown("client certificate", settings.cert_pem or "", _source(host, "cert_pem")),
+                Shown("client key", settings.cert_key_pem or "", _source(host, "cert_key_pem")),
+            ]
+            if settings.auth == "certificate"
+            else []
+        ),
         Shown(
             "operation timeout",
             f"{settings.operation_timeout} s",

@@ -101,6 +101,10 @@ class WinRMSettings:
     kerberos_hostname_override: str | None = None
     kinit_mode: Literal["managed", "manual"] = "manual"
     tickets: TicketCache | None = field(default=None, repr=False, compare=False)
+    # Certificate logon (ansible_winrm_cert_pem, _cert_key_pem): the files' paths; the key's
+    # content is never read here, only by the TLS handshake.
+    cert_pem: str | None = None
+    cert_key_pem: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -217,6 +221,8 @@ class WinRMTransport:
             service=settings.service,
             kerberos_delegation=settings.kerberos_delegation,
             kerberos_hostname_override=settings.kerberos_hostname_override,
+            cert_pem=settings.cert_pem,
+            cert_key_pem=settings.cert_key_pem,
         )
         protocol.meter = self._meter
         self._watch_refusals(protocol)
@@ -604,6 +610,15 @@ class WinRMTransport:
                 f"(setspn -Q {self.settings.spn}) so the host cannot read the ticket, or the "
                 "host's WinRM service does not accept Kerberos (winrm/config/service/auth)",
             )
+        if auth == "certificate":
+            return AuthenticationError(
+                "the host refused the client certificate (HTTP 401)",
+                host=self.host,
+                hint="the host maps certificates to accounts with winrm/config/service/"
+                "certmapping (Issuer: the thumbprint of the CA that signed the certificate, "
+                "Subject: the UPN in its subjectAltName) and needs Auth/Certificate=true; the "
+                "certificate needs the Client Authentication EKU and must be valid now",
+            )
         if auth == "ntlm" and offers and not offers & {"negotiate", "ntlm"}:
             return _ntlm_refused(self.host, f"it offers: {shown}")
         if auth == "ntlm":
@@ -676,6 +691,8 @@ class WinRMTransport:
         except WinRMError as exc:
             raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
         except Exception as exc:  # a broken answer: cut headers, bad tokens
+            if self.settings.auth == "credssp" and _is_credssp_error(exc):
+                raise _credssp_refused(exc, self.host) from None
             if is_kerberos_error(exc):
                 raise kerberos_failure(
                     exc, self.host, self.settings.username, self.settings.spn
@@ -687,6 +704,45 @@ class WinRMTransport:
                     host=self.host,
                 )
             ) from None
+
+
+# What a CredSSP acceptor answers in its TSRequest errorCode ([MS-CSSP] 2.2.1, version 3 and
+# later): NTSTATUS or SSPI codes; the names are Windows' (ntstatus.h, winerror.h).
+_CREDSSP_STATUS = {
+    0x8009030C: ("SEC_E_LOGON_DENIED", "wrong user or password"),
+    0xC000006D: ("STATUS_LOGON_FAILURE", "wrong user or password"),
+    0xC0000071: ("STATUS_PASSWORD_EXPIRED", "the password has expired"),
+    0xC0000072: ("STATUS_ACCOUNT_DISABLED", "the account is disabled"),
+    0xC000006E: ("STATUS_ACCOUNT_RESTRICTION", "the account may not log on this way"),
+}
+
+
+def _is_credssp_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("requests_credssp")
+
+
+def _credssp_refused(exc: BaseException, host: str) -> AuthenticationError:
+    """requests-credssp's refusals as a domain administrator reads them (no library text)."""
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        name, meaning = _CREDSSP_STATUS.get(status & 0xFFFFFFFF, (f"0x{status:08X}", ""))
+        return AuthenticationError(
+            f"the host refused the CredSSP logon ({name}{': ' + meaning if meaning else ''})",
+            host=host,
+            hint="check ansible_user (DOMAIN\\user or user@domain) and ansible_password",
+        )
+    if "CredSSP" in str(exc) and "available" in str(exc):
+        return AuthenticationError(
+            "the host does not offer CredSSP (its 401 names no CredSSP)",
+            host=host,
+            hint="on the host: Enable-WSManCredSSP -Role Server (winrm/config/service/auth "
+            "CredSSP=true), or choose another ansible_winrm_transport",
+        )
+    return AuthenticationError(
+        f"the CredSSP logon failed ({type(exc).__name__})",
+        host=host,
+        hint="check ansible_user/ansible_password; the host's CredSSP settings (Get-WSManCredSSP)",
+    )
 
 
 _PROCESS_TICKETS: TicketCache | None = None
