@@ -20,7 +20,6 @@ from remediate.lab.server import Lab
 from remediate.rules.results import AuditRun, HostResult
 from tests.conftest import PASSWORD, AuditRequestFactory
 
-pytest.importorskip("requests_credssp")
 pytestmark = pytest.mark.lab
 
 FLEET = """

@@ -11,15 +11,13 @@ import base64
 from types import SimpleNamespace
 
 import pytest
+import requests_credssp
+import spnego
+from requests_credssp.credssp import CredSSPContext
+from winrm.encryption import Encryption
 
-requests_credssp = pytest.importorskip("requests_credssp")
-
-import spnego  # noqa: E402
-from requests_credssp.credssp import CredSSPContext  # noqa: E402
-from winrm.encryption import Encryption  # noqa: E402
-
-from remediate.lab.protocols.credssp import CHUNK, CredSSPAcceptor  # noqa: E402
-from remediate.lab.protocols.ntlm import AuthFailed, EncryptionError  # noqa: E402
+from remediate.lab.protocols.credssp import CHUNK, CredSSPAcceptor
+from remediate.lab.protocols.ntlm import AuthFailed, EncryptionError
 
 PASSWORD = "Lab-Passw0rd!"
 HOST = "ex01"

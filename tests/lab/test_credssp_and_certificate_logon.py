@@ -20,8 +20,6 @@ from remediate.lab.server import Lab
 from tests.conftest import PASSWORD
 from tests.lab.test_winrm_clients import run
 
-pytest.importorskip("requests_credssp")
-
 FLEET = """
 name: logons
 address_base: 127.23.0.1
