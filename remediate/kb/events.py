@@ -1,0 +1,261 @@
+"""Symptom events an article names: source, ID, the error codes and data bytes of each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from remediate.kb.codes import codes_in
+from remediate.kb.facts import EventFact
+from remediate.kb.read import Section
+
+_SYMPTOM_SECTIONS = {"SYMPTOM", "SYMPTOMS", "SUMMARY", "INTRODUCTION"}
+_CONTEXT_SECTIONS = {"CAUSE", "MORE INFORMATION"}
+_LABEL = re.compile(
+    r"(?<![\w-])(?P<label>Event\s*Type|Event\s*Source|Event\s*Category|Event\s*ID|EventID"
+    r"|Event|Source|Category|Type|Description|Date|Time|User|Computer)\s*:[ \t]*",
+    re.I,
+)
+_KINDS = {"eventtype": "type", "eventsource": "source", "eventcategory": "category"}
+_VALUE_STOP = re.compile(
+    r"(?<!\s)\s*(?::|\n|$|(?<![\w-])(?:Event|Source|Category|Type|Description|Date|Time|User|Computer"
+    r"|Error)\b)",
+    re.I,
+)
+_VALUE_STOP_HERE = re.compile(_VALUE_STOP.pattern.removeprefix("(?<!\\s)"), re.I)
+_DESCRIBED = re.compile(
+    r"description for Event ID\s*\(\s*(\d{1,5})\s*\)\s*in Source\s*\(\s*([^)]{1,60}?)\s*\)", re.I
+)
+_NAMED = re.compile(r"\b(?:message|event)\s+[A-Z]{2,5}(\d{4})\s*:", re.I)
+_PROSE = re.compile(  # `\s*[#:]?\s*\(?\s*` as possessive runs: it was cubic in a run of blanks
+    r"\bevent(?:\s++log)?(?:\s++(?:ID|IDs|number|error|warning|message))?"
+    r"\s*+(?:[#:]\s*+)?(?:\(\s*+)?(\d{3,5})\b"
+    r"(?!\s*(?:and|or|,)\s*\d)",
+    re.I,
+)
+_FIX_INTRO = re.compile(
+    r"after (?:you )?(?:apply|install)|(?:this|the) (?:hot)?fix|this update|new event|is added",
+    re.I,
+)
+_REFERENCE = re.compile(
+    r"^[ \t]*(?:Q|KB)?\d{6}\b[^\n]*$|(?:Q|KB)\d{6}\s*+(?::\s*+)?X[A-Z]{2,4}\s*:[^\n]{0,160}", re.M
+)
+_HEX_LINE = re.compile(
+    r"^[ \t]*(?:[0-9a-f]{4,8}:[ \t]*)?((?:[0-9a-f]{2}[ \t]+){3,}[0-9a-f]{2})[ \t]*$", re.I | re.M
+)
+
+
+@dataclass
+class _Mention:
+    pos: int
+    source: str | None
+    event_id: int
+    description: str
+
+
+MAX_DESCRIPTION = 2000
+"""A description is read up to this many characters after its label, and its line's margin
+looked for as far back: event descriptions are a few hundred characters, and scanning to the end
+of the section for each of thousands of mentions was quadratic."""
+
+
+def _description_end(text: str, start: int, limit: int) -> int:
+    """Where a description starting at `start` ends: a paragraph break back at the margin."""
+    limit = min(limit, start + MAX_DESCRIPTION)
+    line_start = text.rfind("\n", max(0, start - MAX_DESCRIPTION), start) + 1
+    indent = len(text[line_start:start]) - len(text[line_start:start].lstrip(" "))
+    pos = start
+    while True:
+        brk = text.find("\n\n", pos, limit)
+        if brk < 0:
+            return limit
+        nxt = brk + 2
+        while nxt < limit and text[nxt] == "\n":
+            nxt += 1
+        eol = text.find("\n", nxt, limit)
+        line = text[nxt : eol if eol >= 0 else limit]
+        margin = len(line) - len(line.lstrip(" ")) <= indent
+        if line.strip() and margin and text[start:brk].strip():
+            return brk
+        pos = nxt
+        if pos >= limit:
+            return limit
+
+
+def _source_value(text: str, start: int) -> str | None:
+    # The first stop at `start`, else after a non-blank (from inside a run of blanks, the run's
+    # start would have matched first): each run is read from its start only, not from each blank.
+    stop = _VALUE_STOP_HERE.match(text, start) or _VALUE_STOP.search(text, start + 1)
+    end = stop.start() if stop else len(text)
+    value = " ".join(text[start:end].split())
+    value = value.strip(" .,;()'\"")
+    if not value or len(value.split()) > 4 or len(value) > 60:
+        return None
+    return value
+
+
+def _blocks(text: str, start: int, end: int) -> list[_Mention]:
+    """`Event ID:`/`Source:`/`Description:` blocks (any order) inside text[start:end]."""
+    mentions: list[_Mention] = []
+    labels = list(_LABEL.finditer(text, start, end))
+    blocks: list[list[re.Match[str]]] = []
+    current: list[re.Match[str]] = []
+    kinds: set[str] = set()
+    for match in labels:
+        key = re.sub(r"\s+", "", match.group("label").lower())
+        kind = _KINDS.get(key, "id" if key in ("eventid", "event") else key)
+        if kind in kinds or (current and match.start() - current[-1].end() > 1500):
+            blocks.append(current)
+            current, kinds = [], set()
+        current.append(match)
+        kinds.add(kind)
+    if current:
+        blocks.append(current)
+    for index, block in enumerate(blocks):
+        limit = blocks[index + 1][0].start() if index + 1 < len(blocks) else end
+        event_id = None
+        source = None
+        described_at = block[-1].end()
+        for match in block:
+            key = re.sub(r"\s+", "", match.group("label").lower())
+            if key in ("eventid", "event"):
+                number = re.match(r"\s*\(?\s*(\d{1,5})\b", text[match.end() : match.end() + 20])
+                if number:
+                    event_id = int(number.group(1))
+                    described_at = max(described_at, match.end() + number.end())
+            elif key in ("source", "eventsource"):
+                source = _source_value(text, match.end())
+            elif key == "description":
+                described_at = match.end()
+        if event_id is None:
+            continue
+        stop = _description_end(text, described_at, limit)
+        mentions.append(_Mention(block[0].start(), source, event_id, text[described_at:stop]))
+    return mentions
+
+
+def _other_mentions(text: str, start: int, end: int, prose: bool) -> list[_Mention]:
+    mentions: list[_Mention] = []
+    for match in _DESCRIBED.finditer(text, start, end):
+        stop = _description_end(text, match.end(), end)
+        mentions.append(
+            _Mention(
+                match.start(), match.group(2).strip(), int(match.group(1)), text[match.end() : stop]
+            )
+        )
+    named = list(_NAMED.finditer(text, start, end))
+    for index, match in enumerate(named):
+        limit = named[index + 1].start() if index + 1 < len(named) else end
+        stop = _description_end(text, match.end(), limit)
+        mentions.append(
+            _Mention(match.start(), None, int(match.group(1)), text[match.end() : stop])
+        )
+    if prose:
+        # The sentence start and the fix intros move forward with the matches, each part of the
+        # text read once (searching back to the section start per match was quadratic). Intros
+        # hold no '.' or newline, so none straddles a sentence start.
+        intros = [(m.start(), m.end()) for m in _FIX_INTRO.finditer(text, start, end)]
+        sentence_start, read_to, first = start - 1, start, 0
+        for match in _PROSE.finditer(text, start, end):
+            here = match.start()
+            sentence_start = max(
+                sentence_start,
+                text.rfind(".", read_to, here),
+                text.rfind("\n\n", max(start, read_to - 1), here),
+            )
+            read_to = here
+            while first < len(intros) and intros[first][0] <= sentence_start:
+                first += 1
+            if first < len(intros) and intros[first][1] <= here:
+                continue
+            after = text[match.end() : match.end() + 1]
+            if after in ("-", ".") and text[match.end() + 1 : match.end() + 2].isdigit():
+                continue
+            mentions.append(_Mention(match.start(), None, int(match.group(1)), ""))
+    return mentions
+
+
+def _mask_references(text: str) -> str:
+    """Blank out lines naming other articles (their titles are not symptoms)."""
+    return _REFERENCE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def events(text: str, sections: list[Section], warnings: list[str]) -> list[EventFact]:
+    masked = _mask_references(text)
+    mentions: list[_Mention] = []
+    has_symptoms = any(s.name in _SYMPTOM_SECTIONS for s in sections)
+    for section in sections:
+        name = section.name
+        in_symptoms = name in _SYMPTOM_SECTIONS or (name == "" and not has_symptoms)
+        title_part = name == ""
+        if in_symptoms or title_part:
+            mentions += _blocks(masked, section.start, section.end)
+            mentions += _other_mentions(masked, section.start, section.end, prose=True)
+        elif name in _CONTEXT_SECTIONS:
+            for mention in _blocks(masked, section.start, section.end) + _other_mentions(
+                masked, section.start, section.end, prose=False
+            ):
+                before = masked[max(section.start, mention.pos - 300) : mention.pos]
+                if not _FIX_INTRO.search(before):
+                    mentions.append(mention)
+    mentions.sort(key=lambda m: m.pos)
+    facts: list[dict[str, Any]] = []
+    by_id: dict[int, list[dict[str, Any]]] = {}  # filtering all facts per mention was quadratic
+    for mention in mentions:
+        if not 1 <= mention.event_id <= 65535:
+            continue
+        same = by_id.get(mention.event_id, [])
+        match = next((f for f in same if f["source"] == mention.source), None)
+        if match is None and mention.source is None and same:
+            match = same[0]
+        if match is None and mention.source is not None:
+            match = next((f for f in same if f["source"] is None), None)
+            if match is not None:
+                match["source"] = mention.source
+        if match is None:
+            match = {
+                "source": mention.source,
+                "event_id": mention.event_id,
+                "codes": [],
+                "data": None,
+            }
+            facts.append(match)
+            by_id.setdefault(mention.event_id, []).append(match)
+        for code in codes_in(mention.description):
+            if code not in match["codes"]:
+                match["codes"].append(code)
+        hexes = _HEX_LINE.search(mention.description)
+        if hexes and match["data"] is None:
+            match["data"] = " ".join(hexes.group(1).lower().split())
+    _data_from_context(text, sections, facts)
+    for fact in facts:
+        if fact["source"] is None:
+            warnings.append(f"event {fact['event_id']}: the article names no source")
+    return [EventFact(f["source"], f["event_id"], tuple(f["codes"]), f["data"]) for f in facts]
+
+
+def _data_from_context(text: str, sections: list[Section], facts: list[dict[str, Any]]) -> None:
+    """Event data bytes given in the cause, and the error codes those bytes spell."""
+    for section in sections:
+        if section.name not in _CONTEXT_SECTIONS and section.name not in _SYMPTOM_SECTIONS:
+            continue
+        body = text[section.start : section.end]
+        hexes = _HEX_LINE.search(body)
+        if not hexes:
+            continue
+        named = {int(n) for n in re.findall(r"\bevent(?:\s+ID)?\s+(\d{3,5})\b", body, re.I)}
+        targets = [f for f in facts if f["event_id"] in named] or (facts if len(facts) == 1 else [])
+        if len(targets) == 1 and targets[0]["data"] is None:
+            targets[0]["data"] = " ".join(hexes.group(1).lower().split())
+    spelled: list[str] | None = None  # found once for all facts, not once per fact
+    for fact in facts:
+        if not fact["data"]:
+            continue
+        data = fact["data"].replace(" ", "")
+        if spelled is None:
+            spelled = re.findall(r"\b(?:0x)?([0-9a-fA-F]{8})\b", text)
+        for code in spelled:
+            little = "".join(reversed([code[i : i + 2] for i in range(0, 8, 2)])).lower()
+            if little in data and code not in fact["codes"] and f"0x{code}" not in fact["codes"]:
+                fact["codes"].append(code)
