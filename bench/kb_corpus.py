@@ -91,7 +91,10 @@ def found(facts: ArticleFacts) -> dict[str, set[Any]]:
     return {
         "events": events,
         "event_ids": {event_id for _, event_id in events},
-        "codes": {code_key(c) for e in facts.events for c in e.codes},
+        # the codes of its events, and those the article states outside any event (when the
+        # importer reads them: `ArticleFacts.codes`)
+        "codes": {code_key(c) for e in facts.events for c in e.codes}
+        | {code_key(c) for c in getattr(facts, "codes", ())},
         "fix_files": {(r.file.lower(), version_key(r.version)) for r in facts.fix_files},
         "exchange_versions": {r.version for r in facts.ranges},
     }
