@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from remediate.errors import InputError
 from remediate.kb.extract import ArticleFacts, EventFact, ProductFact
+from remediate.kb.procedure import ProcedureStep, read_procedure
 
 # --------------------------------------------------------------------------- json
 
@@ -82,8 +83,15 @@ def _selection_name(event: EventFact, used: set[str]) -> str:
     return name
 
 
-def draft_playbook(facts: ArticleFacts, article_id: str | None = None) -> dict[str, Any]:
-    """A playbook dict (valid for Playbook.model_validate) marked `review: required`."""
+def draft_playbook(
+    facts: ArticleFacts, article_id: str | None = None, *, text: str | None = None
+) -> dict[str, Any]:
+    """A playbook dict (valid for Playbook.model_validate) marked `review: required`.
+
+    With the article's `text`, a RESOLUTION that lists a procedure with steps this toolkit can
+    run (components, services, reboots, a program in Exchange's bin) is drafted as those steps
+    (remediate.kb.procedure); otherwise the remediation is one manual step.
+    """
     from remediate.rules.playbook import Playbook
 
     ident = article_id or facts.article
@@ -132,28 +140,73 @@ def draft_playbook(facts: ArticleFacts, article_id: str | None = None) -> dict[s
         files.append(item)
     if files:
         fix["files"] = files
+    procedure = read_procedure(text) if text is not None else []
+    if not any(step.kind != "manual" for step in procedure):
+        procedure = []  # nothing to run: the article itself says it better than its pieces
+    running: list[str] = []
     if not fix:
         services = [canonical_source(e.source) for e in facts.events if e.source]
         running = [s for s in dict.fromkeys(services) if s in SERVICES]
-        if not running:
+        installed = _installed_components(procedure)
+        if not running and not installed:
             raise InputError(
                 f"{facts.source}: no service pack, file table or service to check; "
                 "cannot draft a fix"
             )
         fix["requires"] = [{"service": s, "state": "running"} for s in running]
+        fix["requires"] += [{"component": c, "installed": True} for c in installed]
     draft["fix"] = fix
-    if facts.fixed_in:
+    if procedure:
+        draft["remediation"] = _procedure_remediation(procedure, running)
+    elif facts.fixed_in:
         instruction = f"Install {facts.fixed_in} or later; see {ident}."
         name = f"Install {facts.fixed_in}"
+        draft["remediation"] = [{"step": "manual", "name": name, "instruction": instruction}]
     else:
         instruction = f"Apply the fix described in {ident} (see the article), then verify."
         name = f"Apply the fix from {ident}"
-    draft["remediation"] = [{"step": "manual", "name": name, "instruction": instruction}]
+        draft["remediation"] = [{"step": "manual", "name": name, "instruction": instruction}]
     try:
         Playbook.model_validate(draft)
     except ValidationError as exc:
         raise InputError(f"{facts.source}: the draft playbook is not valid: {exc}") from None
     return draft
+
+
+def _installed_components(procedure: list[ProcedureStep]) -> list[str]:
+    """Components the procedure leaves installed (its last step for each adds it)."""
+    last: dict[str, str | None] = {}
+    for step in procedure:
+        if step.kind == "windows_component" and step.component and not step.when_version:
+            last[step.component] = step.action
+    return [name for name, action in last.items() if action == "install"]
+
+
+def _procedure_remediation(
+    procedure: list[ProcedureStep], running: list[str]
+) -> list[dict[str, Any]]:
+    """The procedure's steps, then a start of each service the fix needs running that the
+    procedure does not start after its last reboot, then an audit again (verify)."""
+    steps = [step.playbook_step() for step in procedure]
+    reboots = [i for i, step in enumerate(procedure) if step.kind == "reboot"]
+    after = procedure[reboots[-1] + 1 :] if reboots else procedure
+    started = {
+        step.service
+        for step in after
+        if step.kind == "service" and step.action in ("start", "restart") and not step.when_version
+    }
+    for service in running:
+        if service not in started:
+            steps.append(
+                {
+                    "step": "service",
+                    "name": f"Start {service}",
+                    "service": service,
+                    "action": "start",
+                }
+            )
+    steps.append({"step": "verify"})
+    return steps
 
 
 def _range_dict(fact: ProductFact) -> dict[str, Any]:
