@@ -9,18 +9,28 @@ from typing import Any
 from remediate.kb.codes import codes_in
 from remediate.kb.facts import EventFact
 from remediate.kb.read import Section
+from remediate.kb.references import mask_references
 
 _SYMPTOM_SECTIONS = {"SYMPTOM", "SYMPTOMS", "SUMMARY", "INTRODUCTION"}
-_CONTEXT_SECTIONS = {"CAUSE", "MORE INFORMATION"}
+_CONTEXT_SECTIONS = {"CAUSE", "MORE INFORMATION", "RESOLUTION", "WORKAROUND"}
 _LABEL = re.compile(
-    r"(?<![\w-])(?P<label>Event\s*Type|Event\s*Source|Event\s*Category|Event\s*ID|EventID"
-    r"|Event|Source|Category|Type|Description|Date|Time|User|Computer)\s*:[ \t]*",
+    # A label and its separator (`:`, `=`, `Event ID - 2037`); `Event ID 200`, `Event 1026;` and
+    # `Source MSExchangeMTA` (Event Viewer copied without colons) need what follows to be one.
+    # `MSExchangeMTAEvent ID 1004`: a source run into the label.
+    r"(?:(?<![\w-])|(?<=[a-z0-9])(?=Event\s*ID\b))"
+    r"(?P<label>Event\s*Type|Event\s*Source|Event\s*Category|Event\s*ID'?s?|EventID"
+    r"|Event|Source|Category|Type|Description|Date|Time|User|Computer)"
+    r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
+    r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
+    r"|(?<=Event)(?=\s++\d{1,5}\s*+[;,])"
+    r"|(?-i:(?<=Source)[ \t]++(?=[A-Z])))",
     re.I,
 )
 _KINDS = {"eventtype": "type", "eventsource": "source", "eventcategory": "category"}
-_VALUE_STOP = re.compile(
-    r"(?<!\s)\s*(?::|\n|$|(?<![\w-])(?:Event|Source|Category|Type|Description|Date|Time|User|Computer"
-    r"|Error)\b)",
+_LABEL_WORD = r"(?:Event|Source|Category|Type|Description|Date|Time|User|Computer|Error)"
+_VALUE_STOP = re.compile(  # a source ends at a label ("TypeError" run together too), a comma,
+    # a semicolon or a gap of two blanks (Event Viewer columns: "MSExchangeMTA  Field Eng...")
+    rf"(?<!\s)\s*(?::|=|[,;]|\n|$|(?<=\S)[ \t]{{2}}|(?<![\w-]){_LABEL_WORD}(?:\b|(?-i:(?=[A-Z]))))",
     re.I,
 )
 _VALUE_STOP_HERE = re.compile(_VALUE_STOP.pattern.removeprefix("(?<!\\s)"), re.I)
@@ -28,18 +38,36 @@ _DESCRIBED = re.compile(
     r"description for Event ID\s*\(\s*(\d{1,5})\s*\)\s*in Source\s*\(\s*([^)]{1,60}?)\s*\)", re.I
 )
 _NAMED = re.compile(r"\b(?:message|event)\s+[A-Z]{2,5}(\d{4})\s*:", re.I)
+_LIST_SEP = r"\s*+(?:,\s*+(?:and\s++|or\s++)?|and\s++|or\s++|&\s*+)"
 _PROSE = re.compile(  # `\s*[#:]?\s*\(?\s*` as possessive runs: it was cubic in a run of blanks
-    r"\bevent(?:\s++log)?(?:\s++(?:ID|IDs|number|error|warning|message))?"
-    r"\s*+(?:[#:]\s*+)?(?:\(\s*+)?(\d{3,5})\b"
-    r"(?!\s*(?:and|or|,)\s*\d)",
+    # "event 9318", "Event ID=4003", "event IDs 9266, 2219, and 9321", "Event ID=4092 error, 4018"
+    r"\bevents?(?:\s++log)?(?P<word>\s++(?:ID'?s?|IDs|numbers?|errors?|warnings?|messages?))?"
+    r"\s*+(?:(?:[#:=]|of|-)\s*+)?(?:\(\s*+)?"
+    rf"(?P<ids>\d{{1,5}}(?:\s++errors?)?(?:{_LIST_SEP}\d{{1,5}}\b(?!\.\d)(?:\s++errors?)?){{0,20}})\b"
+    r"(?![.-]\d)",
     re.I,
 )
+_COUNTED = re.compile(  # "the log contains 254, 142, and 290 information and warning events"
+    rf"(?<![\d.])(?P<ids>\d{{2,5}}(?:{_LIST_SEP}\d{{2,5}}){{1,20}})\s++"
+    r"(?:(?:information(?:al)?|warning|error|and|or)\s++){0,4}events?\b",
+    re.I,
+)
+_NUMBERED = re.compile(  # "2380 - A memory access violation ..." or "1234 - Source - Error ..."
+    r"^[ \t]*+(?P<id>\d{1,5})[ \t]++-[ \t]++(?:(?P<source>[A-Za-z][\w .]{0,40}?)[ \t]++-[ \t]++"
+    r"(?=(?:Error|Warning|Information)\b))?(?=[A-Z])",
+    re.M,
+)
+_ROW = re.compile(  # an Event Viewer row: [date time] source type [category] ID user [computer]
+    r"^[ \t]*+(?:\d{1,2}/\d{1,2}/\d{2,4}[ \t]++\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*+[AP]M)?[ \t]++)?"
+    r"(?P<source>[A-Za-z][\w.]{1,40})[ \t]++(?:Error|Warning|Information|(?:Success|Failure) Audit)"
+    r"[ \t]++(?:[^\n]{0,60}?[ \t]++)?(?P<id>\d{1,5})[ \t]++N/A\b",
+    re.M,
+)
+_LOG_CONTEXT = re.compile(r"\bevent|\blog\b|\blogged\b|Event Viewer", re.I)
 _FIX_INTRO = re.compile(
-    r"after (?:you )?(?:apply|install)|(?:this|the) (?:hot)?fix|this update|new event|is added",
+    r"after[ \t\n]++(?:you[ \t\n]++)?(?:apply|install)|(?:this|the)[ \t\n]++(?:hot)?fix"
+    r"|this[ \t\n]++update|new[ \t\n]++event|is[ \t\n]++added",
     re.I,
-)
-_REFERENCE = re.compile(
-    r"^[ \t]*(?:Q|KB)?\d{6}\b[^\n]*$|(?:Q|KB)\d{6}\s*+(?::\s*+)?X[A-Z]{2,4}\s*:[^\n]{0,160}", re.M
 )
 _HEX_LINE = re.compile(
     r"^[ \t]*(?:[0-9a-f]{4,8}:[ \t]*)?((?:[0-9a-f]{2}[ \t]+){3,}[0-9a-f]{2})[ \t]*$", re.I | re.M
@@ -95,6 +123,38 @@ def _source_value(text: str, start: int) -> str | None:
     return value
 
 
+def _key(label: re.Match[str]) -> str:
+    """A label's kind: id, source, type, category, description, date, ..."""
+    key = re.sub(r"[\s']+", "", label.group("label").lower())
+    if key in ("eventid", "event", "eventids"):
+        return "id"
+    return _KINDS.get(key, key)
+
+
+_PAREN_SOURCE = re.compile(r"[ \t]*+\([ \t]*+([A-Za-z][\w.]{1,30}(?: [\w.]{1,20}){0,2})[ \t]*+\)")
+_LINE_SOURCE = re.compile(r"[ \t]*+(?:[-*][ \t]++)?([A-Za-z][\w.]{1,40}?)[ \t]*+")
+
+
+def _source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
+    """A source the article gives beside the ID, without a `Source:` label: in parentheses after
+    it ("Event ID 1005 (MSExchangeSA)") or alone before it on its line ("MSExchangeMTA Event ID
+    1008", run together as "MSExchangeMTAEvent ID 1004")."""
+    paren = _PAREN_SOURCE.match(text, after_id, after_id + 80)
+    if paren and not paren.group(1).isdigit():
+        return paren.group(1)
+    line_start = text.rfind("\n", max(0, label.start() - 80), label.start()) + 1
+    before = _LINE_SOURCE.fullmatch(text, line_start, label.start())
+    if before and line_start < label.start() and _looks_like_source(before.group(1)):
+        return before.group(1)
+    return None
+
+
+def _looks_like_source(word: str) -> bool:
+    """A service or log name (MSExchangeMTA, ESE97, EDB, MacFile), not a prose word."""
+    capitals = sum(1 for c in word if c.isupper())
+    return capitals >= 2 or (word[:1].isupper() and any(c.isdigit() for c in word))
+
+
 def _blocks(text: str, start: int, end: int) -> list[_Mention]:
     """`Event ID:`/`Source:`/`Description:` blocks (any order) inside text[start:end]."""
     mentions: list[_Mention] = []
@@ -103,8 +163,7 @@ def _blocks(text: str, start: int, end: int) -> list[_Mention]:
     current: list[re.Match[str]] = []
     kinds: set[str] = set()
     for match in labels:
-        key = re.sub(r"\s+", "", match.group("label").lower())
-        kind = _KINDS.get(key, "id" if key in ("eventid", "event") else key)
+        kind = _key(match)
         if kind in kinds or (current and match.start() - current[-1].end() > 1500):
             blocks.append(current)
             current, kinds = [], set()
@@ -118,14 +177,15 @@ def _blocks(text: str, start: int, end: int) -> list[_Mention]:
         source = None
         described_at = block[-1].end()
         for match in block:
-            key = re.sub(r"\s+", "", match.group("label").lower())
-            if key in ("eventid", "event"):
+            key = _key(match)
+            if key == "id":
                 number = re.match(r"\s*\(?\s*(\d{1,5})\b", text[match.end() : match.end() + 20])
                 if number:
                     event_id = int(number.group(1))
                     described_at = max(described_at, match.end() + number.end())
-            elif key in ("source", "eventsource"):
-                source = _source_value(text, match.end())
+                    source = source or _source_near(text, match, match.end() + number.end())
+            elif key == "source":
+                source = _source_value(text, match.end()) or source
             elif key == "description":
                 described_at = match.end()
         if event_id is None:
@@ -169,20 +229,71 @@ def _other_mentions(text: str, start: int, end: int, prose: bool) -> list[_Menti
                 first += 1
             if first < len(intros) and intros[first][1] <= here:
                 continue
-            after = text[match.end() : match.end() + 1]
-            if after in ("-", ".") and text[match.end() + 1 : match.end() + 2].isdigit():
-                continue
-            mentions.append(_Mention(match.start(), None, int(match.group(1)), ""))
+            ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
+            if not match.group("word") and ids[0] < 10:
+                continue  # "event 5" is a count or a step; "Event ID 7" is an event
+            mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
+        for match in _COUNTED.finditer(text, start, end):
+            ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
+            mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
+    mentions += _rows(text, start, end)
+    for match in _NUMBERED.finditer(text, start, end):
+        before = text[max(start, match.start() - 400) : match.start()]
+        if match.group("source") or _LOG_CONTEXT.search(before):
+            stop = _description_end(text, match.end(), end)
+            source = match.group("source")
+            mentions.append(
+                _Mention(match.start(), source, int(match.group("id")), text[match.end() : stop])
+            )
     return mentions
 
 
-def _mask_references(text: str) -> str:
-    """Blank out lines naming other articles (their titles are not symptoms)."""
-    return _REFERENCE.sub(lambda m: " " * len(m.group(0)), text)
+_COLUMNS = re.compile(r"[ \t]{2,}")
+_TABLE_HEAD = re.compile(r"^[^\n]*?\bSource\b[^\n]*?\bEvent(?:[ \t]*+ID)?\b[^\n]*$", re.M)
+
+
+def _rows(text: str, start: int, end: int) -> list[_Mention]:
+    """Event Viewer rows: `[date time] Source Type [Category] ID N/A ...` lines, and the rows of a
+    table under a header naming Source and Event ID columns (cells apart by two blanks)."""
+    mentions = [
+        _Mention(
+            m.start(),
+            m.group("source"),
+            int(m.group("id")),
+            text[m.end() : text.find("\n", m.end(), end) % (end + 1)],
+        )
+        for m in _ROW.finditer(text, start, end)
+    ]
+    for head in _TABLE_HEAD.finditer(text, start, end):
+        names = [c.strip().lower() for c in _COLUMNS.split(head.group(0).strip())]
+        source_at = next((i for i, n in enumerate(names) if n == "source"), None)
+        id_at = next((i for i, n in enumerate(names) if n in ("event", "event id", "id")), None)
+        if source_at is None or id_at is None:
+            continue
+        pos = head.end() + 1
+        while pos < end:
+            line_end = text.find("\n", pos, end)
+            line_end = end if line_end < 0 else line_end
+            line = text[pos:line_end]
+            if not line.strip() or set(line.strip()) <= set("-=_ "):
+                if mentions and line.strip():
+                    pos = line_end + 1
+                    continue
+                if not line.strip() and pos > head.end() + 1:
+                    break
+                pos = line_end + 1
+                continue
+            cells = _COLUMNS.split(line.strip())
+            if len(cells) <= max(source_at, id_at) or not cells[id_at].isdigit():
+                break
+            description = cells[-1] if len(cells) > max(source_at, id_at) + 1 else ""
+            mentions.append(_Mention(pos, cells[source_at], int(cells[id_at]), description))
+            pos = line_end + 1
+    return mentions
 
 
 def events(text: str, sections: list[Section], warnings: list[str]) -> list[EventFact]:
-    masked = _mask_references(text)
+    masked = mask_references(text)
     mentions: list[_Mention] = []
     has_symptoms = any(s.name in _SYMPTOM_SECTIONS for s in sections)
     for section in sections:
@@ -203,7 +314,7 @@ def events(text: str, sections: list[Section], warnings: list[str]) -> list[Even
     facts: list[dict[str, Any]] = []
     by_id: dict[int, list[dict[str, Any]]] = {}  # filtering all facts per mention was quadratic
     for mention in mentions:
-        if not 1 <= mention.event_id <= 65535:
+        if not 0 <= mention.event_id <= 65535:  # 0 is valid (ESE logs it)
             continue
         same = by_id.get(mention.event_id, [])
         match = next((f for f in same if f["source"] == mention.source), None)

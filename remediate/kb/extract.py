@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 
+from remediate.kb.codes import article_codes
 from remediate.kb.events import events as _events
 from remediate.kb.facts import ArticleFacts, EventFact, FixRow, ProductFact
 from remediate.kb.fix_table import fix_files as _fix_files
+from remediate.kb.fixed_in import fixed_in as _fixed_in
 from remediate.kb.identity import article_id as _article_id
 from remediate.kb.identity import title as _title
-from remediate.kb.products import fixed_in as _fixed_in
 from remediate.kb.products import products as _products
 from remediate.kb.read import normalise, split_sections
+from remediate.kb.references import mask_references
 
 __all__ = ["ArticleFacts", "EventFact", "FixRow", "ProductFact", "extract"]
 
@@ -35,16 +37,19 @@ def extract(text: str, source: str = "<text>") -> ArticleFacts:
     title = _title(text, sections[1].heading if len(sections) > 1 else len(text))
     if title is None:
         warnings.append("no title found")
-    ranges, products = _products(text, sections)
+    ranges, products, other_products = _products(text, sections)
     if not products:
         warnings.append("no Exchange product or version found")
     events = _events(text, sections, warnings)
     if not events:
         warnings.append("no symptom events found")
     fix_files = _fix_files(text, warnings)
-    fixed_in, fixed_in_sp = _fixed_in(text)
+    fixed_in, fixed_in_sp, fixed_in_other = _fixed_in(text, sections, ranges)
     if fixed_in is None and not fix_files:
         warnings.append("no fixing service pack and no file table found")
+    body = mask_references(text[: sections[-1].end])  # no footer, no other articles' titles
+    event_ids = {e.event_id for e in events}
+    codes = article_codes(body, [c for e in events for c in e.codes], event_ids)
     references = []
     for ref in re.findall(r"\b(?:Q|KB)\d{6}\b", text):
         if ref != article and ref not in references:
@@ -61,4 +66,7 @@ def extract(text: str, source: str = "<text>") -> ArticleFacts:
         fixed_in_sp=fixed_in_sp,
         references=references[:20],
         source=source,
+        other_products=other_products,
+        codes=codes,
+        fixed_in_other=fixed_in_other,
     )

@@ -55,6 +55,12 @@ class ArticleFacts:
     fixed_in_sp: tuple[str, int] | None = None
     references: list[str] = field(default_factory=list)
     source: str = ""
+    other_products: list[str] = field(default_factory=list)
+    """Non-Exchange products of the "applies to" list, as written there (minus "Microsoft ")."""
+    codes: list[str] = field(default_factory=list)
+    """Every error code the article presents as the error: its events' and the prose's."""
+    fixed_in_other: tuple[str, int] | None = None
+    """A non-Exchange service pack as the fix, e.g. ("Windows NT 4.0", 6)."""
 
 
 PRODUCT_NAMES = {
