@@ -173,9 +173,17 @@ def _scope(line: str) -> str | None:
     return version if version in _WHEN_VERSIONS else _NO_SCOPE
 
 
+_HEADING = re.compile(
+    r"(?:(?:For|On|In)[ \t]+)?(?:Microsoft[ \t]+)?Exchange\b[^.,;]{0,70}|"
+    r"(?:Step|Method|Part|Procedure)[ \t]+\d{1,2}\b[^.,;]{0,70}"
+)
+
+
 def _is_heading(line: str) -> bool:
-    """A short line that is no sentence: a sub-section's name ("Exchange 2000 Server")."""
-    return len(line) <= 80 and not re.search(r"[.,;]$", line)
+    """A sub-section's name ("Exchange 2000 Server", "Step 2: Put it back"): it sets the
+    Exchange version the items below are for. Other short lines set nothing (a registry key,
+    a command, a title in a version's section must not widen that section to all versions)."""
+    return len(line) <= 80 and _HEADING.fullmatch(line.rstrip(":").rstrip()) is not None
 
 
 def _items(resolution: str) -> list[_Item]:
@@ -198,19 +206,20 @@ def _items(resolution: str) -> list[_Item]:
             blank = False
             continue
         indent = len(line) - len(line.lstrip())
+        ended = current is None or re.search(r"[.!?:]$", current.text) is not None
+        if indent == 0 and (blank or ended) and _is_heading(stripped):
+            current, blank = None, False
+            scope, segment = _scope(stripped), segment + 1
+            continue
+        announced = current is not None and current.text.endswith(":")
         if current is not None and (
-            (blank and indent >= max(current.indent, 2))
-            or (
-                not blank
-                and (indent > 0 or not re.search(r"[.!?]$", current.text) or _NOTE.match(stripped))
-            )
+            (blank and (indent >= max(current.indent, 2) or announced))
+            or (not blank and (indent > 0 or not ended or announced or _NOTE.match(stripped)))
         ):
-            current.text += " " + stripped
+            current.text += " " + stripped  # a wrapped line, a note, or what ":" announced
             blank = False
             continue
-        current, blank = None, False
-        if _is_heading(stripped) and (stripped[-1] != ":" or _EXCHANGE_VERSION.search(stripped)):
-            scope, segment = _scope(stripped), segment + 1
+        current, blank = None, False  # prose between lists: context, not a step
     for item in items:  # one blank between words: the patterns below never retry a blank run
         item.text = " ".join(item.text.split())
     return items
@@ -257,7 +266,7 @@ _NAV_TARGET = (
 )
 _NAV_CLICK = (
     rf"(?:(?:double-click|click|point[ \t]+to|open|select)[ \t]+{_NAV_TARGET}|"
-    r"press[ \t]+(?:ENTER|RETURN))"
+    r"press(?:ing)?[ \t]+(?:ENTER|RETURN))"
 )
 _NAV = re.compile(
     rf"(?:(?:In|On|From)\b[^,]{{0,80}},[ \t]*)?{_NAV_CLICK}(?:,?[ \t]+{_NAV_CLICK})*[ \t]*[.,]?",

@@ -298,3 +298,28 @@ def test_drafted_playbook_parses_and_names_its_review() -> None:
     draft = _draft(SAMPLES / "procedure_subsections.txt")
     playbook: Playbook = parse_playbook(playbook_yaml(draft), "draft.yml")
     assert playbook.remediation[-1].step == "verify"
+
+
+def test_only_version_and_step_headings_set_the_scope() -> None:
+    """A registry key or a command on its own line is part of the item, and never widens a
+    version's sub-section to all versions."""
+    resolution = (
+        "Exchange 2000 Server\n"
+        "1. Open the following key:\n\n"
+        "HKEY_LOCAL_MACHINE\\SYSTEM\\Fake\\Key\n\n"
+        "2. Restart the computer.\n"
+        "Step 2: Clean up\n"
+        "3. Restart the computer.\n"
+    )
+    steps = read_procedure(_article(resolution))
+    assert [(s.kind, s.when_version) for s in steps] == [
+        ("manual", "6.0"),
+        ("reboot", "6.0"),
+        ("reboot", None),
+    ]
+    assert steps[0].text == "Open the following key: HKEY_LOCAL_MACHINE\\SYSTEM\\Fake\\Key"
+
+
+def test_command_typed_then_enter_is_one_service_step() -> None:
+    resolution = '1. At a command line, type "net stop msexchangeis", and then press ENTER.\n'
+    assert _kinds(resolution) == [("service", "MSExchangeIS", "stop")]
