@@ -48,11 +48,10 @@ _COMPONENT_NAMES: dict[str, str] = {
 }
 assert set(_COMPONENT_NAMES.values()) <= set(COMPONENTS)  # the catalog names every target
 
-# Exchange and IIS services as articles name them, to their service (key) names. Key names:
-# the services Exchange 5.5-2003 install (MSExchangeMTA, MSExchangeIS, MSExchangeSA,
-# MSExchangeDS, MSExchangeIMC, MSExchangeES, MSExchangeSRS) and IIS's (SMTPSVC, IISADMIN,
-# W3SVC), as Microsoft's articles list them, e.g. KB 263584 (Exchange 2000 services) and
-# KB 302801 (Exchange 2003 services).
+# Exchange and IIS services as articles name them, to their service (key) names: Exchange
+# Server 2003's from "Services That Are Used by Exchange" (Table B.1, display name and
+# abbreviation; technet.microsoft.com/en-us/library/bb124644.aspx), and Exchange 5.5's
+# Directory and Internet Mail Service as remediate.kb.draft.SERVICES names them.
 _SERVICE_NAMES: dict[str, str] = {
     "mta stacks": "MSExchangeMTA",
     "message transfer agent (mta)": "MSExchangeMTA",
@@ -68,13 +67,18 @@ _SERVICE_NAMES: dict[str, str] = {
     "simple mail transfer protocol (smtp)": "SMTPSVC",
     "smtp": "SMTPSVC",
     "iis admin": "IISADMIN",
+    "routing engine": "RESvc",
+    "pop3": "POP3Svc",
+    "imap4": "IMAP4Svc",
     "world wide web publishing": "W3SVC",
 }
+_NEEDS_SERVICE_WORD = {"smtp", "directory", "pop3", "imap4"}
 _SERVICE_KEYS = {
     name.lower(): name
     for name in (
         "MSExchangeMTA", "MSExchangeIS", "MSExchangeSA", "MSExchangeDS", "MSExchangeIMC",
-        "MSExchangeES", "MSExchangeSRS", "SMTPSVC", "IISADMIN", "W3SVC",
+        "MSExchangeES", "MSExchangeSRS", "SMTPSVC", "IISADMIN", "W3SVC", "RESvc", "POP3Svc",
+        "IMAP4Svc",
     )
 }  # fmt: skip
 
@@ -227,7 +231,7 @@ def _items(resolution: str) -> list[_Item]:
 
 # --------------------------------------------------------------------------- items to units
 
-Kind = Literal["component", "service", "reboot", "run", "copy", "nav", "note", "other"]
+Kind = Literal["component", "service", "reboot", "run", "copy", "pick", "nav", "note", "other"]
 
 
 @dataclass
@@ -243,7 +247,7 @@ class _Unit:
 
 
 _CLAUSES = re.compile(
-    r"(?<=[.!?])[ \t]+(?=[A-Z])|(?<![Ss]top),?[ \t]+and[ \t]+then[ \t]+"
+    r"(?<=[.!?])[ \t]+(?=[A-Z])|(?<![Ss]top)[ \t]+and[ \t]+then[ \t]+|,[ \t]+and[ \t]+then[ \t]+"
     r"|,[ \t]+and[ \t]+(?=[a-z])|;[ \t]+"
 )
 # What may come before the verb of an action: where ("In Control Panel, "), and adverbs.
@@ -297,6 +301,14 @@ _SERVICE = re.compile(
     rf"({_SERVICE_PHRASE})(?:[ \t]+\([A-Za-z]{{2,6}}\))?(?:[ \t]+(service(?!s)))?",
     re.I,
 )
+_PICK = re.compile(
+    r"(?:right-click|click|select)[ \t]+(?:the[ \t]+)?(?:Microsoft[ \t]+)?"
+    rf"(?:Exchange[ \t]+(?:Server[ \t]+)?)?({_SERVICE_PHRASE})(?:[ \t]+\([A-Za-z0-9]{{2,12}}\))?"
+    r"(?:[ \t]+(service))?(?:,?[ \t]+(?:and[ \t]+)?(?:then[ \t]+)?click[ \t]+(Start|Stop|Restart))?"
+    r"[ \t]*[.,]?",
+    re.I,
+)
+_BUTTON = re.compile(r"click[ \t]+(Start|Stop|Restart)[ \t]*[.,]?", re.I)
 _NET = re.compile(r"\bnet[ \t]+(start|stop)[ \t]+\"?([A-Za-z0-9_]{2,40})\"?", re.I)
 _REBOOT = re.compile(
     r"\b(?:re-?start|re-?boot)\b(?:[ \t]+(?:the|your|this|each)\b)?(?:[ \t]+(?:Exchange|Windows|"
@@ -342,12 +354,20 @@ def _service(body: str) -> tuple[str, str] | None:
     match = _SERVICE.match(body)
     if not match or _MORE.search(body, match.end()):
         return None
-    phrase = " ".join(match.group(2).lower().split())
-    if phrase in ("smtp", "directory") and not match.group(3):
-        return None  # "restart SMTP" or "the directory" alone may mean a protocol or a tree
+    service = _service_phrase(match.group(2), match.group(3))
+    if service is None:
+        return None
     verb = " ".join(match.group(1).lower().split())
     action = "restart" if verb.startswith(("stop and", "re")) else verb
-    return _SERVICE_NAMES[phrase], action
+    return service, action
+
+
+def _service_phrase(phrase: str, service_word: str | None) -> str | None:
+    """The key name of a service as named; "SMTP" or "directory" only with "service"."""
+    phrase = " ".join(phrase.lower().split())
+    if phrase in _NEEDS_SERVICE_WORD and not service_word:
+        return None  # "restart SMTP" or "the directory" alone may mean a protocol or a tree
+    return _SERVICE_NAMES[phrase]
 
 
 def _classify(clause: str, scope: str | None, segment: int) -> _Unit:
@@ -378,6 +398,10 @@ def _classify(clause: str, scope: str | None, segment: int) -> _Unit:
         rest = body[reboot.end() :]
         if not re.match(r"[ \t]*\(?services?\b", rest, re.I) and not _MORE.search(rest):
             unit.kind = "reboot"
+    elif (pick := _PICK.fullmatch(body)) and _service_phrase(pick.group(1), pick.group(2)):
+        unit.kind, unit.value = "pick", _service_phrase(pick.group(1), pick.group(2))
+        if pick.group(3):
+            unit.kind, unit.action = "service", pick.group(3).lower()
     elif _NAV.fullmatch(clause):
         unit.kind = "nav"
     elif _DESCRIPTIVE.match(clause):
@@ -385,10 +409,29 @@ def _classify(clause: str, scope: str | None, segment: int) -> _Unit:
     return unit
 
 
+def _pick_service(units: list[_Unit], unit: _Unit) -> bool:
+    """A service picked in the Services tool, then a button: "Right-click X, and then click
+    Stop" is one service step (True: `unit` joined the one before)."""
+    button = _BUTTON.fullmatch(unit.text)
+    last = units[-1] if units else None
+    if button is None or last is None or last.kind not in ("pick", "service"):
+        return False
+    word = button.group(1).lower()
+    if last.kind == "pick":
+        last.kind, last.action = "service", word
+    elif last.action == "stop" and word == "start":
+        last.action = "restart"
+    else:
+        return False
+    last.texts += unit.texts
+    return True
+
+
 def _units(items: list[_Item]) -> list[_Unit]:
     """The clauses of every item, classified; each keeps its words and the link after it."""
     units: list[_Unit] = []
     for item in items:
+        first = len(units)
         start = 0
         conditional = False  # after "If ...", "NO." or a question, an action is the reader's call
         for cut in [*_CLAUSES.finditer(item.text), None]:
@@ -401,8 +444,12 @@ def _units(items: list[_Item]) -> list[_Unit]:
                     unit.kind = "other"
                 conditional = conditional or clause.endswith("?")
                 unit.texts = [item.text[start : cut.end() if cut else end].strip()]
-                units.append(unit)
+                if not (len(units) > first and _pick_service(units, unit)):
+                    units.append(unit)
             start = cut.end() if cut else end
+        for unit in units[first:]:
+            if unit.kind == "pick":
+                unit.kind = "other"  # a service picked for something else (its properties)
     return units
 
 

@@ -323,3 +323,32 @@ def test_only_version_and_step_headings_set_the_scope() -> None:
 def test_command_typed_then_enter_is_one_service_step() -> None:
     resolution = '1. At a command line, type "net stop msexchangeis", and then press ENTER.\n'
     assert _kinds(resolution) == [("service", "MSExchangeIS", "stop")]
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("Right-click IIS Admin Service, and then click Stop.", ("IISADMIN", "stop")),
+        ("Select the MTA Service and click Stop.", ("MSExchangeMTA", "stop")),
+        (
+            "Click the Microsoft Exchange Internet Mail Service, click Stop, and then click Start.",
+            ("MSExchangeIMC", "restart"),
+        ),
+        (
+            "In Services, right-click Microsoft Exchange MTA Stacks, and then click Restart.",
+            ("MSExchangeMTA", "restart"),
+        ),
+        ("Restart the Microsoft Exchange Routing Engine service.", ("RESvc", "restart")),
+        ("Stop the Microsoft Exchange POP3 service.", ("POP3Svc", "stop")),
+    ],
+)
+def test_services_picked_in_the_services_tool(item: str, expected: tuple[str, str]) -> None:
+    assert _kinds(f"1. {item}") == [("service", *expected)]
+
+
+def test_a_service_picked_for_its_properties_is_manual() -> None:
+    item = (
+        "Right-click the Microsoft Exchange Information Store service, and then click Properties."
+    )
+    assert _kinds(f"1. {item}") == [("manual", None, None)]
+    assert _kinds("1. Restart POP3.") == [("manual", None, None)]  # the protocol, or the service?
