@@ -162,10 +162,11 @@ _NO_SCOPE = "*"  # a section for an Exchange version no `when` can name
 
 @dataclass
 class _Item:
-    text: str
+    text: str  # the item's lines, joined once read (a list while reading: appends stay linear)
     indent: int
     scope: str | None
     segment: int
+    lines: list[str] = field(default_factory=list)
 
 
 def _scope(line: str) -> str | None:
@@ -205,27 +206,28 @@ def _items(resolution: str) -> list[_Item]:
             continue
         marker = _MARKER.match(line)
         if marker:
-            current = _Item(line[marker.end() :].strip(), marker.end(), scope, segment)
+            first = line[marker.end() :].strip()
+            current = _Item(first, marker.end(), scope, segment, [first])
             items.append(current)
             blank = False
             continue
         indent = len(line) - len(line.lstrip())
-        ended = current is None or re.search(r"[.!?:]$", current.text) is not None
+        ended = current is None or current.lines[-1][-1] in ".!?:"
         if indent == 0 and (blank or ended) and _is_heading(stripped):
             current, blank = None, False
             scope, segment = _scope(stripped), segment + 1
             continue
-        announced = current is not None and current.text.endswith(":")
+        announced = current is not None and current.lines[-1].endswith(":")
         if current is not None and (
             (blank and (indent >= max(current.indent, 2) or announced))
             or (not blank and (indent > 0 or not ended or announced or _NOTE.match(stripped)))
         ):
-            current.text += " " + stripped  # a wrapped line, a note, or what ":" announced
+            current.lines.append(stripped)  # a wrapped line, a note, or what ":" announced
             blank = False
             continue
         current, blank = None, False  # prose between lists: context, not a step
     for item in items:  # one blank between words: the patterns below never retry a blank run
-        item.text = " ".join(item.text.split())
+        item.text = " ".join(" ".join(item.lines).split())
     return items
 
 
