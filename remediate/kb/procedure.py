@@ -180,7 +180,7 @@ def _scope(line: str) -> str | None:
 
 _HEADING = re.compile(
     r"(?:(?:For|On|In)[ \t]+)?(?:Microsoft[ \t]+)?Exchange\b[^.,;]{0,70}|"
-    r"(?:Step|Method|Part|Procedure)[ \t]+\d{1,2}\b[^.,;]{0,70}"
+    r"((?:Step|Method|Part|Procedure)[ \t]+\d{1,2}\b)[^.,;]{0,70}"
 )
 
 
@@ -188,7 +188,10 @@ def _is_heading(line: str) -> bool:
     """A sub-section's name ("Exchange 2000 Server", "Step 2: Put it back"): it sets the
     Exchange version the items below are for. Other short lines set nothing (a registry key,
     a command, a title in a version's section must not widen that section to all versions)."""
-    return len(line) <= 80 and _HEADING.fullmatch(line.rstrip(":").rstrip()) is not None
+    match = _HEADING.fullmatch(line.rstrip(":").rstrip()) if len(line) <= 80 else None
+    return match is not None and (
+        match.group(1) is not None or bool(_EXCHANGE_VERSION.search(line))
+    )
 
 
 def _items(resolution: str) -> list[_Item]:

@@ -309,6 +309,7 @@ def test_only_version_and_step_headings_set_the_scope() -> None:
         "Exchange 2000 Server\n"
         "1. Open the following key:\n\n"
         "HKEY_LOCAL_MACHINE\\SYSTEM\\Fake\\Key\n\n"
+        "Exchange System Manager\n"
         "2. Restart the computer.\n"
         "Step 2: Clean up\n"
         "3. Restart the computer.\n"
