@@ -220,21 +220,24 @@ def exchange_articles(archive: Path) -> list[Path]:
 def sweep(archive: Path, limit: int | None) -> dict[str, Any]:
     paths = exchange_articles(archive)[:limit]
     crashes: list[str] = []
-    refused = valid = invalid = 0
+    refused = valid = invalid = procedures = 0
     started = time.perf_counter()
     slowest = (0.0, "")
     for path in paths:
         one = time.perf_counter()
         try:
-            facts = extract(read_article(path), str(path))
+            article = read_article(path)
+            facts = extract(article, str(path))
             try:
-                text = playbook_yaml(draft_playbook(facts))
+                text = playbook_yaml(draft_playbook(facts, text=article))
             except InputError:
                 refused += 1
             else:
                 try:
-                    parse_playbook(text, str(path))
+                    playbook = parse_playbook(text, str(path))
                     valid += 1
+                    kinds = {step.step for step in playbook.remediation}
+                    procedures += bool(kinds - {"manual", "verify"})
                 except PlaybookError:
                     invalid += 1
         except Exception:  # a crash is what the sweep counts
@@ -247,6 +250,7 @@ def sweep(archive: Path, limit: int | None) -> dict[str, Any]:
         "drafts_refused": refused,
         "drafts_valid": valid,
         "drafts_invalid": invalid,
+        "drafts_with_procedure_steps": procedures,
         "ms_per_article": round(1000 * seconds / max(len(paths), 1), 2),
         "slowest": {"article": slowest[1], "ms": round(1000 * slowest[0], 1)},
     }
