@@ -24,7 +24,7 @@ from remediate.report.document import document_json
 from remediate.report.registry import ReportWriteError, trend_points, write_reports
 from remediate.report.reporter import HostSteps, TrendPoint
 from remediate.rules.evidence import Evidence
-from remediate.rules.playbook import Playbook, load_playbooks
+from remediate.rules.playbook import Playbook, load_playbook_set
 from remediate.rules.results import AuditRun, HostResult
 from remediate.rules.waivers import apply_waivers, load_waivers
 
@@ -56,8 +56,9 @@ class AuditRequest:
 class Selected:
     """The hosts a run is about, read and selected, before any is contacted.
 
-    `warnings` are the inventory's and the pattern's (a part that matched nothing), for the
-    caller to show.
+    `warnings` are the inventory's and the pattern's (a part that matched nothing), and for an
+    audit the playbooks' (each draft in use, each draft set aside for a reviewed playbook), for
+    the caller to show.
     """
 
     inventory: Inventory
@@ -127,7 +128,8 @@ def audit_and_report(
     at the end (a disk that filled meanwhile), the outcome says what was not written and where
     the run document went instead (`unwritten`, `fallback`): the result is never lost.
 
-    `on_selected` is called once the hosts are selected (to show the warnings at once),
+    `on_selected` is called once the hosts are selected and the playbooks loaded (to show
+    the warnings at once: the inventory's, and each draft playbook's naming its file),
     `on_start` once the hosts and playbooks are loaded, `on_result` with each contacted host's
     result as it comes in (in the calling thread, one at a time). A host whose settings
     cannot work is an `error` result (reason `configuration`); one skipped for its
@@ -136,9 +138,12 @@ def audit_and_report(
     if not request.generated_by:  # "Run by" is never blank in a report or the history
         request = replace(request, generated_by=run_by())
     selected = select_for_run(request.inventory, request.limit, request.connect)
-    on_selected(selected)
+    loaded = load_playbook_set(list(request.playbooks))
+    # The drafts in use and the drafts set aside are shown with the inventory's warnings,
+    # before any host is contacted.
+    on_selected(replace(selected, warnings=selected.warnings + loaded.notes))
     inventory = selected.inventory
-    playbooks = load_playbooks(list(request.playbooks))
+    playbooks = loaded.playbooks
     if not playbooks:
         named = ", ".join(str(p) for p in request.playbooks) or "(none named)"
         raise InputError(f"no playbooks in {named}", hint="give --playbooks DIR or files")

@@ -108,6 +108,9 @@ FleetFile = Annotated[Path, typer.Option("--fleet", help="Fleet YAML file.")]
 PlanFile = Annotated[Path, typer.Argument(help="Plan file (from `remediate plan`).")]
 
 DEFAULT_PLAYBOOKS = Path("playbooks")
+DEFAULT_DRAFTS = DEFAULT_PLAYBOOKS / "drafts"
+"""Where `kb import` writes: a subfolder, which `audit` never reads unless named (a folder's
+playbooks are its own .yml/.yaml files, not its subfolders': `rules.playbook.playbook_files`)."""
 DEFAULT_REPORTS = Path("reports")
 DEFAULT_HISTORY = DEFAULT_REPORTS / "history.sqlite"
 DEFAULT_FLEET = Path("inventory/lab/demo.yml")

@@ -24,7 +24,11 @@ COLUMNS = (
     "waiver",
     "drift",
     "noncompliant_since",
+    "playbook_review",
 )
+"""Columns are only ever added at the end, so a spreadsheet or script reading by position
+keeps working. `playbook_review` is `draft` for a playbook nobody has reviewed yet (imported
+by `kb import`, `review: required`): its verdicts are the importer's reading of an article."""
 
 
 def _cell(value: object) -> str:
@@ -37,6 +41,7 @@ def render_csv(run: AuditRun) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    drafts = {p.id for p in run.playbooks if p.is_draft}
     for result in sorted(run.results, key=lambda r: r.host):
         for finding in result.findings:
             not_fixed = "; ".join(
@@ -66,6 +71,7 @@ def render_csv(run: AuditRun) -> str:
                     finding.waiver,
                     finding.drift,
                     since,
+                    "draft" if finding.playbook in drafts else "",
                 )
             )
     return out.getvalue()

@@ -7,7 +7,7 @@ Schema 1 (`SCHEMA_VERSION`, JSON Schema in `schema/audit-1.json`)::
 
     {"schema": "remediate.audit/1", "run_id", "started", "finished", "interrupted",
      "aborted", "since", "tool": {"name", "version"},
-     "playbooks": [{"id", "title", "severity", "source"}],
+     "playbooks": [{"id", "title", "severity", "source", "draft"}],
      "summary": {status: count},
      "hosts": [{"name", "address", "transport", "dialect", "elapsed", "round_trips",
                 "error": null | {"kind", "message", "hint"},
@@ -19,7 +19,9 @@ Schema 1 (`SCHEMA_VERSION`, JSON Schema in `schema/audit-1.json`)::
                               "requirements", "error_kind", "hint", "waiver", "waived_status",
                               "notes"}]}]}
 
-Times are ISO 8601 in UTC. Nothing secret is ever part of a run.
+Times are ISO 8601 in UTC. Nothing secret is ever part of a run. A playbook's `draft` is true
+for an imported draft nobody has reviewed (`review: required`); documents written before it have
+no `draft` (read: false).
 """
 
 from __future__ import annotations
@@ -146,7 +148,13 @@ def _document(run: AuditRun) -> dict[str, Any]:
         "since": run.since,
         "tool": {"name": "remediate", "version": __version__},
         "playbooks": [
-            {"id": p.id, "title": p.title, "severity": p.severity, "source": p.source}
+            {
+                "id": p.id,
+                "title": p.title,
+                "severity": p.severity,
+                "source": p.source,
+                "draft": p.is_draft,
+            }
             for p in run.playbooks
         ],
         "summary": {status.value: count for status, count in run.counts().items()},

@@ -69,6 +69,7 @@ def finding_view(
         "anchor": anchor,
         "playbook": finding.playbook,
         "title": capped(playbook.title if playbook else finding.playbook, 500),
+        "draft": bool(playbook and playbook.is_draft),
         "status": finding.status.value,
         "status_class": status_class(finding.status),
         "reason": capped(finding.reason),

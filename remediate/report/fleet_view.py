@@ -31,6 +31,7 @@ def playbook_view(playbook: Playbook) -> dict[str, Any]:
         "severity": playbook.severity,
         "references": [capped(r, 200) for r in playbook.references],
         "source": capped(playbook.source or "-", 500),
+        "draft": playbook.is_draft,
         "anchor": f"rem-{playbook.id}",
         "steps": [
             {
@@ -55,6 +56,7 @@ def _articles(run: AuditRun) -> list[dict[str, Any]]:
                 "id": playbook.id,
                 "anchor": f"rem-{playbook.id}",
                 "title": capped(playbook.title, 500),
+                "draft": playbook.is_draft,
                 "severity": playbook.severity,
                 "affected": sum(s in NON_COMPLIANT for s in statuses),
                 "not_audited": sum(s in UNDETERMINED for s in statuses),

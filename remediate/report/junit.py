@@ -1,7 +1,9 @@
 """JUnit XML: one testcase per host x article, so CI systems show an audit like a test run.
 
 missing_fix, affected, investigate and needs_reboot are failures; error and unknown are
-errors; not_applicable and waived are skipped; compliant passes. One testsuite per article.
+errors; not_applicable and waived are skipped; compliant passes. One testsuite per article; a
+draft playbook's (`review: required`) is named "ID (draft): title" and its failures and errors
+say so, so a CI page never shows an unreviewed article's verdicts as a reviewed one's.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from remediate.rules.results import AuditRun
 SKIPPED = frozenset({Status.NOT_APPLICABLE, Status.WAIVED})
 
 
-def _details(finding: Finding) -> str:
+def _details(finding: Finding, draft: bool = False) -> str:
     lines = [f"status: {finding.status.value}", f"reason: {finding.reason}"]
+    if draft:
+        lines.append("playbook: draft (review: required), not yet checked against its article")
     for verdict in finding.files:
         if not verdict.satisfied:
             lines.append(
@@ -45,10 +49,11 @@ def render_junit(run: AuditRun) -> bytes:
         findings = sorted(
             (f for f in run.findings if f.playbook == playbook.id), key=lambda f: f.host
         )
+        draft = " (draft)" if playbook.is_draft else ""
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=f"{playbook.id}: {playbook.title}",
+            name=f"{playbook.id}{draft}: {playbook.title}",
             timestamp=run.started.strftime("%Y-%m-%dT%H:%M:%S"),
         )
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -65,12 +70,12 @@ def render_junit(run: AuditRun) -> bytes:
             if finding.status in NON_COMPLIANT:
                 counts["failures"] += 1
                 element = ET.SubElement(case, "failure", message=message, type=finding.status.value)
-                element.text = _details(finding)
+                element.text = _details(finding, playbook.is_draft)
             elif finding.status in UNDETERMINED:
                 counts["errors"] += 1
                 kind = finding.error_kind or finding.status.value
                 element = ET.SubElement(case, "error", message=message, type=kind)
-                element.text = _details(finding)
+                element.text = _details(finding, playbook.is_draft)
             elif finding.status in SKIPPED:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=message)

@@ -156,6 +156,7 @@ def render_markdown(run: AuditRun, context: ReportContext) -> str:
         f"- {compliant} compliant",
         f"- {not_audited} not audited (unreachable, or evidence missing)",
         *_changes(run),
+        *_drafts(run),
         "",
         "## Articles",
         "",
@@ -180,8 +181,9 @@ def render_markdown(run: AuditRun, context: ReportContext) -> str:
         ),
     )
     for playbook in playbooks:
+        draft = " (draft)" if playbook.is_draft else ""
         lines.append(
-            f"| {escape(playbook.id)} | {escape(playbook.severity)} "
+            f"| {escape(playbook.id)}{draft} | {escape(playbook.severity)} "
             f"| {affected.get(playbook.id, 0)} | {undetermined.get(playbook.id, 0)} "
             f"| {escape(playbook.title)} |"
         )
@@ -213,6 +215,15 @@ def _changes(run: AuditRun) -> list[str]:
         return []
     new, resolved = drifts.count("new"), drifts.count("resolved")
     return [f"- Since the previous run: {new} new finding(s), {resolved} resolved"]
+
+
+def _drafts(run: AuditRun) -> list[str]:
+    """The draft playbooks of the run (imported, `review: required`): their verdicts are an
+    importer's reading of an article, which a reader must know before acting on them."""
+    drafts = [escape(p.id) for p in run.playbooks if p.is_draft]
+    if not drafts:
+        return []
+    return [f"- Draft playbooks, not yet reviewed: {', '.join(drafts)} (marked (draft) below)"]
 
 
 def _step(text: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PureWindowsPath
 from typing import Any, Literal
@@ -774,6 +775,12 @@ class Playbook(_Model):
                 )
         return self
 
+    @property
+    def is_draft(self) -> bool:
+        """An imported draft nobody has reviewed yet (`review: required`): audits and reports
+        say so, and a reviewed playbook of the same id is used instead (`load_playbook_set`)."""
+        return self.review == "required"
+
     def fix_files_for(self, architecture: str) -> list[FixFile]:
         """The rows that apply to a host of this architecture (Intel/Alpha rows)."""
         return [
@@ -850,14 +857,56 @@ def playbook_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_playbooks(paths: Iterable[Path]) -> list[Playbook]:
-    """Every playbook under `paths`; two playbooks with one id are an error."""
-    playbooks: list[Playbook] = []
-    seen: dict[str, str] = {}
+@dataclass(frozen=True)
+class PlaybookSet:
+    """The playbooks to use, and the notes a user must see about them: each draft in use (by
+    file), and each draft set aside for a reviewed playbook of the same id (both files)."""
+
+    playbooks: list[Playbook]
+    notes: tuple[str, ...] = ()
+
+
+def draft_note(playbook: Playbook) -> str:
+    """What `playbook lint` and `audit` say about a draft in use."""
+    return (
+        f"{playbook.source}: {playbook.id} is a draft (review: required): check it against "
+        "the article, then set review: done; until then its findings are marked draft"
+    )
+
+
+def precedence_note(reviewed: Playbook, draft: Playbook) -> str:
+    """What `audit` and `playbook lint` say when a reviewed playbook wins over a draft."""
+    return (
+        f"{reviewed.id}: the reviewed {reviewed.source} is used, not the draft {draft.source} "
+        "(same id)"
+    )
+
+
+def load_playbook_set(paths: Iterable[Path]) -> PlaybookSet:
+    """Every playbook under `paths`, a reviewed one winning over a draft of the same id.
+
+    Someone pointing `-p` at both playbooks/ and playbooks/drafts/ has the hand-checked
+    playbook evaluated and is told which draft was set aside; two reviewed playbooks (or two
+    drafts) with one id are still an error: nothing says which of them is right.
+    """
+    chosen: dict[str, Playbook] = {}
+    notes: list[str] = []
     for path in playbook_files(paths):
         playbook = load_playbook(path)
-        if playbook.id in seen:
-            raise PlaybookError(f"{path}: id {playbook.id} is already used by {seen[playbook.id]}")
-        seen[playbook.id] = str(path)
-        playbooks.append(playbook)
-    return playbooks
+        kept = chosen.get(playbook.id)
+        if kept is None:
+            chosen[playbook.id] = playbook
+        elif kept.is_draft != playbook.is_draft:
+            reviewed, draft = (playbook, kept) if kept.is_draft else (kept, playbook)
+            notes.append(precedence_note(reviewed, draft))
+            chosen[playbook.id] = reviewed
+        else:
+            raise PlaybookError(f"{path}: id {playbook.id} is already used by {kept.source}")
+    playbooks = list(chosen.values())
+    drafts = [draft_note(p) for p in playbooks if p.is_draft]
+    return PlaybookSet(playbooks, (*drafts, *notes))
+
+
+def load_playbooks(paths: Iterable[Path]) -> list[Playbook]:
+    """Every playbook under `paths` (see `load_playbook_set`; its notes are not needed here)."""
+    return load_playbook_set(paths).playbooks
