@@ -61,11 +61,13 @@ def kb_import(
     for path in articles:
         # One bad article is reported and the others still go through.
         try:
-            facts = extract(read_article(path), str(path))
+            text = read_article(path)
+            facts = extract(text, str(path))
             if output_format == "json":
                 console.out(json.dumps(facts_json(facts), ensure_ascii=False))
             else:
-                draft = draft_playbook(facts, article_id if len(articles) == 1 else None)
+                # with the text, a RESOLUTION procedure becomes steps (remediate.kb.procedure)
+                draft = draft_playbook(facts, article_id if len(articles) == 1 else None, text=text)
                 draft, merged = merge_duplicate_rows(draft)
                 target = output / f"{draft['id']}.yml"
                 if target.exists() and not force:

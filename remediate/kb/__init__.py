@@ -7,5 +7,7 @@ one module per step:
 
 - `read`: the article file to text (encodings, saved HTML) and its headed sections;
 - `extract`: text to `ArticleFacts` (events and error codes, products, fix table, fixed_in);
+- `procedure`: the RESOLUTION's numbered or bulleted procedure to remediation steps
+  (components, services, reboots, a program run from the Exchange folder; the rest manual);
 - `draft`: facts to the JSON printed by `kb import`, and to a draft playbook (dict, YAML).
 """

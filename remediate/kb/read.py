@@ -45,7 +45,10 @@ class _HtmlText(HTMLParser):
             self.skip += 1
         elif tag == "pre":
             self.pre += 1
-        if tag in self._BLOCK:
+        if tag == "li":
+            # a list item keeps its marker, so a procedure's steps stay steps (kb.procedure)
+            self.parts.append("\n- ")
+        elif tag in self._BLOCK:
             self.parts.append("\n")
         elif tag in ("td", "th"):
             self.parts.append("   ")

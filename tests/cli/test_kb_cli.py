@@ -38,3 +38,26 @@ def test_kb_import_command_writes_a_draft_and_prints_json(tmp_path: Path) -> Non
     empty.write_text("")
     result = subprocess.run([*base[:-1], str(empty)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_kb_import_drafts_the_resolution_procedure_as_steps(tmp_path: Path) -> None:
+    """The CLI hands the article's text to the drafter: its RESOLUTION becomes steps."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    sample = Path(__file__).resolve().parents[1] / "kb" / "samples" / "procedure_numbered.txt"
+    out = tmp_path / "drafts"
+    done = subprocess.run(
+        [sys.executable, "-m", "remediate", "kb", "import", str(sample), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (written,) = out.glob("*.yml")
+    steps = yaml.safe_load(written.read_text(encoding="utf-8"))["remediation"]
+    kinds = [step["step"] for step in steps]
+    assert set(kinds) - {"manual", "verify"}, kinds  # not the single manual step of old
+    assert kinds[-1] == "verify"

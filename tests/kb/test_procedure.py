@@ -401,3 +401,18 @@ def test_drafted_steps_plan_per_exchange_version(version: str, kinds: list[str])
     if version == "6.0":
         assert "Copy the Feedfix.exe file" in (steps[4].instruction or "")
         assert "feedfix_source" in (steps[4].instruction or "")
+
+
+def test_a_saved_html_page_keeps_its_list_items_as_steps() -> None:
+    """Saved pages: each <li> stays a list item, so the procedure reader sees the steps."""
+    from remediate.kb.read import html_to_text
+
+    page = (
+        "<html><body><h1>XCON: The MTA stops</h1><h2>Resolution</h2>"
+        "<p>To resolve this problem, follow these steps:</p><ol>"
+        "<li>Stop the Microsoft Exchange MTA Stacks service.</li>"
+        "<li>Restart the computer.</li></ol></body></html>"
+    )
+    steps = procedure_steps(html_to_text(page))
+    assert [step["step"] for step in steps] == ["service", "reboot"]
+    assert steps[0]["service"] == "MSExchangeMTA" and steps[0]["action"] == "stop"
