@@ -22,8 +22,8 @@ _INTRO = (
     r"|\bEc\w{2,40}\(\)\s*+[:;]"  # "EcDeliverGWMessage(): 0000000bb8"
     r")"
 )
-_LINK = (  # taken possessively: "error code code ..." was quadratic
-    r"(?:\s*+(?:code|number|no\b\.?|value|was|is|of|occurred|generated\s++was|with|=|:|#|\(|'|\"))*+"
+_LINK = (  # at most six, possessively: "error code code ..." tried from each word was quadratic
+    r"(?:\s*+(?:code|number|no\b\.?|value|was|is|of|occurred|generated\s++was|with|=|:|#|\(|'|\")){0,6}+"
 )
 _VALUE = (
     r"(?P<value>"

@@ -42,7 +42,7 @@ _LIST_SEP = r"\s*+(?:,\s*+(?:and\s++|or\s++)?|and\s++|or\s++|&\s*+)"
 _PROSE = re.compile(  # `\s*[#:]?\s*\(?\s*` as possessive runs: it was cubic in a run of blanks
     # "event 9318", "Event ID=4003", "event IDs 9266, 2219, and 9321", "Event ID=4092 error, 4018"
     r"\bevents?(?:\s++log)?(?P<word>\s++(?:ID'?s?|IDs|numbers?|errors?|warnings?|messages?))?"
-    r"\s*+(?:(?:[#:=]|of|-)\s*+)?(?:\(\s*+)?"
+    r"\s*+(?:(?:[#:=]|of|-(?=\s))\s*+)?(?:\(\s*+)?"
     rf"(?P<ids>\d{{1,5}}(?:\s++errors?)?(?:{_LIST_SEP}\d{{1,5}}\b(?!\.\d)(?:\s++errors?)?){{0,20}})\b"
     r"(?![.-]\d)",
     re.I,
@@ -53,8 +53,17 @@ _COUNTED = re.compile(  # "the log contains 254, 142, and 290 information and wa
     re.I,
 )
 _NUMBERED = re.compile(  # "2380 - A memory access violation ..." or "1234 - Source - Error ..."
-    r"^[ \t]*+(?P<id>\d{1,5})[ \t]++-[ \t]++(?:(?P<source>[A-Za-z][\w .]{0,40}?)[ \t]++-[ \t]++"
-    r"(?=(?:Error|Warning|Information)\b))?(?=[A-Z])",
+    r"^[ \t]*+(?P<id>\d{1,5})[ \t]++-[ \t]++(?:(?P<source>[A-Za-z][\w.]{1,40}+)[ \t]++-[ \t]++)?"
+    r"(?=[A-Z\"'])",
+    re.M,
+)
+_BARE = re.compile(  # a line of a source and an ID and nothing else: "MSExchangeIS 1025"
+    r"^[ \t]*+(?:[-*][ \t]++)?(?P<source>[A-Za-z][\w.]{1,40}+)[ \t]++(?P<id>\d{2,5})[ \t]*+$", re.M
+)
+_NUMBER = re.compile(r"\s*\(?\s*(\d{1,5})(?![\d.])")  # "Event ID 9215A sockets error": 9215
+_ID_LINE = re.compile(  # "ID 11502" over a line naming the source alone: "MSExchangeNNTP"
+    r"^[ \t]*+ID[ \t]++(?P<id>\d{1,5})[ \t]*+\n"
+    r"[ \t]*+(?P<source>[A-Za-z][\w.]{1,40}+(?: [A-Za-z][\w.]{1,20}+)?)[ \t]*+$",
     re.M,
 )
 _ROW = re.compile(  # an Event Viewer row: [date time] source type [category] ID user [computer]
@@ -64,9 +73,10 @@ _ROW = re.compile(  # an Event Viewer row: [date time] source type [category] ID
     re.M,
 )
 _LOG_CONTEXT = re.compile(r"\bevent|\blog\b|\blogged\b|Event Viewer", re.I)
-_FIX_INTRO = re.compile(
-    r"after[ \t\n]++(?:you[ \t\n]++)?(?:apply|install)|(?:this|the)[ \t\n]++(?:hot)?fix"
-    r"|this[ \t\n]++update|new[ \t\n]++event|is[ \t\n]++added",
+_GAP = r"[ \t]*+(?:\n[ \t]*+)?(?<=\s)"  # blanks with at most one line break
+_FIX_INTRO = re.compile(  # words and gaps only: no '.' nor blank line, within one sentence
+    rf"after{_GAP}(?:you{_GAP})?(?:apply|install)|(?:this|the){_GAP}(?:hot)?fix"
+    rf"|this{_GAP}update|new{_GAP}event|is{_GAP}added",
     re.I,
 )
 _HEX_LINE = re.compile(
@@ -125,7 +135,7 @@ def _source_value(text: str, start: int) -> str | None:
 
 def _key(label: re.Match[str]) -> str:
     """A label's kind: id, source, type, category, description, date, ..."""
-    key = re.sub(r"[\s']+", "", label.group("label").lower())
+    key = "".join(label.group("label").lower().split()).replace("'", "")
     if key in ("eventid", "event", "eventids"):
         return "id"
     return _KINDS.get(key, key)
@@ -149,8 +159,13 @@ def _source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
     return None
 
 
+_NOT_SOURCES = frozenset(("ID", "NT", "SP", "QFE", "KB", "NDR", "MTA", "IS", "DS", "IMS", "IMC"))
+
+
 def _looks_like_source(word: str) -> bool:
     """A service or log name (MSExchangeMTA, ESE97, EDB, MacFile), not a prose word."""
+    if word.upper() in _NOT_SOURCES:
+        return False
     capitals = sum(1 for c in word if c.isupper())
     return capitals >= 2 or (word[:1].isupper() and any(c.isdigit() for c in word))
 
@@ -179,7 +194,7 @@ def _blocks(text: str, start: int, end: int) -> list[_Mention]:
         for match in block:
             key = _key(match)
             if key == "id":
-                number = re.match(r"\s*\(?\s*(\d{1,5})\b", text[match.end() : match.end() + 20])
+                number = _NUMBER.match(text[match.end() : match.end() + 20])
                 if number:
                     event_id = int(number.group(1))
                     described_at = max(described_at, match.end() + number.end())
@@ -195,7 +210,9 @@ def _blocks(text: str, start: int, end: int) -> list[_Mention]:
     return mentions
 
 
-def _other_mentions(text: str, start: int, end: int, prose: bool) -> list[_Mention]:
+def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
+    """Events named other ways than labelled blocks: "description for Event ID (n) in Source
+    (x)", "message ABC1234:", prose, Event Viewer rows and tables, "NNNN - text" lines."""
     mentions: list[_Mention] = []
     for match in _DESCRIBED.finditer(text, start, end):
         stop = _description_end(text, match.end(), end)
@@ -211,45 +228,65 @@ def _other_mentions(text: str, start: int, end: int, prose: bool) -> list[_Menti
         mentions.append(
             _Mention(match.start(), None, int(match.group(1)), text[match.end() : stop])
         )
-    if prose:
-        # The sentence start and the fix intros move forward with the matches, each part of the
-        # text read once (searching back to the section start per match was quadratic). Intros
-        # hold no '.' or newline, so none straddles a sentence start.
-        intros = [(m.start(), m.end()) for m in _FIX_INTRO.finditer(text, start, end)]
-        sentence_start, read_to, first = start - 1, start, 0
-        for match in _PROSE.finditer(text, start, end):
-            here = match.start()
-            sentence_start = max(
-                sentence_start,
-                text.rfind(".", read_to, here),
-                text.rfind("\n\n", max(start, read_to - 1), here),
-            )
-            read_to = here
-            while first < len(intros) and intros[first][0] <= sentence_start:
-                first += 1
-            if first < len(intros) and intros[first][1] <= here:
-                continue
-            ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
-            if not match.group("word") and ids[0] < 10:
-                continue  # "event 5" is a count or a step; "Event ID 7" is an event
-            mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
-        for match in _COUNTED.finditer(text, start, end):
-            ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
-            mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
+    mentions += _prose(text, start, end)
     mentions += _rows(text, start, end)
-    for match in _NUMBERED.finditer(text, start, end):
-        before = text[max(start, match.start() - 400) : match.start()]
-        if match.group("source") or _LOG_CONTEXT.search(before):
-            stop = _description_end(text, match.end(), end)
-            source = match.group("source")
+    # "NNNN - text" is an event where the log is spoken of in the 400 characters before it;
+    # the last such word is kept as the lines are read (searching back from each was slow).
+    logs = [m.start() for m in _LOG_CONTEXT.finditer(text, start, end)]
+    numbered = sorted(
+        [m for m in _NUMBERED.finditer(text, start, end) if m.group("source") or len(m["id"]) > 1]
+        + [m for m in _BARE.finditer(text, start, end) if _looks_like_source(m.group("source"))]
+        + [m for m in _ID_LINE.finditer(text, start, end) if _looks_like_source(m.group("source"))],
+        key=lambda m: m.start(),
+    )
+    last_log, seen = -1, 0
+    for index, match in enumerate(numbered):
+        while seen < len(logs) and logs[seen] < match.start():
+            last_log, seen = logs[seen], seen + 1
+        source = match.group("source")
+        if source and not _looks_like_source(source):
+            source = None  # "1234 - X.400 Service - ...": a category, not a source
+        if source or (last_log >= 0 and match.start() - last_log <= 400):
+            limit = numbered[index + 1].start() if index + 1 < len(numbered) else end
+            stop = _description_end(text, match.end(), limit)
             mentions.append(
                 _Mention(match.start(), source, int(match.group("id")), text[match.end() : stop])
             )
     return mentions
 
 
+def _prose(text: str, start: int, end: int) -> list[_Mention]:
+    """IDs named in sentences ("event IDs 9266, 2219, and 9321", "254 and 142 warning events"),
+    except those a fix introduces ("after you apply the fix, event 1234 is logged")."""
+    mentions: list[_Mention] = []
+    # The sentence start and the fix intros move forward with the matches, each part of the
+    # text read once (searching back to the section start per match was quadratic). Intros
+    # hold no '.' or newline, so none straddles a sentence start.
+    intros = [(m.start(), m.end()) for m in _FIX_INTRO.finditer(text, start, end)]
+    sentence_start, read_to, first = start - 1, start, 0
+    for match in _PROSE.finditer(text, start, end):
+        here = match.start()
+        sentence_start = max(
+            sentence_start,
+            text.rfind(".", read_to, here),
+            text.rfind("\n\n", max(start, read_to - 1), here),
+        )
+        read_to = here
+        while first < len(intros) and intros[first][0] <= sentence_start:
+            first += 1
+        if first < len(intros) and intros[first][1] <= here:
+            continue
+        ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
+        if not match.group("word") and ids[0] < 10:
+            continue  # "event 5" is a count or a step; "Event ID 7" is an event
+        mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
+    for match in _COUNTED.finditer(text, start, end):
+        ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
+        mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
+    return mentions
+
+
 _COLUMNS = re.compile(r"[ \t]{2,}")
-_TABLE_HEAD = re.compile(r"^[^\n]*?\bSource\b[^\n]*?\bEvent(?:[ \t]*+ID)?\b[^\n]*$", re.M)
 
 
 def _rows(text: str, start: int, end: int) -> list[_Mention]:
@@ -264,32 +301,34 @@ def _rows(text: str, start: int, end: int) -> list[_Mention]:
         )
         for m in _ROW.finditer(text, start, end)
     ]
-    for head in _TABLE_HEAD.finditer(text, start, end):
-        names = [c.strip().lower() for c in _COLUMNS.split(head.group(0).strip())]
-        source_at = next((i for i, n in enumerate(names) if n == "source"), None)
-        id_at = next((i for i, n in enumerate(names) if n in ("event", "event id", "id")), None)
-        if source_at is None or id_at is None:
-            continue
-        pos = head.end() + 1
-        while pos < end:
-            line_end = text.find("\n", pos, end)
-            line_end = end if line_end < 0 else line_end
-            line = text[pos:line_end]
-            if not line.strip() or set(line.strip()) <= set("-=_ "):
-                if mentions and line.strip():
-                    pos = line_end + 1
-                    continue
-                if not line.strip() and pos > head.end() + 1:
-                    break
-                pos = line_end + 1
-                continue
-            cells = _COLUMNS.split(line.strip())
-            if len(cells) <= max(source_at, id_at) or not cells[id_at].isdigit():
-                break
-            description = cells[-1] if len(cells) > max(source_at, id_at) + 1 else ""
-            mentions.append(_Mention(pos, cells[source_at], int(cells[id_at]), description))
-            pos = line_end + 1
+    columns: tuple[int, int] | None = None  # (source, ID) cells of the table being read
+    pos = start
+    while pos < end:
+        line_end = text.find("\n", pos, end)
+        line_end = end if line_end < 0 else line_end
+        cells = _COLUMNS.split(text[pos:line_end].strip())
+        if columns is None:
+            columns = _table_columns(cells)
+        elif set("".join(cells)) <= set("-=_"):
+            pass  # a rule under the header (or an empty line)
+        elif len(cells) > max(columns) and cells[columns[1]].isdigit():
+            source, event_id = cells[columns[0]], int(cells[columns[1]])
+            description = cells[-1] if len(cells) > max(columns) + 1 else ""
+            mentions.append(_Mention(pos, source, event_id, description))
+        else:
+            columns = _table_columns(cells)
+        pos = line_end + 1
     return mentions
+
+
+def _table_columns(cells: list[str]) -> tuple[int, int] | None:
+    """(source, ID) column numbers when `cells` are a header naming both, else None."""
+    if len(cells) > 12:
+        return None
+    names = [c.lower() for c in cells]
+    source_at = next((i for i, n in enumerate(names) if n == "source"), None)
+    id_at = next((i for i, n in enumerate(names) if n in ("event", "event id", "id")), None)
+    return None if source_at is None or id_at is None else (source_at, id_at)
 
 
 def events(text: str, sections: list[Section], warnings: list[str]) -> list[EventFact]:
@@ -302,10 +341,10 @@ def events(text: str, sections: list[Section], warnings: list[str]) -> list[Even
         title_part = name == ""
         if in_symptoms or title_part:
             mentions += _blocks(masked, section.start, section.end)
-            mentions += _other_mentions(masked, section.start, section.end, prose=True)
+            mentions += _other_mentions(masked, section.start, section.end)
         elif name in _CONTEXT_SECTIONS:
             for mention in _blocks(masked, section.start, section.end) + _other_mentions(
-                masked, section.start, section.end, prose=False
+                masked, section.start, section.end
             ):
                 before = masked[max(section.start, mention.pos - 300) : mention.pos]
                 if not _FIX_INTRO.search(before):

@@ -24,6 +24,8 @@ class FixRow:
     version: str | None
     platform: str | None = None
     component: str | None = None
+    product: str | None = None
+    """The Exchange version a table lists this row under ("6.0"), when it lists several."""
 
 
 @dataclass(frozen=True)

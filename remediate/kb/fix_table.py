@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from remediate.kb.facts import FixRow
+from remediate.kb.facts import VERSION_OF, FixRow
 
 _VERSION = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,5}(?:\.\d{1,6})?$")
+_SHORT_VERSION = re.compile(r"^\d{1,5}\.\d{1,5}$")
 _NA = re.compile(r"^(?:N/?A|Not\s*applicable|-)$", re.I)
 _FILE = re.compile(r"^[\w$~-][\w$~.-]*\.[A-Za-z][A-Za-z0-9_]{0,5}$")
 _KNOWN_EXT = frozenset((
@@ -33,6 +34,46 @@ def _is_header(line: str) -> bool:
     if version and _FILE_NAME_WORD.search(line, version.end()):
         return True
     return _FILE_VERSION_START.match(line) is not None
+
+
+_FIX_HINT = re.compile(
+    r"\b(?:fix|hotfix|updated?|updates|service\s+pack|file\s+attributes|feature|patch|QFE)", re.I
+)
+_REFERENCE_HINT = re.compile(  # a table to check against, or of builds: not what the fix installs
+    r"\b(?:verify|make\s+sure|check\s+whether|build\s+numbers?|for\s+reference"
+    r"|installed\s+on\s+the\s+(?:workstation|client))",
+    re.I,
+)
+_PRODUCT_LINE = re.compile(
+    r"[ \t]*+(?:For\s++|On\s++)?(?:Microsoft\s++)?Exchange(?:\s++Server)?\s*+(?:version\s++)?"
+    r"(?P<version>4\.0|5\.0|5\.5|2000|2003|2007)\b[^:\n]{0,40}:?[ \t]*+",
+    re.I,
+)
+
+
+_BORDER = re.compile(r"[ \t]*+\+[-=+]{3,}\+[ \t]*+")
+
+
+def _headerless_box(lines: list[str], index: int) -> bool:
+    """A boxed table with no header row: a border, then a file and its version, after words
+    that introduce the fix ("... the following file attributes or later:")."""
+    if not _BORDER.fullmatch(lines[index]) or index + 1 >= len(lines):
+        return False
+    if (index > 0 and _BORDER.fullmatch(lines[index - 1])) or _is_header(lines[index + 1]):
+        return False
+    row = _row(lines[index + 1]) if len(lines[index + 1]) <= 200 else None
+    intro = " ".join(lines[max(0, index - 6) : index])
+    return row is not None and row[3] and bool(_FIX_HINT.search(intro))
+
+
+def _product_heading(lines: list[str]) -> str | None:
+    """The Exchange version a line just above a table names ("Exchange 2000 Server:"): the
+    same file listed for several versions keeps each row's version."""
+    for line in reversed(lines):
+        match = _PRODUCT_LINE.fullmatch(line) if len(line) <= 100 else None
+        if match:
+            return VERSION_OF.get(match.group("version"), match.group("version"))
+    return None
 
 
 _PACKAGE_HINT = re.compile(r"download|package", re.I)
@@ -73,10 +114,16 @@ def _row(line: str) -> tuple[str, str | None, str | None, bool] | None:
     version: str | None = None
     na = False
     platform: str | None = None
+    short_version: str | None = None
     for token in tokens:
         clean = token.strip(",;*")
+        base = re.split(r"[\\/]", clean)[-1]
+        if base != clean and _FILE.match(base):
+            clean = base  # %EXSRVROOT%\Bin\Imcmsg.dll: the file's name (N/A stays N/A)
         if _VERSION.match(clean):
             version = version or clean
+        elif _SHORT_VERSION.match(clean):
+            short_version = short_version or clean  # "1459.73": a build as some tables give it
         elif _NA.match(clean):
             na = True
         elif clean.lower() in _PLATFORMS:
@@ -93,6 +140,7 @@ def _row(line: str) -> tuple[str, str | None, str | None, bool] | None:
             na = True
     if len(files) != 1:
         return None
+    version = version or short_version
     if version is None and not na:
         return files[0], None, platform, False
     return files[0], version, platform, True
@@ -121,11 +169,14 @@ def fix_files(text: str, warnings: list[str]) -> list[FixRow]:
         )
         if heading:
             platform_heading = _PLATFORMS[heading.group(1).lower()]
-        if len(line) > 200 or not _HEADER.search(line):
+        if len(line) > 200 or not (_HEADER.search(line) or _headerless_box(lines, index)):
             index += 1
             continue
         seen_tables += 1
         before = " ".join(lines[max(0, index - 4) : index])
+        intro = " ".join(lines[max(0, index - 6) : index])
+        reference = bool(_REFERENCE_HINT.search(intro)) and not _FIX_HINT.search(intro)
+        product = _product_heading(lines[max(0, index - 4) : index])
         package = bool(re.search(r"package", line, re.I)) or (
             bool(_PACKAGE_HINT.search(before)) and not _INSTALLED_HINT.search(before)
         )
@@ -148,10 +199,13 @@ def fix_files(text: str, warnings: list[str]) -> list[FixRow]:
             if parsed is None:
                 break
             name, version, platform, _ = parsed
-            table.append(FixRow(name, version, platform or platform_heading, component))
+            table.append(FixRow(name, version, platform or platform_heading, component, product))
             index += 1
         if package:
             warnings.append(f"skipped a package table of {len(table)} row(s) (not installed files)")
+            continue
+        if reference:
+            warnings.append(f"skipped a table of {len(table)} file(s) to check (not the fix's)")
             continue
         kept = [r for r in table if not re.match(r"^(?:Q|KB)\d{5,7}|.*-KB\d{5,7}", r.file, re.I)]
         rows += kept

@@ -63,7 +63,10 @@ def fixed_in(text: str, sections: list[Section], ranges: list[ProductFact]) -> F
             continue
         body = " ".join(text[section.start : section.end].split())
         for windows in _WINDOWS_SP.finditer(body):
-            sentence = body[max(0, body.rfind(".", 0, windows.start()) + 1) : windows.end() + 40]
+            opening = max(0, windows.start() - 200)  # a sentence's start, looked for nearby
+            sentence = body[
+                max(opening, body.rfind(".", opening, windows.start()) + 1) : windows.end() + 40
+            ]
             if _INSTALL.search(sentence):
                 return _windows(windows)
     return None, None, None

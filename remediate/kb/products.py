@@ -37,6 +37,15 @@ _LISTED_VERSION = re.compile(
     r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.])(?:\s*+(?:SP|Service\s++Packs?)\s*+(\d))?", re.I
 )
 _EXCHANGE_VERSIONS = frozenset(("4.0", "5.0", "5.5", "6.0", "6.5", "8.0"))
+_HEADER_VERSIONS = _EXCHANGE_VERSIONS - {"8.0"}  # a header's 8.0 is Outlook 97's
+
+
+def _version(match: re.Match[str]) -> str:
+    """A listed version as written: 4.00 is 4.0; 8.01 stays 8.01 (no Exchange version)."""
+    minor = match.group(2).rstrip("0") or "0"
+    return f"{int(match.group(1))}.{minor}"
+
+
 _TRAILER = re.compile(r",?\s*+(?:on\s++platform\(s\)|used\s++with)\s*+:?\s*+$", re.I)
 _HEADER = re.compile(r"^[ \t]*+(?:PROD/VER|Version\(s\)|Version)[ \t]*+:", re.I | re.M)
 _HEADER_END = re.compile(r"\n|\b(?:OPER/SYS|KEYWORDS|Issue\s+type)\b|={5,}", re.I)
@@ -98,7 +107,7 @@ def _item_versions(item: str) -> list[ProductFact] | None:
         return [fact for fact, _ in _product_list([name])]
     facts = [fact for fact, _ in _product_list([name[: words.start()]])]
     for match in _LISTED_VERSION.finditer(name, words.end()):
-        version = f"{int(match.group(1))}.{match.group(2)[0]}"
+        version = _version(match)
         if version not in _EXCHANGE_VERSIONS:
             continue
         sp = int(match.group(3)) if match.group(3) else None
@@ -127,8 +136,8 @@ def _header_versions(text: str) -> list[ProductFact]:
     value = text[header.end() : stop.start() if stop else header.end() + 200][:200]
     facts = []
     for match in _LISTED_VERSION.finditer(value):
-        version = f"{int(match.group(1))}.{match.group(2)[0]}"
-        if version in _EXCHANGE_VERSIONS:
+        version = _version(match)
+        if version in _HEADER_VERSIONS:
             sp = int(match.group(3)) if match.group(3) else None
             facts.append(ProductFact(version, sp, sp))
     return facts

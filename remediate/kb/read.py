@@ -225,9 +225,26 @@ class Section:
     heading: int = 0  # where the heading line starts
 
 
+def _is_heading(match: re.Match[str]) -> bool:
+    """A heading stands at the margin, or is underlined, upper-case or marked with `#`: an
+    indented "   Properties" or "   Status:" in a listing is a line of it, and taking it for a
+    heading cut the section short (issue 19)."""
+    line = match.group(0)
+    return (
+        not line[:1].isspace()
+        or "#" in line
+        or line.count("\n") > 1  # underlined
+        or match.group(1).isupper()
+    )
+
+
 def split_sections(text: str) -> list[Section]:
     """The sections in order, the text before the first heading first; the footer is cut off."""
-    marks = [(m.start(), m.end(), m.group(1).upper()) for m in _HEADING_LINE.finditer(text)]
+    marks = [
+        (m.start(), m.end(), m.group(1).upper())
+        for m in _HEADING_LINE.finditer(text)
+        if _is_heading(m)
+    ]
     footer = _FOOTER.search(text)
     end_all = footer.start() if footer else len(text)
     sections = [Section("", 0, marks[0][0] if marks else end_all)]
