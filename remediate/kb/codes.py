@@ -47,13 +47,32 @@ _CODE = re.compile(
 )
 
 
+_OTHER_FORMS = re.compile(r"(?<![\w.-])-\d{1,10}\b(?!\.\d)|\b0x[0-9a-f]{1,16}\b|\b\d{9,10}\b", re.I)
+
+
 def codes_in(text: str) -> list[str]:
-    """The error codes `text` presents, in order, each once, as written."""
+    """The error codes `text` presents, in order, each once, as written.
+
+    A line naming an error symbolically gives that error's other forms too: "-509 0xFFFFFE03
+    JET_errMissingPreviousLogFile 4294966787" (decimal, hex, name, unsigned) is one error.
+    """
     codes: dict[str, None] = {}  # ordered and unique; `not in list` was quadratic
+    read_line = -1  # the last line read for other forms (each line once)
     for match in _CODE.finditer(text):
         code = match.group("value") or match.group("symbol") or match.group("ese")
         code = "".join(code.split())  # "error -\n 2147467259" as one number
-        codes[code] = None
+        if match.group("symbol") and match.start() > read_line:
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            line_end = text.find("\n", match.end())
+            read_line = line_end = len(text) if line_end < 0 else line_end
+            if line_end - line_start <= 300:
+                for other in _OTHER_FORMS.finditer(text, line_start, match.start()):
+                    codes.setdefault(other.group(0), None)
+                codes.setdefault(code, None)
+                for other in _OTHER_FORMS.finditer(text, match.end(), line_end):
+                    codes.setdefault(other.group(0), None)
+                continue
+        codes.setdefault(code, None)
     return list(codes)
 
 

@@ -1,4 +1,12 @@
-"""Symptom events an article names: source, ID, the error codes and data bytes of each."""
+"""Symptom events an article names: source, ID, the error codes and data bytes of each.
+
+Articles copy events in many layouts: labelled blocks (`Event ID: 1234` / `Source: X`, in any
+order, with `:`, `=`, `-` or nothing between label and value), Event Viewer rows and tables,
+"NNNN - Source - text" and bare "SOURCE NNNN" lines, and prose ("may also log event IDs 4410,
+4417, and 4420"). Sources are kept as written (spaces, typos); a source the article does not
+state stays None. Events a fix introduces ("after you apply the fix, event 1234 is logged") and
+titles of other articles are not symptoms.
+"""
 
 from __future__ import annotations
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
-_REFERENCE = re.compile(
-    r"^[ \t]*(?:Q|KB)?\d{6}\b[^\n]*$|(?:Q|KB)\d{6}\s*+(?::\s*+)?X[A-Z]{2,4}\s*:[^\n]{0,160}", re.M
+_REFERENCE = re.compile(  # a long title wraps: its next line is the title's too
+    r"^[ \t]*+(?:Q|KB)?\d{6}\b[^\n]{50,}+\n[ \t]*+(?![-*]|(?:Q|KB)?\d{6}\b)\S[^\n]*+"
+    r"|^[ \t]*(?:Q|KB)?\d{6}\b[^\n]*$|(?:Q|KB)\d{6}\s*+(?::\s*+)?X[A-Z]{2,4}\s*:[^\n]{0,160}",
+    re.M,
 )
 
 

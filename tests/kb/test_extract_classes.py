@@ -130,6 +130,19 @@ def test_not_codes(junk: str) -> None:
     assert _article(junk).codes == []
 
 
+def test_a_symbolic_name_gives_the_other_forms_on_its_line() -> None:
+    facts = _article("The store may report:\n\n - -612 0xFFFFFD9C JET_errLogDiskGone 4294966684\n")
+    assert facts.codes == ["-612", "0xFFFFFD9C", "JET_errLogDiskGone", "4294966684"]
+
+
+def test_a_wrapped_title_of_another_article_gives_no_code() -> None:
+    facts = _article(
+        "It fails.\n\n   Q312345 XADM: Calling OpenEntry on a Deleted Folder of the Store\n"
+        "   Returns E_NOACCESS\n"
+    )
+    assert facts.codes == []
+
+
 def test_an_events_id_is_not_its_code() -> None:
     facts = _article("   5/22/97 12:55:53 PM MSExchangeMSMI Error Session Error 2375 N/A HOST1")
     assert _events(facts) == {2375: "MSExchangeMSMI"}
