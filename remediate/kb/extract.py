@@ -47,9 +47,13 @@ def extract(text: str, source: str = "<text>") -> ArticleFacts:
     fixed_in, fixed_in_sp, fixed_in_other = _fixed_in(text, sections, ranges)
     if fixed_in is None and not fix_files:
         warnings.append("no fixing service pack and no file table found")
-    body = mask_references(text[: sections[-1].end])  # no footer, no other articles' titles
+    # The article's own text: no footer or keywords ("Additional query words: ... 0x80"), no
+    # other articles' titles.
+    body = "\n".join(
+        text[s.start : s.end] for s in sections if s.name not in ("KEYWORDS", "PROPERTIES")
+    )
     event_ids = {e.event_id for e in events}
-    codes = article_codes(body, [c for e in events for c in e.codes], event_ids)
+    codes = article_codes(mask_references(body), [c for e in events for c in e.codes], event_ids)
     references = []
     for ref in re.findall(r"\b(?:Q|KB)\d{6}\b", text):
         if ref != article and ref not in references:

@@ -124,10 +124,19 @@ def test_codes_are_what_the_article_presents_as_the_error() -> None:
         "Total number of errors : 0",
         "Error1: the first of six errors",
         "Store.exe version 5.5.2653.12, status code 5.6.0",
+        "Parser Error 00000001.PRI line 4",  # a file's name
     ],
 )
 def test_not_codes(junk: str) -> None:
     assert _article(junk).codes == []
+
+
+def test_the_footers_query_words_give_no_code() -> None:
+    text = (
+        "SYMPTOMS\n\nIt fails.\n\nAdditional query words: MAPI_E_CALL_FAILED error 0x80\n\n"
+        "======\nKeywords          : kbbug\nVersion           : winnt:5.5\n"
+    )
+    assert extract(text, "Q300004.txt").codes == []
 
 
 def test_a_symbolic_name_gives_the_other_forms_on_its_line() -> None:
