@@ -65,8 +65,10 @@ _NUMBERED = re.compile(  # "2380 - A memory access violation ..." or "1234 - Sou
     r"(?=[A-Z\"'])",
     re.M,
 )
-_BARE = re.compile(  # a line of a source and an ID and nothing else: "MSExchangeIS 1025"
-    r"^[ \t]*+(?:[-*][ \t]++)?(?P<source>[A-Za-z][\w.]{1,40}+)[ \t]++(?P<id>\d{2,5})[ \t]*+$", re.M
+_BARE = re.compile(  # a line of a source and an ID and nothing else: "MSExchangeIS 1025"; not
+    # a register ("CX 0000", "BP 027": two letters, zero-padded)
+    r"^[ \t]*+(?:[-*][ \t]++)?(?P<source>[A-Za-z][\w.]{2,40}+)[ \t]++(?P<id>[1-9]\d{1,4})[ \t]*+$",
+    re.M,
 )
 _NUMBER = re.compile(r"\s*\(?\s*(\d{1,5})(?![\d.])")  # "Event ID 9215A sockets error": 9215
 _ID_LINE = re.compile(  # "ID 11502" over a line naming the source alone: "MSExchangeNNTP"
@@ -167,7 +169,10 @@ def _source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
     return None
 
 
-_NOT_SOURCES = frozenset(("ID", "NT", "SP", "QFE", "KB", "NDR", "MTA", "IS", "DS", "IMS", "IMC"))
+_NOT_SOURCES = frozenset((
+    "ID", "NT", "SP", "QFE", "KB", "NDR", "MTA", "IS", "DS", "IMS", "IMC",
+    "EVENT", "EVENTID", "SOURCE", "ERROR", "WARNING", "INFORMATION", "TYPE", "CATEGORY",
+))  # fmt: skip
 
 
 def _looks_like_source(word: str) -> bool:
@@ -242,7 +247,7 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
     # the last such word is kept as the lines are read (searching back from each was slow).
     logs = [m.start() for m in _LOG_CONTEXT.finditer(text, start, end)]
     numbered = sorted(
-        [m for m in _NUMBERED.finditer(text, start, end) if m.group("source") or len(m["id"]) > 1]
+        [m for m in _NUMBERED.finditer(text, start, end) if m.group("source") or len(m["id"]) > 2]
         + [m for m in _BARE.finditer(text, start, end) if _looks_like_source(m.group("source"))]
         + [m for m in _ID_LINE.finditer(text, start, end) if _looks_like_source(m.group("source"))],
         key=lambda m: m.start(),

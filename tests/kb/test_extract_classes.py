@@ -88,7 +88,9 @@ def test_not_events() -> None:
     facts = _article(
         "Event Log Error -510 appears after you upgrade to 5.5.2448.\n\n"
         "   1 - Stop the service.\n   2 - Start it again.\n\n"
-        "After you apply the fix, event 1234 is logged once.",
+        "After you apply the fix, event 1234 is logged once.\n\n"
+        "The event log level is one of:\n\n   21 - Typical\n   22 - Custom\n\n"
+        "A register dump in the log:\n\n   CX 0000\n   BP 027\n",
     )
     assert _events(facts) == {}
 
