@@ -42,7 +42,7 @@ _SYMBOLIC = (
 _CODE = re.compile(
     rf"{_INTRO}{_LINK}\s*+{_VALUE}"
     rf"|{_SYMBOLIC}"
-    r"|\b[A-Za-z]\w{1,40}\s++\(\d{1,6}\)\s++(?P<ese>-\d{1,6})\b",  # MSExchangeIS (466) -515
+    r"|(?<=\w[ \t])\(\d{1,6}\)\s++(?P<ese>-\d{1,6})\b",  # MSExchangeIS (466) -515
     re.I,
 )
 

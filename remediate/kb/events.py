@@ -227,8 +227,10 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
     """Events named other ways than labelled blocks: "description for Event ID (n) in Source
     (x)", "message ABC1234:", prose, Event Viewer rows and tables, "NNNN - text" lines."""
     mentions: list[_Mention] = []
-    for match in _DESCRIBED.finditer(text, start, end):
-        stop = _description_end(text, match.end(), end)
+    described = list(_DESCRIBED.finditer(text, start, end))
+    for index, match in enumerate(described):  # each description up to the next one
+        limit = described[index + 1].start() if index + 1 < len(described) else end
+        stop = _description_end(text, match.end(), limit)
         mentions.append(
             _Mention(
                 match.start(), match.group(2).strip(), int(match.group(1)), text[match.end() : stop]
@@ -302,36 +304,51 @@ def _prose(text: str, start: int, end: int) -> list[_Mention]:
 _COLUMNS = re.compile(r"[ \t]{2,}")
 
 
+_SOURCE_WORD = re.compile(r"\bsource\b", re.I)
+MAX_HEADER = 300
+"""A table's header line is at most this long (a few column names)."""
+
+
 def _rows(text: str, start: int, end: int) -> list[_Mention]:
     """Event Viewer rows: `[date time] Source Type [Category] ID N/A ...` lines, and the rows of a
     table under a header naming Source and Event ID columns (cells apart by two blanks)."""
-    mentions = [
-        _Mention(
-            m.start(),
-            m.group("source"),
-            int(m.group("id")),
-            text[m.end() : text.find("\n", m.end(), end) % (end + 1)],
-        )
-        for m in _ROW.finditer(text, start, end)
-    ]
-    columns: tuple[int, int] | None = None  # (source, ID) cells of the table being read
-    pos = start
+    mentions = []
+    for row in _ROW.finditer(text, start, end):
+        line_end = text.find("\n", row.end(), end)
+        description = text[row.end() : end if line_end < 0 else line_end]
+        mentions.append(_Mention(row.start(), row["source"], int(row["id"]), description))
+    read_to = start  # headers are looked for where the word Source is, each table read once
+    for word in _SOURCE_WORD.finditer(text, start, end):
+        if word.start() < read_to:
+            continue
+        before = text.rfind("\n", max(start, word.start() - MAX_HEADER), word.start())
+        after = text.find("\n", word.end(), min(end, word.end() + MAX_HEADER))
+        if (before < 0 and word.start() - MAX_HEADER > start) or after < 0:
+            continue  # a line too long to be a header
+        line = text[max(start, before + 1) : after]
+        columns = _table_columns(_COLUMNS.split(line.strip()))
+        if columns is not None:
+            read_to = _table_rows(text, after + 1, end, columns, mentions)
+    return mentions
+
+
+def _table_rows(
+    text: str, pos: int, end: int, columns: tuple[int, int], mentions: list[_Mention]
+) -> int:
+    """Read the rows under a header into `mentions`; where the table ends."""
     while pos < end:
         line_end = text.find("\n", pos, end)
         line_end = end if line_end < 0 else line_end
         cells = _COLUMNS.split(text[pos:line_end].strip())
-        if columns is None:
-            columns = _table_columns(cells)
-        elif set("".join(cells)) <= set("-=_"):
-            pass  # a rule under the header (or an empty line)
+        if set("".join(cells)) <= set("-=_"):
+            pass  # a rule under the header, or an empty line
         elif len(cells) > max(columns) and cells[columns[1]].isdigit():
-            source, event_id = cells[columns[0]], int(cells[columns[1]])
             description = cells[-1] if len(cells) > max(columns) + 1 else ""
-            mentions.append(_Mention(pos, source, event_id, description))
+            mentions.append(_Mention(pos, cells[columns[0]], int(cells[columns[1]]), description))
         else:
-            columns = _table_columns(cells)
+            return pos
         pos = line_end + 1
-    return mentions
+    return end
 
 
 def _table_columns(cells: list[str]) -> tuple[int, int] | None:

@@ -20,6 +20,8 @@ CLASSES = {
     "numbered sources": ("SYMPTOMS\n\n", "1234 - a - ", ""),
     "Event Viewer rows never ending": ("SYMPTOMS\n\n", "1/1/99 1:00 PM MSExchangeIS Error x ", ""),
     "table header words": ("SYMPTOMS\n\n", "Source  Event  ", ""),
+    "table header lines": ("SYMPTOMS\n\n", "Source  Event\n", ""),
+    "the word source": ("SYMPTOMS\n\n", "source ", ""),
     "table rows": ("SYMPTOMS\n\nSource  Event ID  Description\n", "ESE  1  x\n", ""),
     "a source in parentheses never closed": ("SYMPTOMS\n\n", "Event ID 1 (a", ""),
     "error words": ("", "error ", ""),
