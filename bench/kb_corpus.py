@@ -176,13 +176,15 @@ def score(archive: Path, items: Iterable[tuple[dict[str, Any], dict[str, Any]]])
                     f"{row['article']} {name}: missed {sorted(want[name] - got[name], key=str)}"
                     f" extra {sorted(got[name] - want[name], key=str)}"
                 )
-        if fixed_in_key(label["fixed_in"]) == fixed_in_key(facts.fixed_in_sp):
+        # an Exchange service pack, or another product's (a Windows SP) when that is the fix
+        got_fixed_in = facts.fixed_in_sp or getattr(facts, "fixed_in_other", None)
+        if fixed_in_key(label["fixed_in"]) == fixed_in_key(got_fixed_in):
             result.fixed_in_right += 1
         else:
             right = False
             result.misses.append(
                 f"{row['article']} fixed_in: want {fixed_in_key(label['fixed_in'])}"
-                f" got {fixed_in_key(facts.fixed_in_sp)}"
+                f" got {fixed_in_key(got_fixed_in)}"
             )
         result.exact += right
         result.articles += 1

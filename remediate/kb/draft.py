@@ -31,10 +31,25 @@ def facts_json(facts: ArticleFacts) -> dict[str, Any]:
             for e in facts.events
         ],
         "fix_files": [
-            {"file": r.file, "version": r.version, "platform": r.platform, "component": r.component}
+            {
+                "file": r.file,
+                "version": r.version,
+                "platform": r.platform,
+                "component": r.component,
+                "product": r.product,  # the Exchange version the row is listed under
+            }
             for r in facts.fix_files
         ],
         "fixed_in": facts.fixed_in,
+        # added keys (nothing renamed): products other than Exchange in "applies to", every
+        # error code the article states, and a Windows service pack that fixes it
+        "other_products": list(facts.other_products),
+        "codes": list(facts.codes),
+        "fixed_in_other": (
+            {"product": facts.fixed_in_other[0], "service_pack": facts.fixed_in_other[1]}
+            if facts.fixed_in_other
+            else None
+        ),
         "warnings": list(facts.warnings),
     }
 

@@ -25,6 +25,9 @@ def test_kb_import_command_writes_a_draft_and_prints_json(tmp_path: Path) -> Non
         4287,
     ]
     assert "unsure" in printed.stderr
+    # keys added by issue 19 (nothing renamed): the article's codes, other products, Windows SPs
+    assert {"codes", "other_products", "fixed_in_other"} <= facts.keys()
+    assert all("product" in row for row in facts["fix_files"])
     written = subprocess.run(
         [*base, "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=60
     )
