@@ -52,6 +52,10 @@ _PRODUCT_LINE = re.compile(
 
 
 _BORDER = re.compile(r"[ \t]*+\+[-=+]{3,}\+[ \t]*+")
+_COMPONENT = re.compile(r"\bComponent\s*+:")
+_PLATFORM_HEADING = re.compile(
+    r"\s*(?:For\s+)?(Intel|Alpha|x86)(?:[- ]based)?(?:\s++\w++){0,2}\s*+(?::\s*+)?", re.I
+)
 
 
 def _headerless_box(lines: list[str], index: int) -> bool:
@@ -155,18 +159,17 @@ def fix_files(text: str, warnings: list[str]) -> list[FixRow]:
     seen_tables = 0
     while index < len(lines):
         line = lines[index]
+        if not line or line.isspace():  # most lines of a long article: nothing to read here
+            index += 1
+            continue
         # `Component: (.+?)\s*$` retried the trailing blanks for every length: read it by hand.
-        comp = re.search(r"\bComponent\s*+:", line)
+        comp = _COMPONENT.search(line)
         value = line[comp.end() :] if comp else ""
         if value:
             value = value.strip() or value[-1]
             if len(value) <= 80:
                 component = value.strip(" .")
-        heading = re.fullmatch(
-            r"\s*(?:For\s+)?(Intel|Alpha|x86)(?:[- ]based)?(?:\s++\w++){0,2}\s*+(?::\s*+)?",
-            line,
-            re.I,
-        )
+        heading = _PLATFORM_HEADING.fullmatch(line)
         if heading:
             platform_heading = _PLATFORMS[heading.group(1).lower()]
         if len(line) > 200 or not (_HEADER.search(line) or _headerless_box(lines, index)):
