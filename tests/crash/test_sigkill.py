@@ -10,7 +10,8 @@ every phase (start-up, connect, collect, evaluate, history, reports; between and
 Each trial has its own seed, printed with its delay: a failure names the seed, and
 `REMEDIATE_CRASH_SEED=<seed> REMEDIATE_CRASH_TRIALS=1` replays that trial alone (the delay is a
 fraction of the duration measured on the machine at hand, so the moment is the same share of a
-run, not the same millisecond).
+run, not the same millisecond). `make test` runs 12 trials of each (about a minute each on two
+cores, a share of CI's time budget); a soak is `REMEDIATE_CRASH_TRIALS=100`.
 
 What "no step runs twice" allows: a step that the journal shows started and not ended when the
 kill landed (the controller died while the host ran it) may run once more on resume, since the
@@ -45,7 +46,7 @@ from remediate.remediation.journal import Journal, journal_path
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Lab-Passw0rd!"
-TRIALS = int(os.environ.get("REMEDIATE_CRASH_TRIALS", "20"))
+TRIALS = int(os.environ.get("REMEDIATE_CRASH_TRIALS", "12"))
 _SEED = os.environ.get("REMEDIATE_CRASH_SEED")
 AUDIT_SEEDS = [int(_SEED)] if _SEED else [15_100 + n for n in range(TRIALS)]
 APPLY_SEEDS = [int(_SEED)] if _SEED else [15_200 + n for n in range(TRIALS)]
