@@ -33,13 +33,18 @@ from typing import Any
 import spnego
 
 from remediate.lab.protocols.ntlm import (
-    BOUNDARY,
     CREDSSP_OFFER,
     AuthFailed,
     AuthStep,
-    EncryptionError,
     PasswordLookup,
     credentials_from,
+)
+from remediate.lab.protocols.sealed_body import (
+    EncryptionError,
+    check_content_type,
+    next_part,
+    open_part,
+    seal,
 )
 
 __all__ = ["CREDSSP_PROTOCOL", "CredSSPAcceptor"]
@@ -48,9 +53,6 @@ CREDSSP_PROTOCOL = "application/HTTP-CredSSP-session-encrypted"
 CHUNK = 16 * 1024  # [MS-WSMV] 2.2.9.1.3: "the message MUST be split into 16-KB chunks"
 _TLS_APPLICATION_DATA = 0x17
 _TLS_HEADER = 5
-_DELIMITER = f"--{BOUNDARY}\r\n".encode()
-_CLOSING = f"--{BOUNDARY}--\r\n".encode()
-_OCTET_STREAM = b"Content-Type: application/octet-stream\r\n"
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class CredSSPAcceptor:
         """The SOAP of a CredSSP-sealed body (one part, or 16 KiB chunks in several)."""
         if not self._complete:
             raise EncryptionError("no CredSSP session on this connection")
-        multi = _check_content_type(content_type)
+        multi = check_content_type(content_type, (CREDSSP_PROTOCOL,))
         plaintext = bytearray()
         for index, (length, records) in enumerate(_split_parts(body, allow_many=multi)):
             try:
@@ -140,20 +142,13 @@ class CredSSPAcceptor:
         if not self._complete:
             raise EncryptionError("no CredSSP session on this connection")
         chunks = [payload[i : i + CHUNK] for i in range(0, len(payload), CHUNK)] or [b""]
-        body = bytearray()
+        parts = []
         for chunk in chunks:
             result = self._context.wrap_winrm(chunk)
-            body += _DELIMITER
-            body += f"\tContent-Type: {CREDSSP_PROTOCOL}\r\n".encode()
-            body += (
-                f"\tOriginalContent: type=application/soap+xml;charset={charset};"
-                f"Length={len(chunk)}\r\n"
-            ).encode()
-            body += _DELIMITER + b"\t" + _OCTET_STREAM
-            body += struct.pack("<I", len(result.header)) + result.header + result.data
-        body += _CLOSING
-        media = "multipart/x-multi-encrypted" if len(chunks) > 1 else "multipart/encrypted"
-        return bytes(body), f'{media};protocol="{CREDSSP_PROTOCOL}";boundary="{BOUNDARY}"'
+            parts.append(
+                (len(chunk), struct.pack("<I", len(result.header)) + result.header + result.data)
+            )
+        return seal(CREDSSP_PROTOCOL, parts, charset)
 
     def _check_delegation(self) -> None:
         """The delegated password must be the user's: the second hop would use it."""
@@ -195,39 +190,14 @@ def _token(authorization: str) -> bytes:
     return token
 
 
-def _check_content_type(content_type: str) -> bool:
-    """True for `multipart/x-multi-encrypted`; EncryptionError unless the protocol is CredSSP."""
-    media, *params = (item.strip() for item in content_type.split(";"))
-    values = {}
-    for item in params:
-        key, _, value = item.partition("=")
-        values[key.strip().lower()] = value.strip().strip('"')
-    if media.lower() not in ("multipart/encrypted", "multipart/x-multi-encrypted"):
-        raise EncryptionError(f"Content-Type {media!r} is not multipart/encrypted")
-    if values.get("protocol", "").lower() != CREDSSP_PROTOCOL.lower():
-        raise EncryptionError(f"encryption protocol {values.get('protocol')!r} is not CredSSP")
-    if values.get("boundary") != BOUNDARY:
-        raise EncryptionError(f"boundary {values.get('boundary')!r} is not {BOUNDARY!r}")
-    return media.lower() == "multipart/x-multi-encrypted"
-
-
 def _split_parts(body: bytes, *, allow_many: bool) -> list[tuple[int, bytes]]:
     """`(OriginalContent Length, TLS records)` per part, each part read by its records."""
     parts: list[tuple[int, bytes]] = []
     pos = 0
     while True:
         index = len(parts)
-        if not body.startswith(_DELIMITER, pos):
-            raise EncryptionError(f"part {index}: expected '--{BOUNDARY}' at offset {pos}")
-        meta_end = body.find(_DELIMITER, pos + len(_DELIMITER), pos + len(_DELIMITER) + 512)
-        if meta_end < 0:
-            raise EncryptionError(f"part {index}: no boundary after its headers")
-        length = _original_length(body[pos + len(_DELIMITER) : meta_end], index)
-        pos = meta_end + len(_DELIMITER)
-        line_end = body.find(b"\r\n", pos, pos + 128)
-        if line_end < 0 or body[pos : line_end + 2].lstrip(b" \t") != _OCTET_STREAM:
-            raise EncryptionError(f"part {index}: missing 'Content-Type: application/octet-stream'")
-        pos = line_end + 2 + 4  # the trailer length: the records say where they end
+        length, pos = open_part(body, pos, index, (CREDSSP_PROTOCOL,))
+        pos += 4  # the trailer length: the records say where they end
         start = pos
         while pos < len(body) and body[pos] == _TLS_APPLICATION_DATA:
             if len(body) < pos + _TLS_HEADER:
@@ -237,22 +207,8 @@ def _split_parts(body: bytes, *, allow_many: bool) -> list[tuple[int, bytes]]:
         if pos == start or pos > len(body):
             raise EncryptionError(f"part {index}: no complete TLS record")
         parts.append((length, body[start:pos]))
-        if body.startswith(_CLOSING, pos) and not body[pos + len(_CLOSING) :].strip():
-            return parts
-        if not (allow_many and body.startswith(_DELIMITER, pos)):
+        after = next_part(body, pos, allow_many=allow_many)
+        if after is None:
             raise EncryptionError(f"part {index}: its TLS records are not followed by a boundary")
-
-
-def _original_length(meta: bytes, index: int) -> int:
-    fields: dict[str, str] = {}
-    for line in meta.split(b"\r\n"):
-        name, sep, value = line.decode("latin-1").strip().partition(":")
-        if sep:
-            fields[name.strip().lower()] = value.strip()
-    if fields.get("content-type", "").lower() != CREDSSP_PROTOCOL.lower():
-        raise EncryptionError(f"part {index}: metadata Content-Type is not {CREDSSP_PROTOCOL}")
-    for item in fields.get("originalcontent", "").split(";"):
-        key, _, value = item.strip().partition("=")
-        if key.lower() == "length" and value.isdigit():
-            return int(value)
-    raise EncryptionError(f"part {index}: OriginalContent has no valid Length")
+        if after == "end":
+            return parts

@@ -37,13 +37,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from remediate.lab.protocols.ntlm import (
-    BOUNDARY,
     KERBEROS_OFFER,
     NEGOTIATE_OFFER,
     SPNEGO_PROTOCOL,
     AuthFailed,
     AuthStep,
+)
+from remediate.lab.protocols.sealed_body import (
     EncryptionError,
+    check_content_type,
+    next_part,
+    open_part,
+    seal,
 )
 
 __all__ = [
@@ -56,8 +61,7 @@ __all__ = [
 ]
 
 KERBEROS_PROTOCOL = "application/HTTP-Kerberos-session-encrypted"
-_ENCRYPTED_TYPES = ("multipart/encrypted", "multipart/x-multi-encrypted")
-_OCTET_STREAM = b"Content-Type: application/octet-stream\r\n"
+_PROTOCOLS = (SPNEGO_PROTOCOL, KERBEROS_PROTOCOL)
 _MAX_HEADER = 1024  # an RFC 4121 wrap header is 60 bytes or so with AES; more is garbage
 
 # DER-encoded OBJECT IDENTIFIERs (tag, length, value) of the mechanisms a Negotiate token names.
@@ -293,7 +297,7 @@ class KerberosAcceptor:
         context is then discarded: its sequence numbers can no longer be trusted)."""
         if not self._complete:
             raise EncryptionError("no authenticated security context on this connection")
-        multi = _check_content_type(content_type)
+        multi = check_content_type(content_type, _PROTOCOLS)
         plaintext = bytearray()
         for index, (header, sealed) in enumerate(_split_parts(body, allow_many=multi)):
             try:
@@ -320,24 +324,8 @@ class KerberosAcceptor:
         except gssapi.exceptions.GSSError as exc:
             raise EncryptionError(f"sealing failed: {_gss_text(exc)}") from None
         header, data, padding = (bytes(buffer.value or b"") for buffer in iov)
-        protocol = self._protocol()
-        boundary = f"--{BOUNDARY}".encode()
-        body = b"".join(
-            (
-                boundary + b"\r\n",
-                f"\tContent-Type: {protocol}\r\n".encode(),
-                f"\tOriginalContent: type=application/soap+xml;charset={charset};"
-                f"Length={len(payload) + len(padding)}\r\n".encode(),
-                boundary + b"\r\n",
-                b"\t" + _OCTET_STREAM,
-                struct.pack("<I", len(header)),
-                header,
-                data,
-                padding,
-                boundary + b"--\r\n",
-            )
-        )
-        return body, f'multipart/encrypted;protocol="{protocol}";boundary="{BOUNDARY}"'
+        sealed = struct.pack("<I", len(header)) + header + data + padding
+        return seal(self._protocol(), [(len(payload) + len(padding), sealed)], charset)
 
     # -- internals --
 
@@ -378,46 +366,17 @@ def _parse_authorization(authorization: str) -> tuple[str, bytes]:
     return canonical, token
 
 
-def _check_content_type(content_type: str) -> bool:
-    """Validate the sealed body's Content-Type; True for multipart/x-multi-encrypted."""
-    media, *raw_params = (item.strip() for item in content_type.split(";"))
-    params: dict[str, str] = {}
-    for item in raw_params:
-        key, _, value = item.partition("=")
-        params[key.strip().lower()] = value.strip().strip('"')
-    if media.lower() not in _ENCRYPTED_TYPES:
-        raise EncryptionError(f"Content-Type {media!r} is not multipart/encrypted")
-    protocol = params.get("protocol", "").lower()
-    if protocol not in (SPNEGO_PROTOCOL.lower(), KERBEROS_PROTOCOL.lower()):
-        raise EncryptionError(f"unsupported encryption protocol {protocol!r} for Kerberos")
-    if params.get("boundary") != BOUNDARY:
-        raise EncryptionError(f"boundary {params.get('boundary')!r} is not {BOUNDARY!r}")
-    return media.lower() == "multipart/x-multi-encrypted"
-
-
 def _split_parts(body: bytes, *, allow_many: bool) -> list[tuple[bytes, bytes]]:
     """`(wrap token header, ciphertext)` per part; one pass over the body.
 
     With AES (RFC 3962 CTS) the ciphertext is as long as the plaintext, so OriginalContent's
     Length delimits it and the next (or closing) boundary must follow at once.
     """
-    delimiter = f"--{BOUNDARY}\r\n".encode()
-    closing = f"--{BOUNDARY}--\r\n".encode()
     parts: list[tuple[bytes, bytes]] = []
     pos = 0
     while True:
         index = len(parts)
-        if not body.startswith(delimiter, pos):
-            raise EncryptionError(f"part {index}: expected '--{BOUNDARY}' at offset {pos}")
-        meta_end = body.find(delimiter, pos + len(delimiter))
-        if meta_end < 0:
-            raise EncryptionError(f"part {index}: missing boundary before the encrypted data")
-        length = _original_length(body[pos + len(delimiter) : meta_end], index)
-        pos = meta_end + len(delimiter)
-        line_end = body.find(b"\r\n", pos)
-        if line_end < 0 or body[pos : line_end + 2].lstrip(b" \t") != _OCTET_STREAM:
-            raise EncryptionError(f"part {index}: missing 'Content-Type: application/octet-stream'")
-        pos = line_end + 2
+        length, pos = open_part(body, pos, index, _PROTOCOLS)
         if len(body) < pos + 4:
             raise EncryptionError(f"part {index}: truncated before the header length")
         (header_length,) = struct.unpack_from("<I", body, pos)
@@ -428,33 +387,11 @@ def _split_parts(body: bytes, *, allow_many: bool) -> list[tuple[bytes, bytes]]:
         pos += header_length
         parts.append((header, body[pos : pos + length]))
         pos += length
-        if body.startswith(closing, pos) and pos + len(closing) == len(body):
-            return parts
-        if not allow_many or not body.startswith(delimiter, pos):
+        after = next_part(body, pos, allow_many=allow_many)
+        if after is None:
             raise EncryptionError(
                 f"part {index}: the ciphertext is not followed by the closing boundary "
                 "(OriginalContent Length does not match)"
             )
-
-
-def _original_length(meta: bytes, index: int) -> int:
-    fields: dict[str, str] = {}
-    for line in meta.split(b"\r\n"):
-        name, sep, value = line.decode("latin-1").strip().partition(":")
-        if sep:
-            fields[name.strip().lower()] = value.strip()
-    if fields.get("content-type", "").lower() not in (
-        SPNEGO_PROTOCOL.lower(),
-        KERBEROS_PROTOCOL.lower(),
-    ):
-        raise EncryptionError(
-            f"part {index}: metadata Content-Type {fields.get('content-type')!r} is not "
-            "an encrypted-session protocol"
-        )
-    for item in fields.get("originalcontent", "").split(";"):
-        key, _, value = item.strip().partition("=")
-        if key.lower() == "length":
-            if not value.isdigit():
-                raise EncryptionError(f"part {index}: OriginalContent Length {value!r} invalid")
-            return int(value)
-    raise EncryptionError(f"part {index}: OriginalContent has no Length")
+        if after == "end":
+            return parts

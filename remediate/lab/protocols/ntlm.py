@@ -74,6 +74,17 @@ import spnego._ntlm as _pyspnego_ntlm  # private: only for _install_pyspnego_cre
 from spnego._context import GSSMech  # private: the mech enum _prefer_ntlm ranks
 from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1  # private: LM/NT one-way functions
 
+from remediate.lab.protocols.sealed_body import (
+    BOUNDARY,
+    CLOSING,
+    DELIMITER,
+    EncryptionError,
+    check_content_type,
+    next_part,
+    open_part,
+    seal,
+)
+
 __all__ = [
     "BASIC_OFFER",
     "CREDSSP_OFFER",
@@ -96,11 +107,8 @@ BASIC_OFFER = 'Basic realm="WSMAN"'
 CREDSSP_OFFER = "CredSSP"
 
 SPNEGO_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
-BOUNDARY = "Encrypted Boundary"
 ENCRYPTED_CONTENT_TYPE = f'multipart/encrypted;protocol="{SPNEGO_PROTOCOL}";boundary="{BOUNDARY}"'
 
-_ENCRYPTED_TYPES = ("multipart/encrypted", "multipart/x-multi-encrypted")
-_OCTET_STREAM = b"Content-Type: application/octet-stream\r\n"
 _NTLM_SIGNATURE_LENGTH = 16
 
 PasswordLookup = Callable[[str, str], str | None]
@@ -109,10 +117,6 @@ CredentialLookup = Callable[[str | None, str | None], tuple[str | None, str | No
 
 class AuthFailed(Exception):
     """The client's token is invalid, or its user is unknown or gave the wrong password."""
-
-
-class EncryptionError(Exception):
-    """A sealed body is malformed, fails its signature check, or cannot be sealed/unsealed."""
 
 
 @dataclass(frozen=True)
@@ -312,7 +316,7 @@ class NegotiateAcceptor:
         """
         if not self._complete:
             raise EncryptionError("no authenticated security context on this connection")
-        multi = _check_content_type(content_type)
+        multi = check_content_type(content_type, (SPNEGO_PROTOCOL,))
         parts = _split_parts(body, allow_many=multi)
         plaintext = bytearray()
         for index, (signature, sealed) in enumerate(parts):
@@ -334,22 +338,8 @@ class NegotiateAcceptor:
             result = self._context.wrap_winrm(payload)
         except Exception as exc:
             raise EncryptionError(f"sealing failed: {exc}") from exc
-        boundary = f"--{BOUNDARY}".encode()
-        body = b"".join(
-            (
-                boundary + b"\r\n",
-                f"\tContent-Type: {SPNEGO_PROTOCOL}\r\n".encode(),
-                f"\tOriginalContent: type=application/soap+xml;charset={charset};"
-                f"Length={len(payload) + result.padding_length}\r\n".encode(),
-                boundary + b"\r\n",
-                b"\t" + _OCTET_STREAM,
-                struct.pack("<I", len(result.header)),
-                result.header,
-                result.data,
-                boundary + b"--\r\n",
-            )
-        )
-        return body, ENCRYPTED_CONTENT_TYPE
+        sealed = struct.pack("<I", len(result.header)) + result.header + result.data
+        return seal(SPNEGO_PROTOCOL, [(len(payload) + result.padding_length, sealed)], charset)
 
     # -- internals --
 
@@ -408,46 +398,17 @@ def _is_initial_token(token: bytes) -> bool:
     return token[:1] in (b"\x60", b"\xa0")
 
 
-def _check_content_type(content_type: str) -> bool:
-    """Validate the Content-Type header; returns True for multipart/x-multi-encrypted."""
-    media, *raw_params = (item.strip() for item in content_type.split(";"))
-    params: dict[str, str] = {}
-    for item in raw_params:
-        key, _, value = item.partition("=")
-        params[key.strip().lower()] = value.strip().strip('"')
-    if media.lower() not in _ENCRYPTED_TYPES:
-        raise EncryptionError(f"Content-Type {media!r} is not multipart/encrypted")
-    protocol = params.get("protocol", "")
-    if protocol.lower() != SPNEGO_PROTOCOL.lower():
-        raise EncryptionError(f"unsupported encryption protocol {protocol!r} (want SPNEGO)")
-    if params.get("boundary") != BOUNDARY:
-        raise EncryptionError(f"boundary {params.get('boundary')!r} is not {BOUNDARY!r}")
-    return media.lower() == "multipart/x-multi-encrypted"
-
-
 def _split_parts(body: bytes, *, allow_many: bool) -> list[tuple[bytes, bytes]]:
     """Split a sealed body into ``(signature, ciphertext)`` per part.
 
     NTLM sealing (RC4) preserves length, so OriginalContent's Length must delimit the ciphertext
     exactly: it has to end right where the next or closing boundary starts.
     """
-    delimiter = f"--{BOUNDARY}\r\n".encode()
-    closing = f"--{BOUNDARY}--\r\n".encode()
     parts: list[tuple[bytes, bytes]] = []
     pos = 0
     while True:
         index = len(parts)
-        if not body.startswith(delimiter, pos):
-            raise EncryptionError(f"part {index}: expected '--{BOUNDARY}' at offset {pos}")
-        meta_end = body.find(delimiter, pos + len(delimiter))
-        if meta_end < 0:
-            raise EncryptionError(f"part {index}: missing boundary before the encrypted data")
-        length = _original_length(body[pos + len(delimiter) : meta_end], index)
-        pos = meta_end + len(delimiter)
-        line_end = body.find(b"\r\n", pos)
-        if line_end < 0 or body[pos : line_end + 2].lstrip(b" \t") != _OCTET_STREAM:
-            raise EncryptionError(f"part {index}: missing 'Content-Type: application/octet-stream'")
-        pos = line_end + 2
+        length, pos = open_part(body, pos, index, (SPNEGO_PROTOCOL,))
         if len(body) < pos + 4:
             raise EncryptionError(f"part {index}: truncated before the signature length")
         (sig_length,) = struct.unpack_from("<I", body, pos)
@@ -459,41 +420,16 @@ def _split_parts(body: bytes, *, allow_many: bool) -> list[tuple[bytes, bytes]]:
         signature = body[pos : pos + sig_length]
         pos += sig_length
         data_end = pos + length
-        if body.startswith(closing, data_end) and body[data_end + len(closing) :].strip() == b"":
-            parts.append((signature, body[pos:data_end]))
+        after = next_part(body, data_end, allow_many=allow_many)
+        if after is None:
+            raise EncryptionError(
+                f"part {index}: OriginalContent Length={length} does not match the encrypted data "
+                f"({_describe_data_length(body, pos, CLOSING, DELIMITER)})"
+            )
+        parts.append((signature, body[pos:data_end]))
+        if after == "end":
             return parts
-        if allow_many and body.startswith(delimiter, data_end):
-            parts.append((signature, body[pos:data_end]))
-            pos = data_end
-            continue
-        raise EncryptionError(
-            f"part {index}: OriginalContent Length={length} does not match the encrypted data "
-            f"({_describe_data_length(body, pos, closing, delimiter)})"
-        )
-
-
-def _original_length(meta: bytes, index: int) -> int:
-    """Parse the metadata part: protocol Content-Type and OriginalContent Length."""
-    fields: dict[str, str] = {}
-    for line in meta.split(b"\r\n"):
-        name, sep, value = line.decode("latin-1").strip().partition(":")
-        if sep:
-            fields[name.strip().lower()] = value.strip()
-    if fields.get("content-type", "").lower() != SPNEGO_PROTOCOL.lower():
-        raise EncryptionError(
-            f"part {index}: metadata Content-Type {fields.get('content-type')!r} is not "
-            f"{SPNEGO_PROTOCOL}"
-        )
-    original = fields.get("originalcontent")
-    if original is None:
-        raise EncryptionError(f"part {index}: missing OriginalContent header")
-    for item in original.split(";"):
-        key, _, value = item.strip().partition("=")
-        if key.lower() == "length":
-            if not value.isdigit():
-                raise EncryptionError(f"part {index}: OriginalContent Length {value!r} invalid")
-            return int(value)
-    raise EncryptionError(f"part {index}: OriginalContent has no Length")
+        pos = data_end
 
 
 def _describe_data_length(body: bytes, start: int, closing: bytes, delimiter: bytes) -> str:
