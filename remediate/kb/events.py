@@ -111,8 +111,13 @@ of the section for each of thousands of mentions was quadratic."""
 def _description_end(text: str, start: int, limit: int) -> int:
     """Where a description starting at `start` ends: a paragraph break back at the margin."""
     limit = min(limit, start + MAX_DESCRIPTION)
-    line_start = text.rfind("\n", max(0, start - MAX_DESCRIPTION), start) + 1
-    indent = len(text[line_start:start]) - len(text[line_start:start].lstrip(" "))
+    window = max(0, start - MAX_DESCRIPTION)
+    newline = text.rfind("\n", window, start)
+    # No line break in the window: the margin is looked for in the window only (slicing from
+    # the text's start for each of thousands of mentions on one long line was quadratic).
+    line_start = newline + 1 if newline >= 0 else window
+    margin_text = text[line_start:start]
+    indent = len(margin_text) - len(margin_text.lstrip(" "))
     pos = start
     while True:
         brk = text.find("\n\n", pos, limit)
