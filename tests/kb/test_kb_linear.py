@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_readers_linear import BUDGET, _kb_code, _run
+from tests.test_readers_linear import assert_kb_extraction_linear
 
 # Each class: unit repeated to the size, after a prefix (which makes the pattern try it).
 CLASSES = {
@@ -40,13 +40,5 @@ CLASSES = {
 
 @pytest.mark.parametrize("name", list(CLASSES))
 def test_new_layouts_read_in_linear_time(name: str) -> None:
-    from remediate.kb.read import MAX_ARTICLE_CHARS
-
     prefix, unit, suffix = CLASSES[name]
-    size = MAX_ARTICLE_CHARS - len(prefix) - len(suffix) - 100
-    large = _run(_kb_code(prefix, unit, suffix, size, "text"), BUDGET * 3)
-    assert large["seconds"] < BUDGET, large
-    assert not str(large["outcome"]).startswith("error"), large
-    if large["seconds"] > 1.0:  # below a second, timing noise decides the ratio
-        small = _run(_kb_code(prefix, unit, suffix, size // 4, "text"), BUDGET * 3)
-        assert large["seconds"] < 8 * max(float(small["seconds"]), 0.05), (small, large)
+    assert_kb_extraction_linear(prefix, unit, suffix)
