@@ -1,30 +1,37 @@
 """Audit benchmark: `remediate audit` against a lab fleet, measured, with its round-trip bound.
 
     python bench/audit.py --hosts 1000 --latency-ms 50 --events 1000 --forks 100 --auth basic \
-        [--baseline] [--baseline-hosts K] [--profile]
+        [--baseline] [--baseline-hosts K] [--profile | --yappi]
 
 The lab runs in a child process (its CPU and memory are its own) with N hosts carrying the
 five seed playbooks' files, E event records each and L ms added to every request. The audit
 runs as `python -m remediate audit` in its own process; its CPU time and peak RSS come from
-`os.wait4` on that process alone. Requests per host come from the lab's counters (admin
-endpoint `/totals`, before and after). The bound is `ceil(N/F) x requests_per_host x L`.
+`os.wait4` on that process and the processes it started (its forkserver and workers), not
+the lab's. Requests per host come from the lab's counters (admin endpoint `/totals`, before
+and after). The bound is `ceil(N/F) x requests_per_host x L`.
 With `--baseline`, bench/naive_baseline.py (pywinrm `run_ps`, one call per query) runs on
 the same fleet. Results go to bench/results/audit-<params>.json; one summary line to stdout.
+`--yappi` profiles the audit in this process instead (every thread, CPU clock) and writes
+bench/results/audit-<params>-yappi.txt, to see where a host's CPU goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import json
 import math
 import multiprocessing
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,20 +59,28 @@ def seed_files() -> list[tuple[str, str | None]]:
     return sorted(files.items())
 
 
-def fleet_yaml(hosts: int, events: int, latency_ms: int, symptom_share: float = 0.01) -> str:
+def fleet_yaml(
+    hosts: int,
+    events: int,
+    latency_ms: int,
+    symptom_share: float = 0.01,
+    allow_unencrypted: bool = True,
+) -> str:
     """N Exchange 5.5 SP2 hosts; E events each, `symptom_share` of them playbook symptoms.
 
     The symptoms (MTA 4284 and 4287) come every 30 s, so every host is `affected` and returns
     event samples (up to each filter's cap); the rest is MSExchangeIS noise every 10 s.
+    `allow_unencrypted=False` is Windows' default: plain HTTP then takes sealed messages only.
     """
     symptom = round(events * symptom_share)
+    sealed_only = "" if allow_unencrypted else ", allow_unencrypted: false"
     lines = [
         "name: bench",
         "address_base: 127.40.0.1",
         "defaults:",
         "  exchange: {version: '5.5', build: 5.5.2448.0, service_pack: 2,",
         f"             install_root: '{INSTALL_ROOT}'}}",
-        "  endpoints: {https: false, ssh: false}",
+        f"  endpoints: {{https: false, ssh: false{sealed_only}}}",
         f"  faults: {{latency_ms: {latency_ms}}}",
         "  files:",
     ]
@@ -103,6 +118,31 @@ def serve(fleet_text: str, work: str, ready: Any, stop: Any) -> None:
         ready.put({"shells_open": lab.open_shells()})
 
 
+@contextlib.contextmanager
+def running_lab(fleet: str, work: Path) -> Iterator[dict[str, Any]]:
+    """The lab in a child process for the block: yields its admin URL, start time and pid.
+
+    After a block that ends normally, the dict also holds `shells_open` (shells the clients
+    left open); the lab is stopped (terminated if it does not stop) however the block ends.
+    """
+    context = multiprocessing.get_context("fork")
+    ready = context.Queue()
+    stop = context.Event()
+    lab = context.Process(target=serve, args=(fleet, str(work), ready, stop), daemon=True)
+    lab.start()
+    try:
+        started = ready.get(timeout=1800)
+        started["pid"] = lab.pid
+        yield started
+        stop.set()
+        started.update(ready.get(timeout=120))
+    finally:
+        stop.set()
+        lab.join(timeout=60)
+        if lab.is_alive():
+            lab.terminate()
+
+
 def totals(admin_url: str) -> dict[str, int]:
     """The lab's counters summed over every host."""
     with urllib.request.urlopen(f"{admin_url}/totals", timeout=60) as response:  # noqa: S310
@@ -116,8 +156,19 @@ def set_transport(inventory: Path, auth: str) -> None:
     inventory.write_text(text)
 
 
-def run_measured(command: list[str], log: Path) -> dict[str, Any]:
-    """Run a process to completion; its own wall time, CPU seconds and peak RSS (wait4)."""
+def run_measured(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run a process to completion; its wall time, CPU seconds and peak RSS (wait4).
+
+    CPU counts the process and every process it started: wait4 includes the children it
+    reaped, and the ones it left to others (the audit's forkserver, which reaps the workers)
+    are adopted here (Linux's child subreaper) and reaped with wait4 too; without that, a
+    run of over 100 hosts would show only its parent's share. Peak RSS is the largest of those
+    processes, not their sum. `env` replaces the environment.
+    """
+    adopting = _become_subreaper()
+    ours = {child.pid for child in psutil.Process().children()}
     began = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -125,18 +176,48 @@ def run_measured(command: list[str], log: Path) -> dict[str, Any]:
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "COLUMNS": "200"},
+            env={**os.environ, "COLUMNS": "200"} if env is None else env,
         )
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - began
+    usages = [usage, *(_reap_adopted(ours) if adopting else [])]
+    user = sum(u.ru_utime for u in usages)
+    system = sum(u.ru_stime for u in usages)
     return {
-        "wall_seconds": time.monotonic() - began,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "user_seconds": usage.ru_utime,
-        "system_seconds": usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "wall_seconds": wall,
+        "cpu_seconds": user + system,
+        "user_seconds": user,
+        "system_seconds": system,
+        "peak_rss_mb": max(u.ru_maxrss for u in usages) / 1024,
         "exit_code": process.returncode,
     }
+
+
+def _become_subreaper() -> bool:
+    """Adopt the orphans of the processes started here (prctl PR_SET_CHILD_SUBREAPER)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_adopted(ours: set[int], patience: float = 60.0) -> list[Any]:
+    """wait4 on every child not in `ours` (orphans adopted), as they end, for `patience` s."""
+    usages: list[Any] = []
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        adopted = [c.pid for c in psutil.Process().children() if c.pid not in ours]
+        if not adopted:
+            break
+        for pid in adopted:
+            with contextlib.suppress(ChildProcessError):
+                reaped, _, usage = os.wait4(pid, os.WNOHANG)
+                if reaped:
+                    usages.append(usage)
+        time.sleep(0.05)
+    return usages
 
 
 def audit_command(args: argparse.Namespace, work: Path) -> list[str]:
@@ -145,9 +226,12 @@ def audit_command(args: argparse.Namespace, work: Path) -> list[str]:
         prefix += ["-m", "pyinstrument", "-r", "text", "-o", str(work / "profile.txt"), "-m"]
     else:
         prefix += ["-m"]
+    return [*prefix, "remediate", *audit_arguments(args, work)]
+
+
+def audit_arguments(args: argparse.Namespace, work: Path) -> list[str]:
+    """`remediate`'s arguments for the audit of the lab's inventory in `work`."""
     command = [
-        *prefix,
-        "remediate",
         "audit",
         str(work / "hosts.ini"),
         "-o",
@@ -182,15 +266,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--symptom-share", type=float, default=0.01, help="share of events that are symptoms"
     )
     parser.add_argument("--profile", action="store_true", help="run the audit under pyinstrument")
+    parser.add_argument(
+        "--yappi",
+        action="store_true",
+        help="run the audit in this process (--workers 1) under yappi (CPU clock, all "
+        "threads); writes its top functions, not the result JSON",
+    )
     parser.add_argument("--quiet", action="store_true", help="no summary line")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
-    context = multiprocessing.get_context("fork")
-    ready = context.Queue()
-    stop = context.Event()
     fleet = fleet_yaml(args.hosts, args.events, args.latency_ms, args.symptom_share)
-    lab = context.Process(target=serve, args=(fleet, str(work), ready, stop), daemon=True)
-    lab.start()
     result: dict[str, Any] = {
         "hosts": args.hosts,
         "latency_ms": args.latency_ms,
@@ -199,14 +284,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "auth": args.auth,
         "symptom_share": args.symptom_share,
     }
-    try:
-        started = ready.get(timeout=1800)
-        result["lab_start_seconds"] = round(started["start_seconds"], 2)
-        admin = started["admin_url"]
+    with running_lab(fleet, work) as lab:
+        result["lab_start_seconds"] = round(lab["start_seconds"], 2)
+        admin = lab["admin_url"]
         set_transport(work / "hosts.ini", args.auth)
-        lab_process = psutil.Process(lab.pid)
+        lab_process = psutil.Process(lab["pid"])
         before, lab_cpu = totals(admin), sum(lab_process.cpu_times()[:2])
-        audit = run_measured(audit_command(args, work), work / "audit.log")
+        if args.yappi:  # one process: yappi sees no worker process's functions
+            arguments = [*audit_arguments(args, work), "--workers", "1"]
+            audit = run_under_yappi(arguments, work / "audit.log")
+        else:
+            audit = run_measured(audit_command(args, work), work / "audit.log")
         after, lab_cpu = totals(admin), sum(lab_process.cpu_times()[:2]) - lab_cpu
         result.update(summarise(args, audit, before, after, lab_cpu, work))
         if args.profile:
@@ -217,18 +305,75 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result["baseline_ratio"] = round(
                 result["hosts_per_second"] / result["baseline"]["hosts_per_second"], 1
             )
-        stop.set()
-        result.update(ready.get(timeout=120))
-    finally:
-        stop.set()
-        lab.join(timeout=60)
-        if lab.is_alive():
-            lab.terminate()
+    result["shells_open"] = lab["shells_open"]
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.yappi:
+        write_yappi_report(RESULTS / f"{result_name(args)}-yappi.txt", result)
+        if not args.quiet:
+            print(summary_line(result) + " (under yappi)")
+        return result
     (RESULTS / f"{result_name(args)}.json").write_text(json.dumps(result, indent=2) + "\n")
     if not args.quiet:
         print(summary_line(result))
     return result
+
+
+def run_under_yappi(arguments: list[str], log: Path) -> dict[str, Any]:
+    """`remediate <arguments>` in this process under yappi's CPU clock, every thread profiled.
+
+    The numbers are this process's own (the lab is a child): wall, CPU and peak RSS as
+    `run_measured` gives them, inflated by the profiler; the profile stays in yappi for
+    `write_yappi_report`.
+    """
+    import yappi
+
+    from remediate.cli import main as remediate_main
+
+    yappi.set_clock_type("cpu")
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    began = time.monotonic()
+    saved_argv, exit_code = sys.argv, 0
+    sys.argv = ["remediate", *arguments]
+    yappi.start(builtins=False, profile_threads=True)
+    try:
+        with log.open("w") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            remediate_main()
+    except SystemExit as exc:
+        exit_code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        yappi.stop()
+        sys.argv = saved_argv
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    user = usage.ru_utime - usage_before.ru_utime
+    system = usage.ru_stime - usage_before.ru_stime
+    return {
+        "wall_seconds": time.monotonic() - began,
+        "cpu_seconds": user + system,
+        "user_seconds": user,
+        "system_seconds": system,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "exit_code": exit_code,
+    }
+
+
+def write_yappi_report(path: Path, result: dict[str, Any], lines: int = 40) -> None:
+    """The top functions by total (inclusive) CPU time, then CPU time per thread."""
+    import yappi
+
+    functions = yappi.get_func_stats().sort("ttot", "desc")
+    text = [
+        summary_line(result),
+        f"top {lines} functions by total CPU seconds (yappi, all threads):",
+        f"{'ttot':>9} {'tsub':>9} {'calls':>9}  function",
+    ]
+    for stat in list(functions)[:lines]:
+        text.append(f"{stat.ttot:9.3f} {stat.tsub:9.3f} {stat.ncall:9d}  {stat.full_name}")
+    text += ["", "CPU seconds per thread:"]
+    for thread in yappi.get_thread_stats().sort("ttot", "desc"):
+        text.append(
+            f"{thread.ttot:9.3f}  {thread.name} (id {thread.id}, {thread.sched_count} runs)"
+        )
+    path.write_text("\n".join(text) + "\n")
 
 
 def summarise(
