@@ -368,8 +368,14 @@ def write_yappi_report(path: Path, result: dict[str, Any], lines: int = 40) -> N
     ]
     for stat in list(functions)[:lines]:
         text.append(f"{stat.ttot:9.3f} {stat.tsub:9.3f} {stat.ncall:9d}  {stat.full_name}")
-    text += ["", "CPU seconds per thread:"]
-    for thread in yappi.get_thread_stats().sort("ttot", "desc"):
+    threads = list(yappi.get_thread_stats().sort("ttot", "desc"))
+    busiest = min(len(threads), 10)
+    text += [
+        "",
+        f"CPU seconds of {len(threads)} threads: {sum(t.ttot for t in threads):.3f}; "
+        f"the {busiest} busiest:",
+    ]
+    for thread in threads[:busiest]:
         text.append(
             f"{thread.ttot:9.3f}  {thread.name} (id {thread.id}, {thread.sched_count} runs)"
         )
