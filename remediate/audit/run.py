@@ -82,6 +82,38 @@ def new_run_id(moment: datetime) -> str:
     return f"{moment:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
+def new_run(
+    playbooks: Sequence[Playbook],
+    options: AuditOptions,
+    now: datetime | None,
+    skipped: Sequence[SkippedHost],
+) -> AuditRun:
+    """A run starting `now`, the skipped hosts already in it (for `run_audit` and workers)."""
+    started = now or datetime.now(UTC)
+    run = AuditRun(new_run_id(started), started, tuple(playbooks), started - options.since)
+    run.results += [skipped_result(skip, playbooks) for skip in skipped]
+    return run
+
+
+def not_audited(target: HostTarget, playbooks: Sequence[Playbook], why: str) -> HostResult:
+    """The result of a host the run did not get to: `not audited: <why>`."""
+    return _failed(target, playbooks, _NotAudited(f"not audited: {why}", host=target.name))
+
+
+def fail_percent_reason(options: AuditOptions, failed: int, hosts: int) -> str | None:
+    """Why the run stops starting hosts, once more than --fail-percent of them failed."""
+    if options.fail_percent is None or failed * 100 <= options.fail_percent * hosts:
+        return None
+    return f"{failed} of {hosts} hosts failed, above --fail-percent {options.fail_percent:g}"
+
+
+def in_inventory_order(run: AuditRun, targets: Sequence[HostTarget]) -> None:
+    """Sort the results as the targets came (skipped hosts first), not as they finished: a
+    run's reports and findings read the same however many threads or workers audited it."""
+    place = {target.name: index for index, target in enumerate(targets)}
+    run.results.sort(key=lambda result: place.get(result.host, -1))
+
+
 def _audit_host(
     target: HostTarget,
     playbooks: Sequence[Playbook],
@@ -145,18 +177,19 @@ def run_audit(
     now: datetime | None = None,
     on_stop: Callable[[int], None] = lambda open_connections: None,
     skipped: Sequence[SkippedHost] = (),
+    stop_starting: Callable[[], str | None] = lambda: None,
 ) -> AuditRun:
     """Audit every target; Ctrl-C returns the partial run with `interrupted` set.
 
     `on_stop(n)` is called as soon as Ctrl-C arrives, before the n open connections are
     closed, so that the user hears at once that it was understood. The `skipped` hosts are
-    in the run from the start (`skipped_result`), never passed to `on_result`.
+    in the run from the start (`skipped_result`), never passed to `on_result`. The results
+    are in the targets' order (`in_inventory_order`). `stop_starting()`, asked as results
+    come in, returns a reason to stop starting hosts (a worker's parent counting
+    --fail-percent over all workers): the hosts not started are `not audited: <reason>`.
     """
-    started = now or datetime.now(UTC)
-    since = started - options.since
-    run = AuditRun(new_run_id(started), started, tuple(playbooks), since)
-    run.results += [skipped_result(skip, playbooks) for skip in skipped]
-    request = collect_request(playbooks, since)
+    run = new_run(playbooks, options, now, skipped)
+    request = collect_request(playbooks, run.since)
     open_transports: dict[str, Transport] = {}
     lock = threading.Lock()
     stopped = threading.Event()
@@ -182,20 +215,13 @@ def run_audit(
             _expire(
                 pending, run, playbooks, options.timeout + grace, on_result, open_transports, lock
             )
-            if options.fail_percent is not None and run.aborted is None:
-                failed = len(run.failed_hosts)
-                if failed * 100 > options.fail_percent * len(targets):
-                    run.aborted = (
-                        f"{failed} of {len(targets)} hosts failed, above --fail-percent "
-                        f"{options.fail_percent:g}"
-                    )
+            if run.aborted is None and options.fail_percent is not None:
+                run.aborted = fail_percent_reason(options, len(run.failed_hosts), len(targets))
+            if run.aborted is None:
+                run.aborted = stop_starting()
             if run.aborted is not None and queue:
                 for target in queue:
-                    result = _failed(
-                        target,
-                        playbooks,
-                        _NotAudited(f"not audited: {run.aborted}", host=target.name),
-                    )
+                    result = not_audited(target, playbooks, run.aborted)
                     run.results.append(result)
                     on_result(result)
                 queue.clear()
@@ -217,6 +243,7 @@ def run_audit(
         _settle_interrupted(run, targets, playbooks, pending)
     finally:
         _close_all(open_transports, lock, STOP_SECONDS)
+        in_inventory_order(run, targets)
         run.finished = datetime.now(UTC)
     return run
 
@@ -257,11 +284,7 @@ def _settle_interrupted(
     for target in targets:
         if target.name not in seen:
             seen.add(target.name)
-            run.results.append(
-                _failed(
-                    target, playbooks, _NotAudited("not audited: interrupted", host=target.name)
-                )
-            )
+            run.results.append(not_audited(target, playbooks, "interrupted"))
 
 
 def _expire(

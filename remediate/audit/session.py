@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from remediate.audit.run import AuditOptions, run_audit
+from remediate.audit.run import AuditOptions
+from remediate.audit.workers import audit_in_workers
 from remediate.connect.secrets import Secret
 from remediate.connect.targets import ConnectOptions, SkippedHost, targets_for
 from remediate.errors import InputError
@@ -40,6 +41,8 @@ class AuditRequest:
     since: timedelta = timedelta(days=7)
     forks: int = 50
     timeout: float = 120.0
+    workers: int = 1
+    """Processes to spread the hosts over (`remediate.audit.workers`); small runs use one."""
     formats: tuple[str, ...] = ("json",)
     output: Path = Path("reports")
     waivers: Path | None = None
@@ -155,7 +158,15 @@ def audit_and_report(
     options = AuditOptions(request.forks, request.timeout, request.since, request.fail_percent)
     ids = tuple(p.id for p in playbooks)
     on_start(AuditStart(len(found.targets), ids, request.forks, skipped))
-    run = run_audit(found.targets, playbooks, options, on_result, on_stop=on_stop, skipped=skipped)
+    run = audit_in_workers(
+        found.targets,
+        playbooks,
+        options,
+        request.workers,
+        on_result,
+        on_stop=on_stop,
+        skipped=skipped,
+    )
     today = datetime.now(UTC).date()
     for index, result in enumerate(run.results):
         run.results[index] = replace(

@@ -189,6 +189,17 @@ def audit(
     vault_id: VaultIds = None,
     ask_vault_pass: AskVaultPass = False,
     list_hosts_only: ListHosts = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            envvar="REMEDIATE_WORKERS",
+            help="Processes to spread the hosts over, --forks shared among them (default: one"
+            " per core; runs of at most 100 hosts use one).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Audit hosts against KB playbooks and write reports.
 
@@ -205,6 +216,7 @@ def audit(
     stderr); 130 interrupted.
     """
     from remediate.audit.session import AuditRequest
+    from remediate.audit.workers import default_workers
     from remediate.report.registry import parse_formats
 
     found, connect = prepare_run(
@@ -226,6 +238,7 @@ def audit(
         since=duration("--since", since),
         forks=forks,
         timeout=timeout,
+        workers=workers or default_workers(),
         formats=parse_formats(report_format),
         output=output,
         waivers=waivers,
