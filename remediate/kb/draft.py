@@ -85,6 +85,21 @@ def fix_folder(file: str) -> str:
     return "mtadata" if file.rsplit(".", 1)[-1].lower() in _MTADATA_EXT else "bin"
 
 
+def row_exchange_version(product: str | None) -> str | None:
+    """The `exchange_version` of a fix row the article lists under Exchange `product`
+    ("6.0"), so that a draft checks it on that version's hosts only: the version itself where
+    it names one product line, the line where its minor is the service pack ("8.0" is
+    Exchange Server 2007, whose SP1 hosts are 8.1); None for a version the playbooks do not
+    know (4.0, 5.0), whose rows stay checked on every host."""
+    from remediate.rules.playbook import LINE_VERSIONS
+
+    lines = [line for line, versions in LINE_VERSIONS.items() if product in versions]
+    if len(lines) != 1:
+        return None
+    versions = LINE_VERSIONS[lines[0]]
+    return product if len(versions) == 1 else lines[0]
+
+
 def _selection_name(event: EventFact, used: set[str]) -> str:
     stem = re.sub(r"[^a-z0-9]+", "_", (event.source or "event").lower()).strip("_") or "event"
     if not stem[0].isalpha():
@@ -152,6 +167,9 @@ def draft_playbook(
             item["platform"] = row.platform
         if row.component:
             item["component"] = row.component
+        exchange = row_exchange_version(row.product)
+        if exchange:
+            item["exchange_version"] = exchange
         files.append(item)
     if files:
         fix["files"] = files

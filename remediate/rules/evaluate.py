@@ -171,6 +171,47 @@ def _file_verdict(row: FixFile, found: FileEvidence | None, evidence: Evidence) 
     )
 
 
+def _fix_file_verdicts(
+    playbook: Playbook, evidence: Evidence, exchange: ExchangeFacts
+) -> tuple[tuple[FileVerdict, ...], list[FixFile]]:
+    """The verdicts of the rows that concern this host (its platform and Exchange), and the
+    rows set aside for another Exchange: those are not the host's fix, so never missing."""
+    line = host_line(exchange)
+    verdicts: list[FileVerdict] = []
+    elsewhere: list[FixFile] = []
+    for row in playbook.fix_files_for(evidence.os.architecture):
+        concerns = row.for_exchange(exchange.version, line)
+        if concerns is False:
+            elsewhere.append(row)
+        elif concerns is None:
+            note = f"the row is for {row.exchange_version}; the host's product line is unknown"
+            verdicts.append(
+                FileVerdict(row.file, row.location()[1], row.version, None, "unknown", note=note)
+            )
+        else:
+            verdicts.append(_file_verdict(row, evidence.file(row.key), evidence))
+    return tuple(verdicts), elsewhere
+
+
+def _exchange_name(version: str) -> str:
+    """The product line a row's `exchange_version` names ("6.0" is Exchange 2000 Server), or
+    "Exchange 15.2" for a version of several lines."""
+    if version in LINE_VERSIONS:
+        return version
+    lines = [line for line, versions in LINE_VERSIONS.items() if version in versions]
+    return lines[0] if len(lines) == 1 else f"Exchange {version}"
+
+
+def _elsewhere_note(rows: Sequence[FixFile], exchange: ExchangeFacts) -> str:
+    names = ", ".join(dict.fromkeys(_exchange_name(str(r.exchange_version)) for r in rows))
+    own = _host_exchange(exchange)
+    return f"{len(rows)} fix file row(s) of the article are for {names}, not {own}: not checked"
+
+
+def _host_exchange(exchange: ExchangeFacts) -> str:
+    return host_line(exchange) or f"Exchange {exchange.version}"
+
+
 def _requirement(
     selection: ServiceSelection | ComponentSelection, evidence: Evidence
 ) -> RequirementResult:
@@ -406,10 +447,11 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
     )
     updates = update_state(fixed_in, exchange)
     update_fixed = updates is not None and updates.fixed is True
-    rows = playbook.fix_files_for(evidence.os.architecture)
-    verdicts = tuple(_file_verdict(r, evidence.file(r.key), evidence) for r in rows)
+    verdicts, elsewhere = _fix_file_verdicts(playbook, evidence, exchange)
     requirements = tuple(_requirement(r, evidence) for r in playbook.fix.requires)
     parts: dict[str, object] = {"files": verdicts, "requirements": requirements}
+    if elsewhere:
+        parts["notes"] = (_elsewhere_note(elsewhere, exchange),)
 
     requirements_ok = all(r.satisfied for r in requirements)
     files_ok = bool(verdicts) and all(v.satisfied for v in verdicts)
@@ -418,6 +460,13 @@ def evaluate(playbook: Playbook, evidence: Evidence) -> Finding:
     if any(r.satisfied is None for r in requirements):
         return finding(
             Status.UNKNOWN, "a required service or component state could not be read", **parts
+        )
+    if fixed_in is None and not verdicts and elsewhere:
+        return finding(
+            Status.UNKNOWN,
+            f"the article's file table has no row for {_host_exchange(exchange)}, so the fix "
+            "cannot be checked",
+            **parts,
         )
     if fixed_in is None and not verdicts:
         fixed = requirements_ok

@@ -112,6 +112,7 @@ LINE_VERSIONS: dict[str, tuple[str, ...]] = {
     EXCHANGE_2019: ("15.2",),
     EXCHANGE_SE: ("15.2",),
 }
+_KNOWN_VERSIONS = tuple(dict.fromkeys(v for versions in LINE_VERSIONS.values() for v in versions))
 _BUILD_TEXT = re.compile(r"\d{1,5}(?:\.\d{1,5}){2,3}")
 _MAJOR_MINOR = re.compile(r"\d+\.\d+")
 
@@ -488,7 +489,8 @@ def _split_folder(folder: str) -> tuple[str, str, str | None]:
 
 
 class FixFile(_Model):
-    """One row of the article's file table."""
+    """One row of the article's file table. An article that lists a file once per Exchange
+    version gives each row its `exchange_version`: a 5.5 server is not judged by the 2000 row."""
 
     file: str
     version: str | None = Field(description="fixed version, or null for N/A (presence only)")
@@ -500,8 +502,44 @@ class FixFile(_Model):
     )
     platform: Platform | None = None
     component: str | None = None
+    exchange_version: str | None = Field(
+        default=None,
+        description="the Exchange the row is listed under, where the article lists the file "
+        "for several: major.minor (5.5, 6.0 for 2000, 6.5 for 2003, ...) or a product line "
+        "(Exchange Server 2007); the row is checked on hosts of that Exchange only",
+    )
 
     _check_version = field_validator("version")(_version_text)
+
+    @field_validator("exchange_version", mode="before")
+    @classmethod
+    def _exchange_version(cls, value: object) -> str | None:
+        """A version or product line the build table knows (YAML reads 6.0 as a number)."""
+        if value is None:
+            return None
+        text = " ".join(str(value).split())
+        line = product_line(text)
+        if line is not None:
+            return line
+        if text in _KNOWN_VERSIONS:
+            return text
+        raise ValueError(
+            f"{text[:60]!r} is not an Exchange version: use major.minor "
+            f"({', '.join(_KNOWN_VERSIONS)}) or a product line ({_line_names()})"
+        )
+
+    def for_exchange(self, version: str, line: str | None) -> bool | None:
+        """Whether the row concerns a host running Exchange `version` of product `line`
+        (`line` None when the host's line is unknown); None when only the line would tell,
+        as for a 15.2 server and a row of Exchange Server 2019 or SE."""
+        wanted = self.exchange_version
+        if wanted is None:
+            return True
+        if wanted not in LINE_VERSIONS:
+            return version == wanted
+        if version not in LINE_VERSIONS[wanted]:
+            return False
+        return None if line is None else line == wanted
 
     @field_validator("file")
     @classmethod
