@@ -205,9 +205,9 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def compare(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    fleet = fleet_yaml(args.hosts, args.events, args.latency_ms, allow_unencrypted=False)
-    if args.auth == "basic":  # Basic over HTTP is plain text: the lab must allow it
-        fleet = fleet_yaml(args.hosts, args.events, args.latency_ms)
+    # Basic over HTTP is plain text: only then may the lab take unsealed messages
+    plain = args.auth == "basic"
+    fleet = fleet_yaml(args.hosts, args.events, args.latency_ms, allow_unencrypted=plain)
     rounds: list[dict[str, dict[str, Any]]] = []
     with running_lab(fleet, work) as lab:
         set_transport(work / "hosts.ini", args.auth)
