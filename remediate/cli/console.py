@@ -103,15 +103,20 @@ def playbook_text(playbook: Playbook) -> Iterable[RenderableType]:
         yield literal(f"first fixed in {fix.fixed_in.describe()}")
     if fix.files:
         table = Table(title="fix table")
-        for column in ("file", "version", "folder", "platform"):
+        per_version = any(row.exchange_version for row in fix.files)
+        columns = ["file", "version", "folder", "platform"]
+        for column in [*columns, "Exchange"] if per_version else columns:
             table.add_column(column)
         for row in fix.files:
-            table.add_row(
+            cells = [
                 Text(row.file),
                 Text(row.version or "N/A (presence)"),
                 Text(row.folder),
                 Text(row.platform or "-"),
-            )
+            ]
+            if per_version:
+                cells.append(Text(row.exchange_version or "any"))
+            table.add_row(*cells)
         yield table
     for requirement in fix.requires:
         yield Text(f"requires: {requirement.model_dump()}")

@@ -131,7 +131,8 @@ def merge_duplicate_rows(draft: dict[str, Any]) -> tuple[dict[str, Any], list[st
     versions: dict[tuple[str, ...], list[str]] = {}
     for row in rows:
         key = tuple(
-            str(row.get(k, "")).lower() for k in ("file", "folder", "platform", "component")
+            str(row.get(k, "")).lower()
+            for k in ("file", "folder", "platform", "component", "exchange_version")
         )
         versions.setdefault(key, []).append(str(row.get("version")))
     for key, found in versions.items():

@@ -5,6 +5,7 @@ numbers and the builds are our own."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -119,7 +120,32 @@ def drafts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, result.stderr
     assert "fix file Store.exe: listed twice, merged into one row" in result.stderr
+    # the same file under two versions is two rows, not a doubt about one row's version
+    assert "unsure: fix file" not in result.stderr
     return work / "drafts"
+
+
+def test_playbook_show_names_each_rows_exchange_version(drafts: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "remediate",
+            "playbook",
+            "show",
+            "Q400789",
+            "--playbooks",
+            str(drafts),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "160"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Exchange" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if "Msvcr70.dll" in line]
+    assert len(rows) == 2 and "5.5" in rows[0] and "6.0" in rows[1].split("7.0.9466.0")[1]
 
 
 @pytest.fixture(scope="module")
