@@ -28,8 +28,7 @@ from remediate.inventory.vault import VaultPassword
 from remediate.transport import Dialect, Transport
 from remediate.transport.factory import open_transport, transport_name
 from remediate.transport.kerberos_auth import TicketCache
-from remediate.transport.ssh import SshSettings
-from remediate.transport.winrm import WinRMSettings
+from remediate.transport.settings import SshSettings, WinRMSettings
 
 
 @dataclass(frozen=True)

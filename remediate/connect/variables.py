@@ -47,8 +47,7 @@ from remediate.inventory import Host
 from remediate.inventory.model import is_secret_name, show_value
 from remediate.transport import Dialect
 from remediate.transport.kerberos_auth import TicketCache
-from remediate.transport.ssh import SshSettings
-from remediate.transport.winrm import WinRMSettings
+from remediate.transport.settings import SshSettings, WinRMSettings
 
 ConnectionKind = Literal["winrm", "ssh"]
 

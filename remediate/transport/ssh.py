@@ -16,7 +16,6 @@ import secrets
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
@@ -37,25 +36,9 @@ from remediate.transport import (
     wsh_command_line,
 )
 from remediate.transport.connection_log import TRACE, HostLog, Traffic
+from remediate.transport.settings import SshSettings
 
 LOG = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SshSettings:
-    """How to reach one host over SSH."""
-
-    address: str
-    port: int = 22
-    username: str = ""
-    password: str | None = field(default=None, repr=False)
-    key_file: str | None = None
-    known_hosts: tuple[str, ...] = ()
-    accept_new_host_keys: bool = False
-    connect_timeout: float = 15.0
-    command_timeout: float = 120.0
-    connect_retries: int = 2
-    retry_backoff: float = 1.0
 
 
 class SshTransport:

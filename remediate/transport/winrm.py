@@ -23,8 +23,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import requests
 from winrm.exceptions import (
@@ -66,6 +65,8 @@ from remediate.transport.kerberos_auth import (
     kerberos_failure,
     thread_ccache,
 )
+from remediate.transport.settings import WinRMSettings
+from remediate.transport.wsman_http import HttpTarget, WSManHTTP, can_carry, offered_schemes
 
 LOG = logging.getLogger(__name__)
 
@@ -74,48 +75,6 @@ OPERATIONS_QUOTA = 2150859174  # MaxConcurrentOperationsPerUser exceeded
 # Deleting a shell after its connection broke, or on Ctrl-C, is one short attempt: the host may
 # really be gone, and whoever waits (the next host, a user who pressed Ctrl-C) must not.
 CLEANUP_TIMEOUT = 5
-
-
-@dataclass(frozen=True)
-class WinRMSettings:
-    """How to reach one host over WinRM (secrets stay in memory, never in text)."""
-
-    address: str
-    port: int = 5986
-    scheme: Literal["http", "https"] = "https"
-    auth: str = "ntlm"
-    username: str = ""
-    password: str = field(default="", repr=False)
-    validate_certificate: bool = True
-    ca_trust_path: str | None = None
-    message_encryption: Literal["auto", "always", "never"] = "auto"
-    operation_timeout: int = 20
-    read_timeout: int = 30
-    command_timeout: float = 120.0
-    connect_retries: int = 2
-    retry_backoff: float = 1.0
-    # Kerberos (ansible_winrm_service, _kerberos_delegation, _kerberos_hostname_override,
-    # _kinit_mode): managed mode gets the user's ticket into `tickets`, the run's private cache.
-    service: str = "HTTP"
-    kerberos_delegation: bool = False
-    kerberos_hostname_override: str | None = None
-    kinit_mode: Literal["managed", "manual"] = "manual"
-    tickets: TicketCache | None = field(default=None, repr=False, compare=False)
-    # Certificate logon (ansible_winrm_cert_pem, _cert_key_pem): the files' paths; the key's
-    # content is never read here, only by the TLS handshake.
-    cert_pem: str | None = None
-    cert_key_pem: str | None = None
-
-    @property
-    def endpoint(self) -> str:
-        address = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{self.scheme}://{address}:{self.port}/wsman"
-
-    @property
-    def spn(self) -> str:
-        """The service principal Kerberos asks the KDC for: `HTTP/<name>` (its realm is the
-        one krb5.conf's [domain_realm] maps the name to)."""
-        return f"{self.service}/{self.kerberos_hostname_override or self.address}"
 
 
 class _RequestMeter:
@@ -225,8 +184,75 @@ class WinRMTransport:
             cert_key_pem=settings.cert_key_pem,
         )
         protocol.meter = self._meter
-        self._watch_refusals(protocol)
+        if self._lean():
+            protocol.transport = WSManHTTP(  # type: ignore[assignment]
+                self._http_target(),
+                protocol.transport.read_timeout_sec,
+                on_refused=self._note_offers,
+                on_exchange=self._trace_exchange if self._log.isEnabledFor(TRACE) else None,
+            )
+        else:
+            self._watch_refusals(protocol)
         return protocol
+
+    def _lean(self) -> bool:
+        """Basic and NTLM go over remediate's own HTTP path (transport/wsman_http.py); the
+        other logons, a client certificate and a proxy from the environment stay pywinrm's."""
+        settings = self.settings
+        if settings.message_encryption == "always" and settings.auth != "ntlm":
+            return False  # pywinrm says why it cannot encrypt
+        return can_carry(settings.auth, settings.scheme, settings.address, settings.cert_pem)
+
+    def _http_target(self) -> HttpTarget:
+        settings = self.settings
+        encrypt = settings.auth == "ntlm" and (
+            settings.message_encryption == "always"
+            or (settings.message_encryption == "auto" and settings.scheme == "http")
+        )
+        return HttpTarget(
+            scheme=settings.scheme,
+            address=settings.address,
+            port=settings.port,
+            auth=settings.auth,
+            username=settings.username,
+            password=settings.password,
+            encrypt=encrypt,
+            validate_certificate=settings.validate_certificate,
+            ca_trust_path=settings.ca_trust_path,
+        )
+
+    def _note_offers(self, offers: frozenset[str]) -> None:
+        self._offers = offers
+
+    def _trace_exchange(
+        self,
+        method: str,
+        status: int,
+        request_headers: int,
+        request_body: int,
+        response_headers: int,
+        response_body: int,
+        legs: int,
+    ) -> None:
+        """-vvv on the lean path: the sizes of one HTTP exchange (never a header's value)."""
+        self._log.trace(
+            "HTTP %s %d: request headers %d B, body %d B; response headers %d B, body %d B%s",
+            method,
+            status,
+            request_headers,
+            request_body,
+            response_headers,
+            response_body,
+            f"; after {legs} authentication exchange(s)" if legs else "",
+        )
+
+    def _open_session(self, protocol: Protocol) -> None:
+        """Connect (and, to encrypt, authenticate) before the first message."""
+        transport = protocol.transport
+        if isinstance(transport, WSManHTTP):
+            transport.build_session()
+        else:
+            self._watch_http(transport.build_session())
 
     def _watch_refusals(self, protocol: Protocol) -> None:
         """Note the schemes a host offers when it answers 401, to say why it refused.
@@ -246,7 +272,10 @@ class WinRMTransport:
 
     def _note_refusal(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         if response.status_code == 401:
-            self._offers = _offered_schemes([*response.history, response])
+            self._offers = offered_schemes(
+                answer.headers.get("WWW-Authenticate", "")  # requests joins several with commas
+                for answer in (*response.history, response)
+            )
 
     def _watch_http(self, session: requests.Session) -> None:
         # pywinrm merges the environment's proxy settings into the session as it builds it;
@@ -287,8 +316,7 @@ class WinRMTransport:
             while True:
                 tried = time.monotonic()
                 try:
-                    session = self._call(self._protocol.transport.build_session)
-                    self._watch_http(session)
+                    self._call(lambda: self._open_session(self._protocol))
                     self._log.info(
                         "HTTP session ready in %.3f s (%s)",
                         time.monotonic() - tried,
@@ -548,8 +576,7 @@ class WinRMTransport:
         True when the host confirmed (or no longer knows the shell). Never raises."""
         protocol = self._new_protocol(min(self.settings.read_timeout, CLEANUP_TIMEOUT))
         try:
-            session = self._call(protocol.transport.build_session)
-            self._watch_http(session)
+            self._call(lambda: self._open_session(protocol))
             self._call(lambda: protocol.close_shell(shell_id))
             return True
         except TransportError as exc:
@@ -642,6 +669,10 @@ class WinRMTransport:
     def _translate(self, operation):  # type: ignore[no-untyped-def]
         try:
             return operation()
+        except TransportError as exc:  # the lean HTTP path's own (transport/wsman_http.py)
+            if exc.host is None:
+                exc.host = self.host
+            raise
         except WinRMOperationTimeoutError:
             raise
         except InvalidCredentialsError:
@@ -756,18 +787,6 @@ def _process_tickets() -> TicketCache:
         if _PROCESS_TICKETS is None:
             _PROCESS_TICKETS = TicketCache()
         return _PROCESS_TICKETS
-
-
-def _offered_schemes(responses: list[requests.Response]) -> frozenset[str]:
-    """The authentication schemes named in these responses' WWW-Authenticate headers
-    (requests joins several headers with commas; a token follows its scheme after a space)."""
-    names: set[str] = set()
-    for response in responses:
-        for part in response.headers.get("WWW-Authenticate", "").split(","):
-            word = part.strip().split(" ", 1)[0]
-            if word and "=" not in word:
-                names.add(word.lower())
-    return frozenset(names)
 
 
 def _ntlm_refused(host: str, offers: str) -> AuthenticationError:

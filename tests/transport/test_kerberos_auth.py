@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from remediate.errors import AuthenticationError
 from remediate.transport import kerberos_auth
@@ -27,7 +26,8 @@ from remediate.transport.kerberos_auth import (
     kerberos_failure,
     thread_ccache,
 )
-from remediate.transport.winrm import WinRMSettings, WinRMTransport, _offered_schemes
+from remediate.transport.winrm import WinRMSettings, WinRMTransport
+from remediate.transport.wsman_http import offered_schemes
 
 
 class GSSError(Exception):
@@ -195,17 +195,11 @@ def test_the_cache_name_is_set_for_the_calling_thread_only() -> None:
 # --- why a host answered 401 -----------------------------------------------------------------
 
 
-def response(status: int, *offers: str) -> requests.Response:
-    made = requests.Response()
-    made.status_code = status
-    made.headers["WWW-Authenticate"] = ", ".join(offers)
-    return made
-
-
-def test_the_schemes_a_host_offers_are_read_from_every_leg() -> None:
-    first = response(401, "Negotiate", "Kerberos", 'Basic realm="WSMAN"')
-    last = response(401, "Negotiate oRswGaADCgEAoxIEEAEAAA==")
-    assert _offered_schemes([first, last]) == {"negotiate", "kerberos", "basic"}
+def test_the_schemes_a_host_offers_are_read_from_every_header_and_leg() -> None:
+    first = ", ".join(("Negotiate", "Kerberos", 'Basic realm="WSMAN"'))  # as requests joins them
+    last = "Negotiate oRswGaADCgEAoxIEEAEAAA=="
+    assert offered_schemes([first, last]) == {"negotiate", "kerberos", "basic"}
+    assert offered_schemes(["CredSSP", "Negotiate"]) == {"credssp", "negotiate"}  # one each
 
 
 @pytest.mark.parametrize(

@@ -304,26 +304,27 @@ def test_connection_retries_are_traced(lab: Lab, records: Records) -> None:
 def test_a_retry_after_a_failed_session_sets_up_message_encryption_again(
     lab: Lab, records: Records, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """pywinrm keeps a session whose encryption setup failed: the retry must not reuse it,
-    or its messages go out unencrypted over HTTP."""
-    import requests
+    """The connection breaks in the middle of the NTLM logon: the retry logs on again on a
+    new connection, or its messages would go out unencrypted (or sealed with no keys)."""
+    from remediate.transport.http_link import HttpLink
 
-    real_send = requests.adapters.HTTPAdapter.send
-    failures = [requests.exceptions.ConnectionError("refused for the test")]
+    real_post = HttpLink.post
+    failures = [ConnectionResetError(104, "Connection reset by peer")]
 
-    def send(self: object, *args: object, **kwargs: object) -> object:
-        if failures:
+    def post(self: HttpLink, head: bytes, body: bytes) -> object:
+        if failures and b"Authorization: Negotiate" in head:
             raise failures.pop()
-        return real_send(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real_post(self, head, body)
 
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+    monkeypatch.setattr(HttpLink, "post", post)
     link = lab_winrm(lab, WIN, password=SECRET, retry_backoff=0.01)
     try:
         assert link.run_command("hostname").exit_code == 0
-        assert link._protocol.transport.encryption is not None
+        assert link._protocol.transport.encryption
     finally:
         link.close()
     text = records.text()
+    assert not failures
     assert "retry 1 of 2" in text and "authenticated, messages encrypted" in text
 
 

@@ -260,7 +260,8 @@ class WinRMListener:
             bindings = self.tls_channel_binding if scheme == "https" else None
             acceptor = KerberosAcceptor(self.kerberos, channel_bindings=bindings)
         elif mechanism == "ntlm" and self._accepts_ntlm(scheme_name):
-            acceptor = NegotiateAcceptor(self._password_for)
+            bindings = self.tls_channel_binding if scheme == "https" else None
+            acceptor = NegotiateAcceptor(self._password_for, channel_bindings=bindings)
         if acceptor is None:
             log.debug("%s: %s token (%s) refused by policy", name, scheme_name, mechanism)
             self.host.count("auth_failures")

@@ -73,6 +73,7 @@ import spnego
 import spnego._ntlm as _pyspnego_ntlm  # private: only for _install_pyspnego_credential_hook
 from spnego._context import GSSMech  # private: the mech enum _prefer_ntlm ranks
 from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1  # private: LM/NT one-way functions
+from spnego.channel_bindings import GssChannelBindings
 
 from remediate.lab.protocols.sealed_body import (
     BOUNDARY,
@@ -243,8 +244,20 @@ def _prefer_ntlm(proxy: Any) -> None:
 class NegotiateAcceptor:
     """Server side of HTTP Negotiate/NTLM auth for ONE TCP connection (state is per connection)."""
 
-    def __init__(self, password_for: PasswordLookup, *, default_domain: str = "") -> None:
+    def __init__(
+        self,
+        password_for: PasswordLookup,
+        *,
+        default_domain: str = "",
+        channel_bindings: bytes | None = None,
+    ) -> None:
         """``password_for(domain, user)`` returns the host's password for that user, or None.
+
+        ``channel_bindings``: over HTTPS, the RFC 5929 ``tls-server-end-point`` data of the
+        host's certificate. The client's NTLMv2 response must then carry their hash
+        (MsvAvChannelBindings, [MS-NLMP] 2.2.2.1), or the logon fails: Windows' Extended
+        Protection at CbtHardeningLevel Strict; its WinRM default, Relaxed, would also take a
+        client that sends none (the lab is stricter than Windows, never kinder).
 
         ``domain`` is what the client sent ("" when it gave a bare user name or a UPN such as
         ``user@corp.local``, which then arrives whole as ``user``). ``default_domain`` (e.g. the
@@ -252,6 +265,11 @@ class NegotiateAcceptor:
         """
         self._password_for = password_for
         self._default_domain = default_domain
+        self._channel_bindings = (
+            None
+            if channel_bindings is None
+            else GssChannelBindings(application_data=channel_bindings)
+        )
         self._context: Any = None  # spnego NegotiateProxy of the handshake in progress / done
         self._scheme = NEGOTIATE_OFFER
         self._complete = False
@@ -282,6 +300,7 @@ class NegotiateAcceptor:
             with self._credentials_active():
                 self._context = spnego.server(
                     protocol="negotiate",
+                    channel_bindings=self._channel_bindings,
                     # use_negotiate: pyspnego's own SPNEGO even if gssapi is installed;
                     # use_ntlm: its pure-Python NTLM for the inner mech (the hook only covers it);
                     # wrapping_winrm: drop Kerberos from our mech list so no request-mic is sent.
