@@ -78,3 +78,19 @@ def test_jscript_is_sent_whole_after_its_two_lines() -> None:
 def test_each_dialect_reads_its_own_shipped_file() -> None:
     assert script_source("step", "powershell") == shipped_script("step.ps1")
     assert script_source("step", "wsh") == shipped_script("step.js")
+
+
+def test_a_collect_script_is_made_once_per_request_and_dialect_and_never_served_stale() -> None:
+    """The audit sends every host the same request: its script is cached, keyed by the
+    request object itself (an equal-looking new request is built afresh, never mixed up)."""
+    from remediate.probes.collect import CollectRequest, build_collect_script
+
+    first = CollectRequest(services=("SMTPSVC",))
+    script = build_collect_script(first, "powershell")
+    assert build_collect_script(first, "powershell") is script
+    assert build_collect_script(first, "wsh") != script
+    other = CollectRequest(services=("MSExchangeIS",))
+    assert build_collect_script(other, "powershell") != script
+    for _ in range(20):  # past the cache's size: still right
+        build_collect_script(CollectRequest(services=("W3SVC",)), "powershell")
+    assert build_collect_script(first, "powershell") == script
