@@ -13,6 +13,10 @@ With `--baseline`, bench/naive_baseline.py (pywinrm `run_ps`, one call per query
 the same fleet. Results go to bench/results/audit-<params>.json; one summary line to stdout.
 `--yappi` profiles the audit in this process instead (every thread, CPU clock) and writes
 bench/results/audit-<params>-yappi.txt, to see where a host's CPU goes.
+`--against REF` measures an earlier version in the same run: REF (a commit or tag) is checked
+out in a temporary git worktree, and its audit and ours run alternately on the same fleet,
+`--rounds` times each; medians and the CPU-per-host ratio go into the result (`against`).
+Ours runs with `--workers` (default 1, so that both are one process) unless set.
 """
 
 from __future__ import annotations
@@ -157,7 +161,7 @@ def set_transport(inventory: Path, auth: str) -> None:
 
 
 def run_measured(
-    command: list[str], log: Path, env: dict[str, str] | None = None
+    command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT
 ) -> dict[str, Any]:
     """Run a process to completion; its wall time, CPU seconds and peak RSS (wait4).
 
@@ -173,7 +177,7 @@ def run_measured(
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "200"} if env is None else env,
@@ -226,7 +230,58 @@ def audit_command(args: argparse.Namespace, work: Path) -> list[str]:
         prefix += ["-m", "pyinstrument", "-r", "text", "-o", str(work / "profile.txt"), "-m"]
     else:
         prefix += ["-m"]
-    return [*prefix, "remediate", *audit_arguments(args, work)]
+    workers = [] if args.workers is None else ["--workers", str(args.workers)]
+    return [*prefix, "remediate", *audit_arguments(args, work), *workers]
+
+
+def against(args: argparse.Namespace, work: Path, first: dict[str, Any]) -> dict[str, Any]:
+    """REF's audit and ours, alternately, `args.rounds` times on the running fleet (ours
+    already ran once: `first`); medians of each, and REF's CPU per host over ours."""
+    checkout = work / "against"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", "--quiet", str(checkout), args.against],
+        cwd=ROOT,
+        check=True,
+    )
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=checkout,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        environment = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(checkout)}
+        theirs: list[dict[str, Any]] = []
+        ours: list[dict[str, Any]] = [first]
+        command = [sys.executable, "-m", "remediate", *audit_arguments(args, work)]
+        for round_number in range(args.rounds):
+            log = work / f"against-{round_number}.log"
+            theirs.append(run_measured(command, log, environment, cwd=checkout))
+            if round_number:  # the first of ours ran before, in main()
+                ours.append(run_measured(audit_command(args, work), work / "audit.log"))
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, check=False
+        )
+    theirs_median, ours_median = _median_run(theirs), _median_run(ours)
+    return {
+        "ref": args.against,
+        "commit": commit,
+        "rounds": args.rounds,
+        "theirs": theirs,
+        "ours": ours,
+        "theirs_median": theirs_median,
+        "ours_median": ours_median,
+        "cpu_ratio": round(theirs_median["cpu_seconds"] / ours_median["cpu_seconds"], 2),
+        "wall_ratio": round(theirs_median["wall_seconds"] / ours_median["wall_seconds"], 2),
+    }
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median CPU time (a real run, so its numbers belong together)."""
+    ordered = sorted(runs, key=lambda run: run["cpu_seconds"])
+    return ordered[len(ordered) // 2]
 
 
 def audit_arguments(args: argparse.Namespace, work: Path) -> list[str]:
@@ -272,8 +327,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="run the audit in this process (--workers 1) under yappi (CPU clock, all "
         "threads); writes its top functions, not the result JSON",
     )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="our audit's --workers (default: its own)"
+    )
+    parser.add_argument(
+        "--against", metavar="REF", help="also run the audit of git REF, alternating with ours"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternations with --against")
     parser.add_argument("--quiet", action="store_true", help="no summary line")
     args = parser.parse_args(argv)
+    if args.against and args.workers is None:
+        args.workers = 1
     work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
     fleet = fleet_yaml(args.hosts, args.events, args.latency_ms, args.symptom_share)
     result: dict[str, Any] = {
@@ -296,6 +360,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             audit = run_measured(audit_command(args, work), work / "audit.log")
         after, lab_cpu = totals(admin), sum(lab_process.cpu_times()[:2]) - lab_cpu
+        if args.against:
+            result["against"] = against(args, work, audit)
+            audit = result["against"]["ours_median"]
         result.update(summarise(args, audit, before, after, lab_cpu, work))
         if args.profile:
             result["profile"] = str(work / "profile.txt")
@@ -455,6 +522,14 @@ def summary_line(result: dict[str, Any]) -> str:
         f"RSS {result['peak_rss_mb']} MB, {result['requests_per_host']} req/host, "
         f"errors {result['host_errors']}"
     )
+    if "against" in result:
+        compared = result["against"]
+        theirs = compared["theirs_median"]["cpu_seconds"] * 1000 / result["hosts"]
+        line += (
+            f"; {compared['ref']} ({compared['commit']}) {theirs:.1f} ms/host: "
+            f"CPU/host x{compared['cpu_ratio']}, wall x{compared['wall_ratio']} "
+            f"(medians of {compared['rounds']})"
+        )
     if "baseline" in result:
         line += (
             f", naive {result['baseline']['wall_seconds']:.1f}s "
