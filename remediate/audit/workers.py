@@ -64,6 +64,9 @@ costs the parent 20-40 ms of CPU, so a second process pays for itself from some 
 on; below 100 the network, not the CPU, is what such a run waits for."""
 
 START_METHOD = "forkserver"
+TRANSPORT_MODULES = {"winrm": "remediate.transport.winrm", "ssh": "remediate.transport.ssh"}
+"""Imported on a run's first connection (requests, pywinrm; paramiko): the forkserver imports
+those the run uses once, not each worker (0.3-0.5 s of CPU each)."""
 LOG_LOGGER = "remediate.transport"  # the transports' logs that -v shows (remediate.cli.console)
 
 
@@ -133,8 +136,9 @@ class _Job:
 
 
 # Messages: parent -> worker: _Job, then STOP (a Ctrl-C) or (ABORT, reason); worker ->
-# parent: (RESULT, HostResult), (LOG, LogRecord), then (DONE, [the results not yet sent]).
-STOP, ABORT, RESULT, LOG, DONE = "stop", "abort", "result", "log", "done"
+# parent: (RESULT, HostResult), (LOG, LogRecord), then (DONE, [the results not yet sent]) or
+# (FAILED, what went wrong in the worker itself).
+STOP, ABORT, RESULT, LOG, DONE, FAILED = "stop", "abort", "result", "log", "done", "failed"
 
 
 # --- the parent --------------------------------------------------------------------------------
@@ -193,7 +197,8 @@ class _Parent:
     def _start(self, started: datetime) -> None:
         context = multiprocessing.get_context(START_METHOD)
         if START_METHOD == "forkserver":
-            context.set_forkserver_preload([__name__])
+            used = {TRANSPORT_MODULES.get(target.transport) for target in self.targets}
+            context.set_forkserver_preload([__name__, *sorted(filter(None, used))])
         level = logging.getLogger(LOG_LOGGER).getEffectiveLevel()
         for index in range(self.count):
             hosts = self.targets[index :: self.count]
@@ -211,24 +216,26 @@ class _Parent:
                 worker.done, worker.lost = True, f"its worker process did not start: {exc}"
 
     def _receive(self, run: AuditRun, timeout: float) -> None:
-        """Take in what the workers sent within `timeout`; note the workers that ended."""
-        live: dict[object, _Worker] = {w.conn: w for w in self.workers if not w.done}
-        live |= {w.process.sentinel: w for w in live.values()}
-        for worker in {
-            id(live[ready]): live[ready] for ready in wait(list(live), timeout)
-        }.values():
+        """Take in what the workers sent within `timeout`; note the workers that ended.
+
+        A worker's end is the end of its pipe, which only it holds. Not its sentinel: that is
+        the forkserver's report, gone for good (always ready) if the forkserver is killed."""
+        live = {w.conn: w for w in self.workers if not w.done}
+        for conn in wait(list(live), timeout):
+            worker = live[conn]
             try:
                 while not worker.done and worker.conn.poll():
                     self._take(run, worker, _receive_from(worker.conn))
             except (EOFError, OSError):
-                worker.done, worker.lost = True, self._why_ended(worker)
-            if not worker.done and not worker.process.is_alive() and not worker.conn.poll():
                 worker.done, worker.lost = True, self._why_ended(worker)
 
     def _take(self, run: AuditRun, worker: _Worker, message: tuple[str, Any]) -> None:
         kind, body = message
         if kind == LOG:
             logging.getLogger(body.name).handle(body)
+            return
+        if kind == FAILED:
+            worker.done, worker.lost = True, f"worker process {worker.process.pid} failed: {body}"
             return
         results = [body] if kind == RESULT else body
         for result in results:
@@ -294,7 +301,8 @@ class _Parent:
                 if target.name in self.seen:
                     continue
                 self.seen.add(target.name)
-                why = "interrupted" if run.interrupted or not worker.lost else worker.lost
+                sent_none = f"worker process {worker.process.pid} sent no result for it"
+                why = worker.lost or ("interrupted" if run.interrupted else sent_none)
                 run.results.append(not_audited(target, self.playbooks, why))
         in_inventory_order(run, self.targets)
         run.finished = datetime.now(UTC)
@@ -386,7 +394,10 @@ class _PipeLogHandler(logging.Handler):
 def _work(conn: Connection) -> None:
     """A worker process: audit the job's hosts, each result to the parent as it comes."""
     control = _Control(conn)
+    # Ctrl-C signals the whole process group, systemd's stop SIGTERMs the whole unit: the
+    # parent hears of it too and stops this worker with a message (once per Ctrl-C).
     signal.signal(signal.SIGINT, control.on_sigint)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sent: set[str] = set()
     try:
         job: _Job = _receive_from(conn)
@@ -415,5 +426,9 @@ def _work(conn: Connection) -> None:
         with contextlib.suppress(Exception):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             control.send((DONE, []))
+    except Exception as exc:  # a fault of the worker itself: its hosts say what it was
+        with contextlib.suppress(Exception):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            control.send((FAILED, f"unexpected {type(exc).__name__}: {exc}"[:300]))
     finally:
         kerberos_auth.close_all()  # this worker's own tickets
