@@ -5,10 +5,13 @@ A code follows a word that introduces it ("error 1067", "Error=11004", "error co
 "failed with error -2147467259", "failure 87", "HRESULT 0x...", "ID no: c1030ad1", "WIN32:1332",
 "The exception generated was c0000005"), or is an error's symbolic name wherever it stands
 (MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound), or is the ESE form
-"MSExchangeIS (466) -515" (an instance, its process ID, then the error). Addresses ("at Address
-77f3cbcd"), stack frames, offsets, process IDs and versions are introduced by no such word, so
-they are not taken. Codes are kept as written (case, 0x, zero padding); a pair
-"c1041724-00000000" is one code.
+"MSExchangeIS (466) -515" (an instance, its process ID, then the error). Some positions present
+a code with no word before it: a bracketed value closing a message ("... timely manner. -
+[800FF351]", "0 (000C05A6) Unknown Recipient"), a MAPI result "<<80004005>>", the code a
+Dr. Watson line puts before "at address", one named before the word ("a -1022 error", 'a "550"
+error'). Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs,
+versions and zero (success) are not taken, nor the footer's search words. Codes are kept as
+written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ _INTRO = (
     r")"
 )
 _LINK = (  # at most six, possessively: "error code code ..." tried from each word was quadratic
-    r"(?:\s*+(?:code|number|no\b\.?|value|was|is|of|occurred|generated\s++was|with|=|:|#|\(|'|\")){0,6}+"
+    r"(?:\s*+(?:code|number|no\b\.?|value|was|is|of|occurred|generated\s++was|with"
+    r"|access\s++violation|=|:|#|\(|'|\")){0,6}+"  # "Exception: Access Violation (0xc0000005)"
 )
 _VALUE = (
     r"(?P<value>"
@@ -33,21 +37,90 @@ _VALUE = (
     r"|-\s*+\d{1,10}\b(?![.,]\w)"  # -1811; "error -" wrapped before its digits
     r"|\d{1,10}\b(?![.,]\w|\s*+%)"  # 1067, 0005, 80070057 (not 5.5.2653, 5.6.0, 00000001.PRI)
     r"|(?-i:[A-Z][A-Z0-9_]{4,30})(?=\s++-\s)"  # "error ODXBMFUL - Bitmap full": name, meaning
+    r"|(?-i:ASP)\s\d{4}\b"  # IIS: error 'ASP 0113'
     r")"
 )
 _SYMBOLIC = (
     r"(?P<symbol>\b(?-i:(?i:jet)_err[A-Za-z]\w*|MAPI_[EW]_\w+|(?i:ds)_[A-Za-z]\w*_\w+|ERROR_[A-Z_]{3,}"
     r"|E_[A-Z]{3,}\w*|RPC_[SX]_\w+|SEC_E_\w+|WSAE[A-Z]+|ec[A-Z][a-z]\w+)\b)"
+    r"(?:\s*+\((?P<symhex>(?:0x)?[0-9a-f]{8})\))?"  # MAPI_E_LOGON_FAILED(80040111): its value
 )
+# Positions that present a code with no word before it. Each is a full-width (8 digit) value in a
+# place only an error code takes, or a form only codes have:
+_POSITIONAL = (
+    # closing an error message in brackets: "... timely manner. [800FF351]", "0 (000C05A6)
+    # Unknown Recipient", "MAPI 1.0[000004c7]"; not a disassembly's "+0x1c4 (6cdef22f)", an
+    # operand "[0041c2d8]" after a comma or colon, nor a stack argument "(0x05EFFDB8)".
+    r"(?=[\[(])(?<![A-Za-z_+!$,:=*])(?<!0x[0-9a-f] )(?<!0x[0-9a-f]{2} )(?<!0x[0-9a-f]{3} )"
+    r"(?<!0x[0-9a-f]{4} )(?:\[|\((?!\())(?P<bracketed>(?!0{8})[0-9a-f]{8})[\])]"
+    # a MAPI result or an insertion string: "call failed.<<80004005>>", "<<0xc0040000 - Network"
+    r"|<<\s*+(?P<quoted>(?:0x)?(?!0{8})[0-9a-f]{8})(?=\s*+>>|\s++-\s)"
+)
+# Codes named just before a word, looked for back from each "error" or "at address" (bounded),
+# not tried at every character: a Dr. Watson line's exception code, then the address it occurred
+# at ("c0000005 at address 77f1aaaa"); the error named before the word ("a -1022 error", "-1018
+# or -1022 error messages", "0x3b Error"); a mail or web server's reply code ('a "550" error').
+_TRAILING_WORD = re.compile(r"\berrors?\b|\bat\s++address\b", re.I)
+_AT_ADDRESS = re.compile(r"(?<![\w:=.])((?:0x)?[0-9a-f]{8})[ \t]*+_?[ \t]*+\Z", re.I)
+_NAMED = r"-\d{1,10}|0x[0-9a-f]{1,8}"
+_BEFORE_ERROR = re.compile(
+    rf"(?<![\w.-])(?:(?:{_NAMED})"
+    rf"(?:(?:,\s*+(?:and\s++|or\s++)?|\s++(?:or|and)\s++)(?:{_NAMED})){{0,3}}+"
+    r"|\"?[45]\d\d\"?'?)\s++\Z",
+    re.I,
+)
+_NAMED_VALUE = re.compile(rf"{_NAMED}|[45]\d\d", re.I)
+_LOOK_BACK = 100
+_HEX8 = re.compile(r"(?:0x)?[0-9a-f]{8}")
 _CODE = re.compile(
     rf"{_INTRO}{_LINK}\s*+{_VALUE}"
     rf"|{_SYMBOLIC}"
+    rf"|(?=[\[(<\"0-9a-f-])(?:{_POSITIONAL})"  # one test of the first character for all
     r"|(?<=\w[ \t])\(\d{1,6}\)\s++(?P<ese>-\d{1,6})\b",  # MSExchangeIS (466) -515
     re.I,
 )
 
 
+_GROUPS = ("value", "symbol", "ese", "bracketed", "quoted")
+_ZERO = re.compile(r"-?(?:0x)?0+", re.I)
+_FOOTER = re.compile(r"^[ \t]*+Additional query words\s*+:", re.I | re.M)
+_AFTER_CODE = re.compile(r"[ \t]*+[:(\]]")
+_NUMBER_TOKEN = re.compile(r"[-']*\d+(?:\.\d+)?|0x[0-9a-f]{8}", re.I)
 _OTHER_FORMS = re.compile(r"(?<![\w.-])-\d{1,10}\b(?!\.\d)|\b0x[0-9a-f]{1,16}\b|\b\d{9,10}\b", re.I)
+
+
+def _closes_message(text: str, match: re.Match[str]) -> bool:
+    """A bracketed value is a code where it closes a message: after "-", ".", "," or a number
+    ("manner. - [800FF351]", "1.0[000004c7]", "0 (000C05A6)", "0x80004005 (000502CC)"), and not
+    followed by ":", "(" or "]" (a log line's "[00000034]:", an operand "[sym (6fb4bf1c)]").
+    After a word or an offset it is an object, a queue or a jump target: "queue (0100002B)",
+    "call memset (0044dae0)", "+0x18 (77fb4094)". The look is bounded: 40 characters each way.
+    """
+    if _AFTER_CODE.match(text, match.end(), match.end() + 40):
+        return False
+    before = text[max(0, match.start() - 40) : match.start()].rstrip()
+    token = before[before.rfind(" ") + 1 :].rsplit("\n", 1)[-1]
+    return bool(token) and (token[-1] in "-.,'" or bool(_NUMBER_TOKEN.fullmatch(token)))
+
+
+def _named_before(text: str) -> list[tuple[int, str]]:
+    """The codes named just before "error" or "at address", with where each stands."""
+    found = []
+    for word in _TRAILING_WORD.finditer(text):
+        # only after a number, a quote or a hex value is there anything to look back for
+        tail = text[max(0, word.start() - 24) : word.start()].rstrip(" \t\n_")
+        last = tail[max(tail.rfind(" "), tail.rfind("\n")) + 1 :].lower()
+        if word.group(0)[0] in "aA":
+            if _HEX8.fullmatch(last) and (
+                match := _AT_ADDRESS.search(text, max(0, word.start() - 24), word.start())
+            ):
+                found.append((match.start(), match.group(1)))
+        elif (last[-1:].isdigit() or last[-1:] in ("'", '"') or last.startswith("0x")) and (
+            match := _BEFORE_ERROR.search(text, max(0, word.start() - _LOOK_BACK), word.start())
+        ):
+            for value in _NAMED_VALUE.finditer(text, match.start(), match.end()):
+                found.append((value.start(), value.group(0)))
+    return found
 
 
 def codes_in(text: str) -> list[str]:
@@ -56,33 +129,39 @@ def codes_in(text: str) -> list[str]:
     A line naming an error symbolically gives that error's other forms too: "-509 0xFFFFFE03
     JET_errMissingPreviousLogFile 4294966787" (decimal, hex, name, unsigned) is one error.
     """
-    codes: dict[str, None] = {}  # ordered and unique; `not in list` was quadratic
+    found: list[tuple[int, str]] = []  # (where, code): two readings merged in text order
     read_line = -1  # the last line read for other forms (each line once)
     for match in _CODE.finditer(text):
-        code = match.group("value") or match.group("symbol") or match.group("ese")
-        code = "".join(code.split())  # "error -\n 2147467259" as one number
+        code = next(group for group in _GROUPS if match.group(group))
+        code = re.sub(r"(?<=-)\s++", "", match.group(code))  # "error -\n 2147467259": one number
+        if match.group("bracketed") and not _closes_message(text, match):
+            continue
+        if match.group("symhex"):
+            found.append((match.start("symhex"), match.group("symhex")))
         if match.group("symbol") and match.start() > read_line:
             line_start = text.rfind("\n", 0, match.start()) + 1
             line_end = text.find("\n", match.end())
             read_line = line_end = len(text) if line_end < 0 else line_end
             if line_end - line_start <= 300:
                 for other in _OTHER_FORMS.finditer(text, line_start, match.start()):
-                    codes.setdefault(other.group(0), None)
-                codes.setdefault(code, None)
+                    found.append((other.start(), other.group(0)))
                 for other in _OTHER_FORMS.finditer(text, match.end(), line_end):
-                    codes.setdefault(other.group(0), None)
-                continue
-        codes.setdefault(code, None)
-    return list(codes)
+                    found.append((other.start(), other.group(0)))
+        found.append((match.start(), code))
+    found.extend(_named_before(text))
+    found.sort(key=lambda pair: pair[0])  # stable: a symbol before the values on its line
+    # ordered and unique (`not in list` was quadratic); a zero is success, not an error
+    return list(dict.fromkeys(code for _, code in found if not _ZERO.fullmatch(code)))
 
 
 def article_codes(text: str, event_codes: list[str], event_ids: set[int]) -> list[str]:
     """Every code the article presents: its events' first, then the rest of its text.
 
     A decimal equal to one of the article's event IDs is that event, not a code ("Session
-    Error 2375" in an Event Viewer row).
+    Error 2375" in an Event Viewer row). The footer's "Additional query words" are search terms.
     """
     codes = dict.fromkeys(event_codes)
-    for code in codes_in(text):
+    footer = _FOOTER.search(text)  # search words ("error 30 thirty"), not the article's prose
+    for code in codes_in(text[: footer.start()] if footer else text):
         codes.setdefault(code, None)
     return [c for c in codes if not (c.lstrip("-").isdigit() and int(c) in event_ids)]
