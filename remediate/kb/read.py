@@ -245,7 +245,11 @@ def split_sections(text: str) -> list[Section]:
         for m in _HEADING_LINE.finditer(text)
         if _is_heading(m)
     ]
-    footer = _FOOTER.search(text)
+    # The archive's header has its own `KEYWORDS:` line: the footer is looked for after the
+    # first heading (or the header's blank line), or the header's line would be taken for it
+    # and the real footer ("Additional query words: ...") read as part of the last section.
+    body_start = marks[0][0] if marks else max(text.find("\n\n"), 0)
+    footer = _FOOTER.search(text, body_start)
     end_all = footer.start() if footer else len(text)
     sections = [Section("", 0, marks[0][0] if marks else end_all)]
     for i, (_, body, name) in enumerate(marks):

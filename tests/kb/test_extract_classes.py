@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from remediate.kb.extract import ArticleFacts, extract
-from remediate.kb.read import read_article
+from remediate.kb.read import read_article, split_sections
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -272,3 +272,25 @@ def test_a_two_part_build_as_the_version() -> None:
         "   | File name    | Version |\n   | Msexcimc.exe | 1459.73 |\n"
     )
     assert [(r.file, r.version) for r in facts.fix_files] == [("Msexcimc.exe", "1459.73")]
+
+
+def test_the_footer_is_cut_off_when_the_header_has_its_own_keywords_line() -> None:
+    """The archive's header carries `KEYWORDS:`; the footer's query words are not the
+    article's words (here a code-like word that is no error the article presents)."""
+    header = (
+        "DOCUMENT:Q300000  01-JAN-2001  [exchange]\nTITLE   :XADM: A Sample\n"
+        "PRODUCT :Microsoft Exchange\nKEYWORDS:kbbug kbfix\n\n"
+    )
+    facts = _article(
+        "The service stops with error 1067.\n\n"
+        "Additional query words: error 2140 failure 0x8004010F\n"
+        "Keywords          : kbbug kbfix\n",
+        header,
+    )
+    assert facts.codes == ["1067"]
+    text = header + "SYMPTOMS\n========\n\nIt stops.\n\nAdditional query words: stops\n"
+    last = split_sections(text)[-1]
+    assert last.name == "SYMPTOMS" and "query words" not in text[last.start : last.end]
+    no_heading = header + "It stops.\n\nAdditional query words: stops\n"
+    (only,) = split_sections(no_heading)
+    assert "It stops." in no_heading[only.start : only.end]
