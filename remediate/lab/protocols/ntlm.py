@@ -64,6 +64,7 @@ import base64
 import binascii
 import contextlib
 import contextvars
+import functools
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -200,6 +201,14 @@ def _install_pyspnego_credential_hook() -> None:
 _install_pyspnego_credential_hook()
 
 
+@functools.lru_cache(maxsize=256)
+def _one_way(password: str) -> tuple[bytes, bytes]:
+    """The LM and NT one-way functions of a password ([MS-NLMP] 3.3.1), once per password:
+    pyspnego's LM function is DES in pure Python, milliseconds a logon, and a lab of a
+    thousand hosts shares a handful of passwords (the lab's CPU is the benchmarks' too)."""
+    return lmowfv1(password), ntowfv1(password)
+
+
 @contextlib.contextmanager
 def credentials_from(password_for: PasswordLookup) -> Iterator[None]:
     """While inside, pyspnego's NTLM acceptors in this context ask `password_for(domain, user)`.
@@ -215,7 +224,7 @@ def credentials_from(password_for: PasswordLookup) -> Iterator[None]:
         if password is None:
             who = f"{domain}\\{username}" if domain else username
             raise AuthFailed(f"unknown user {who}")
-        return domain, username, lmowfv1(password), ntowfv1(password)
+        return domain, username, *_one_way(password)
 
     token = _active_lookup.set(lookup)
     try:
@@ -381,7 +390,7 @@ class NegotiateAcceptor:
         password = self._password_for(domain or "", username or "")
         if password is None:
             raise AuthFailed(f"unknown user {self._looked_up}")
-        return domain, username, lmowfv1(password), ntowfv1(password)
+        return domain, username, *_one_way(password)
 
     @contextlib.contextmanager
     def _credentials_active(self) -> Iterator[None]:
