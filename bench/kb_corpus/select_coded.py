@@ -9,6 +9,11 @@ failure, returned) is followed within 40 characters on the same line by a hex va
 (0x..., or 4+ hex digits with a digit and a letter) or a number of 2+ digits; sort their paths,
 then `random.Random(seed).sample(...)` picks K. Codes are present to measure in what this
 picks, whether or not the importer reads them: the rule knows nothing of the importer.
+
+`--rule numbered` (dev growth, seed 2026194) keeps instead the Exchange articles where an error
+word is followed within 40 characters on the same line by a decimal in parentheses ("(1067)",
+"(-2147467259)") or where an "ID number", "error number" or "status code" phrase appears:
+layouts the first rule under-samples, whose codes are named rather than introduced.
 """
 
 from __future__ import annotations
@@ -25,9 +30,15 @@ CODE_WORDING = re.compile(
     r"(?:\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{4,}\b|(?<![\w.])-?\d{2,}\b)",
     re.I,
 )
+NUMBERED_WORDING = re.compile(
+    r"\b(?:error|code|status|exception|hresult|failed|failure|returned)\b[^\n]{0,40}?"
+    r"\(-?\d+\)|\b(?:id number|error number|status code)\b",
+    re.I,
+)
+RULES = {"coded": CODE_WORDING, "numbered": NUMBERED_WORDING}
 
 
-def candidates(archive: Path) -> list[str]:
+def candidates(archive: Path, wording: re.Pattern[str] = CODE_WORDING) -> list[str]:
     known = {row["path"] for row in json.loads((CORPUS / "corpus.json").read_text("utf-8"))}
     chosen = []
     for path in sorted(archive.glob("txt/*/*.TXT")):
@@ -35,7 +46,7 @@ def candidates(archive: Path) -> list[str]:
         rel = path.relative_to(archive).as_posix()
         if rel in known or not re.search(r"(?im)^PRODUCT\s*:.*exchange", text[:600]):
             continue
-        if CODE_WORDING.search(text):
+        if wording.search(text):
             chosen.append(rel)
     return chosen
 
@@ -45,8 +56,9 @@ def main() -> None:
     parser.add_argument("archive", type=Path)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--rule", choices=sorted(RULES), default="coded")
     args = parser.parse_args()
-    pool = candidates(args.archive)
+    pool = candidates(args.archive, RULES[args.rule])
     print(f"{len(pool)} candidates")
     for rel in random.Random(args.seed).sample(pool, args.count):
         print(rel)
