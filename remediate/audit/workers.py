@@ -1,7 +1,7 @@
 """The audit over several worker processes: one process's threads share one GIL.
 
-On 2 cores one process spends 20-40 ms of its own CPU per host (HTTP, NTLM sealing, parsing
-and judging the evidence), so a large run is bound by that one core, not by the network.
+One process spends 13-40 ms of CPU per host (HTTP, NTLM sealing, parsing and judging the
+evidence), so a large run is bound by that one core, not by the network.
 `audit_in_workers` deals the hosts out to N processes in turn (host i to worker i mod N),
 each running `run_audit` (the threaded loop, with its share of --forks, so that the run
 still has at most `forks` connections open), and merges their results back in the
@@ -9,9 +9,9 @@ inventory's order. The parent hears each result as it comes (`on_result` fires h
 parent, one at a time), counts --fail-percent over all hosts and tells every worker to stop
 starting hosts; Ctrl-C or SIGTERM in the parent is passed on as a stop message, which the
 worker turns into its own Ctrl-C (shells closed, finished results sent). The workers ignore
-the terminal's own SIGINT: each stop comes from the parent, once per Ctrl-C, so a second
-Ctrl-C still means "stop waiting" as it does in one process. A worker that dies loses only
-its unfinished hosts, each `not audited` naming how it died.
+the SIGINT and SIGTERM sent to the whole group (Ctrl-C, systemd's stop): each stop comes from
+the parent, once per Ctrl-C, so a second Ctrl-C still means "stop waiting" as it does in one
+process. A worker that dies loses only its unfinished hosts, each `not audited` naming how.
 
 Workers start with 'forkserver' (never plain fork from this threaded process): the server
 imports the audit once, then each worker is a fork of that single-threaded server.
@@ -58,10 +58,11 @@ from remediate.transport.kerberos_auth import TicketCache
 WORKERS_THRESHOLD = 100
 """Runs of at most this many hosts stay in this process (today's path, no start-up cost).
 
-Measured on 2 cores: the forkserver takes 0.8 s of one core to start and import the audit
-(spawn: 1.1 s for two workers, each importing it); a further worker forks in 0.02 s. A host
-costs the parent 20-40 ms of CPU, so a second process pays for itself from some 50-80 hosts
-on; below 100 the network, not the CPU, is what such a run waits for."""
+Measured on 2 cores: the forkserver starts and imports the audit in 0.8 s (0.6-1.3 s of CPU;
+spawn: 1.1 s for two workers, each importing it), a further worker forks in 0.02 s, and each
+result crosses the pipe for about 1 ms of CPU (12 KB). One process spends 13-16 ms of CPU per
+NTLM host, so a second core pays back that start from some 100 hosts on; below that the
+network, not the CPU, is what a run waits for."""
 
 START_METHOD = "forkserver"
 TRANSPORT_MODULES = {"winrm": "remediate.transport.winrm", "ssh": "remediate.transport.ssh"}
