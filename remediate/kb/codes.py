@@ -9,7 +9,12 @@ A code follows a word that introduces it ("error 1067", "Error=11004", "error co
 a code with no word before it: a bracketed value closing a message ("... timely manner. -
 [800FF351]", "0 (000C05A6) Unknown Recipient"), a MAPI result "<<80004005>>", the code a
 Dr. Watson line puts before "at address", one named before the word ("a -1022 error", 'a "550"
-error'). Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs,
+error'). A stop code ("STOP 0x7F"), a log's "result=14", the reply a remote server reported
+("reported: 550"); codes of the same form listed after an introduced one ("STOP 0x7F or 0x77",
+"error -1018, -1019 or -1022"); a hex code's decimal restated in parentheses ("0000000bb8
+(3000)"); a decimal in parentheses closing a sentence that reports an error ("... bind the
+listener socket (10050)"), not a constant's value ("dbSeeChanges (512)") nor a phone number.
+Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs,
 versions and zero (success) are not taken, nor the footer's search words. Codes are kept as
 written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
 """
@@ -23,6 +28,9 @@ _INTRO = (
     r"|win32|failed\s++with)(?!\w)"  # not "Error1:" (a numbered list), nor "errors : 0"
     r"|\bID\s*+(?:no\b\.?|#|(?=(?:0x)?[0-9a-f]{3,8}-[0-9a-f]))"  # "ID no: c1030ad1", "id # 8004..."
     r"|\bEc\w{2,40}\(\)\s*+[:;]"  # "EcDeliverGWMessage(): 0000000bb8"
+    r"|\bresult=(?=-?\w)"  # a log's "Failed to find socket, result=14" (not code's "x = 5")
+    r"|\bstop(?=\s*+:?\s*+0x[0-9a-f])"  # a stop (bug check) code: "STOP 0x7F", "STOP: 0x0000000A"
+    r"|\b(?:server|host)\s++(?:reported|responded|replied)(?:\s++with)?(?=\s*+:?\s*+[45]\d\d\b)"
     r")"
 )
 _LINK = (  # at most six, possessively: "error code code ..." tried from each word was quadratic
@@ -42,7 +50,7 @@ _VALUE = (
 )
 _SYMBOLIC = (
     r"(?P<symbol>\b(?-i:(?i:jet)_err[A-Za-z]\w*|MAPI_[EW]_\w+|(?i:ds)_[A-Za-z]\w*_\w+|ERROR_[A-Z_]{3,}"
-    r"|E_[A-Z]{3,}\w*|RPC_[SX]_\w+|SEC_E_\w+|WSAE[A-Z]+|ec[A-Z][a-z]\w+)\b)"
+    r"|E_[A-Z]{3,}\w*|E_[A-Z][a-z]{2,}(?=\s*+\((?:0x)?[0-9a-fA-F]{8}\))|RPC_[SX]_\w+|SEC_E_\w+|WSAE[A-Z]+|ec[A-Z][a-z]\w+)\b)"
     r"(?:\s*+\((?P<symhex>(?:0x)?[0-9a-f]{8})\))?"  # MAPI_E_LOGON_FAILED(80040111): its value
 )
 # Positions that present a code with no word before it. Each is a full-width (8 digit) value in a
@@ -82,6 +90,25 @@ _CODE = re.compile(
 
 
 _GROUPS = ("value", "symbol", "ese", "bracketed", "quoted")
+# More codes of the same unmistakable form listed after the first: "STOP 0x7F or 0x77", "error
+# -1018, -1019 or -1022" (a plain number after "or" could be anything: not taken).
+_LISTED = re.compile(
+    r"(?:[ \t]*+,[ \t]*+(?:or\s++|and\s++)?|\s++(?:or|and)\s++)"
+    r"(0x[0-9a-f]{1,16}\b|-\d{1,10}\b)(?![.,]\w)",
+    re.I,
+)
+# A hex code restated in decimal just after it: "error code 0000000bb8 (3000)".
+_RESTATED = re.compile(r"[ \t]*+\((-?\d{1,10})\)")
+# A decimal in parentheses closing a line that reports an error: "The following error occurred
+# while trying to bind the listener socket (10050)". Found from the parenthesis, then the line
+# and the one before are looked at (bounded) for the error word.
+_CLOSING_DECIMAL = re.compile(
+    # not a phone number's "(407)\n555-0100"
+    r"(?<=[A-Za-z] )\((\d{2,10})\)[ \t]*+\.?[ \t\r]*+(?:\n(?![ \t]*+\d)|\Z)"
+)
+_IDENTIFIER = re.compile(r"[a-z][A-Z]|_")  # "dbSeeChanges (512)": a constant's value
+_ERROR_WORD = re.compile(r"\b(?:error|failed|failure)\b", re.I)
+_EVENT_WORDS = re.compile(r"\bevent\b|\bpid\b|\bprocess\b|\bthread\b", re.I)
 _ZERO = re.compile(r"-?(?:0x)?0+", re.I)
 _FOOTER = re.compile(r"^[ \t]*+Additional query words\s*+:", re.I | re.M)
 _AFTER_CODE = re.compile(r"[ \t]*+[:(\]]")
@@ -123,6 +150,28 @@ def _named_before(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def _closing_decimals(text: str) -> list[tuple[int, str]]:
+    """Decimals in parentheses that close a sentence reporting an error: its line, and the line
+    before when this one goes on from it (starts lower-case). At most 200 characters are read
+    back from each, so the pass stays linear."""
+    found = []
+    for match in _CLOSING_DECIMAL.finditer(text):
+        window = max(0, match.start() - 200)
+        line = text[max(window, text.rfind("\n", window, match.start()) + 1) : match.start()]
+        context = line
+        if line.lstrip()[:1].islower():
+            previous_end = max(window, match.start() - len(line) - 1)
+            context = text[max(window, text.rfind("\n", window, previous_end) + 1) : match.start()]
+        word = line.rstrip().rsplit(None, 1)[-1] if line.strip() else ""
+        if (
+            _ERROR_WORD.search(context)
+            and not _EVENT_WORDS.search(context)
+            and not _IDENTIFIER.search(word)
+        ):
+            found.append((match.start(1), match.group(1)))
+    return found
+
+
 def codes_in(text: str) -> list[str]:
     """The error codes `text` presents, in order, each once, as written.
 
@@ -148,7 +197,17 @@ def codes_in(text: str) -> list[str]:
                 for other in _OTHER_FORMS.finditer(text, match.end(), line_end):
                     found.append((other.start(), other.group(0)))
         found.append((match.start(), code))
+        if match.group("value"):
+            end = match.end()
+            if not code.lstrip("-").isdigit() and (restated := _RESTATED.match(text, end)):
+                found.append((restated.start(1), restated.group(1)))
+            for _ in range(3 if not _ZERO.fullmatch(code) else 0):  # "returns 0, -1": values
+                if not (listed := _LISTED.match(text, end)):
+                    break
+                found.append((listed.start(1), listed.group(1)))
+                end = listed.end()
     found.extend(_named_before(text))
+    found.extend(_closing_decimals(text))
     found.sort(key=lambda pair: pair[0])  # stable: a symbol before the values on its line
     # ordered and unique (`not in list` was quadratic); a zero is success, not an error
     return list(dict.fromkeys(code for _, code in found if not _ZERO.fullmatch(code)))

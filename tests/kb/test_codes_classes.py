@@ -76,6 +76,56 @@ def test_the_search_words_of_the_footer_are_not_the_articles_codes() -> None:
     assert article_codes(text, [], set()) == []
 
 
+def test_a_stop_code_is_its_code_and_so_are_those_listed_after_it() -> None:
+    assert codes_in("The server halts with STOP 0x3F or 0x2C on a blue screen.") == ["0x3F", "0x2C"]
+    assert codes_in("   STOP: 0x000000D1 (0x00000010, 0x00000002)") == ["0x000000D1"]
+    assert codes_in("Click Stop 0x10 times") == ["0x10"]  # "stop" is kept only before a 0x value
+    assert codes_in("Press Stop, then wait 20 seconds.") == []
+
+
+def test_codes_of_one_form_listed_after_an_introduced_code_are_codes() -> None:
+    assert codes_in("Error number -207, -3101 or -3102 can be shown.") == ["-207", "-3101", "-3102"]
+    # a plain number after "or" could be anything, and a zero first is a list of values
+    assert codes_in("error 1067 or 2 minutes later") == ["1067"]
+    assert codes_in("The call returns 0, -1 or a handle.") == []
+
+
+def test_a_logged_result_value_is_its_code() -> None:
+    assert codes_in("Could not open the pipe, result=71, tries=3. [IL 9]") == ["71"]
+    assert codes_in("   total = 8\n   result = 4") == []  # program text, not a log's result=
+
+
+def test_the_reply_code_a_remote_server_reported_is_its_code() -> None:
+    assert codes_in("The remote server reported: 554 Transaction failed.") == ["554"]
+    assert codes_in("the host responded with 451 Try later") == ["451"]
+    assert codes_in("the server reported 12 messages waiting") == []
+
+
+def test_a_mixed_case_symbolic_name_with_its_value_is_a_code() -> None:
+    assert codes_in("[Some Library [E_Pending (8000000A)]]") == ["E_Pending", "8000000A"]
+    assert codes_in("set E_Mail to the address") == []
+
+
+def test_a_decimal_restating_a_hex_code_in_parentheses_is_a_code_too() -> None:
+    assert codes_in("The error code 0000000bb9 (3001) means ecBadObject.") == [
+        "0000000bb9",
+        "3001",
+        "ecBadObject",
+    ]
+    assert codes_in("HRESULT 0x8007000E (-2147024882)") == ["0x8007000E", "-2147024882"]
+
+
+def test_a_decimal_in_parentheses_closing_an_error_sentence_is_its_code() -> None:
+    text = "An error occurred while the service opened its\n   listening endpoint (10048)\n"
+    assert codes_in(text) == ["10048"]
+    assert codes_in("The request failed for the share \\\\HOST\\DATA (53).\n") == ["53"]
+    # not a constant's value, a phone number, a category, nor a line with no error
+    assert codes_in("this error is raised if you set the flag to dbFailOnError (128).\n") == []
+    assert codes_in("If the error persists call support at (425)\n   555-0100\n") == []
+    assert codes_in("   Type: Error\n   Category (2050)\n") == []
+    assert codes_in("The job completed for all mailboxes (12)\n") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -86,6 +136,11 @@ LINEAR = {
     "quoted replies": ("", '"550" ', ""),
     "access violations": ("", "exception access violation ", ""),
     "symbolic names with values": ("", "MAPI_E_A(1234abcd) ", ""),
+    "lists after an introduced code": ("error 0x1", ", 0x2 or 0x3", ""),
+    "restated decimals": ("", "error 0x1a (26) ", ""),
+    "closing decimals": ("", "the call failed on word (12)\n", ""),
+    "closing decimals on long lines": ("", "error word " * 30 + "(12)\n", ""),
+    "stop codes": ("", "STOP 0x1 ", ""),
 }
 
 
