@@ -230,7 +230,7 @@ def audit_command(args: argparse.Namespace, work: Path) -> list[str]:
         prefix += ["-m", "pyinstrument", "-r", "text", "-o", str(work / "profile.txt"), "-m"]
     else:
         prefix += ["-m"]
-    workers = [] if args.workers is None else ["--workers", str(args.workers)]
+    workers = [] if getattr(args, "workers", None) is None else ["--workers", str(args.workers)]
     return [*prefix, "remediate", *audit_arguments(args, work), *workers]
 
 

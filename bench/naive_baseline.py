@@ -47,7 +47,7 @@ def queries(playbooks: Path, since: timedelta = timedelta(days=7)) -> list[str]:
     request = collect_request(load_playbooks([playbooks]), datetime.now(UTC) - since)
     found: list[str] = list(FACTS)
     found += [f"(Get-Service '{name}').Status" for name in request.services]
-    found += [f"(Get-WindowsFeature '{c.feature or c.name}').Installed" for c in request.components]
+    found += [f"(Get-WindowsFeature '{c.name}').Installed" for c in request.components]
     found += [
         f"(Get-Item '{EXCHANGE_ROOT}\\{f.path}').VersionInfo.FileVersion" for f in request.files
     ]
