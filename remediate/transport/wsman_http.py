@@ -256,7 +256,7 @@ class WSManHTTP:
         if not self._protocol or f'protocol="{self._protocol}"' not in answer.get("content-type"):
             return reply
         if self._context is None:
-            raise _broke(ConnectError("a sealed answer came before the logon"))
+            raise _broke(ProtocolError("a sealed answer came before the logon"))
         try:
             return unseal(self._context.unwrap_winrm, reply, self._protocol)
         except (SealedMessageError, SpnegoError) as exc:
