@@ -21,6 +21,7 @@ written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _INTRO = (
@@ -224,3 +225,22 @@ def article_codes(text: str, event_codes: list[str], event_ids: set[int]) -> lis
     for code in codes_in(text[: footer.start()] if footer else text):
         codes.setdefault(code, None)
     return [c for c in codes if not (c.lstrip("-").isdigit() and int(c) in event_ids)]
+
+
+def cut_short(codes: list[str]) -> set[str]:
+    """The codes that are another code of the same article cut short: an archive title is cut
+    at a fixed width, so "Error 0x8004030" in a title stands for the body's "0x80040301".
+    Only codes of six characters or more (after any "0x"), so that "1067" never hides
+    behind "10670", and never the first half of a pair ("80040c06" is its own code beside
+    "80040c06-f2000312"); one pass over the codes sorted, so linear after the sort."""
+
+    def plain(code: str) -> str:
+        return code.lower().removeprefix("0x")
+
+    ordered = sorted({plain(code) for code in codes})
+    cut = {
+        shorter
+        for shorter, longer in itertools.pairwise(ordered)
+        if len(shorter) >= 6 and longer.startswith(shorter) and longer[len(shorter)].isalnum()
+    }
+    return {code for code in codes if plain(code) in cut}

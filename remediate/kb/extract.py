@@ -9,8 +9,9 @@ keeps the facts classes importable from here. Nothing is fetched.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from remediate.kb.codes import article_codes
+from remediate.kb.codes import article_codes, cut_short
 from remediate.kb.events import events as _events
 from remediate.kb.facts import ArticleFacts, EventFact, FixRow, ProductFact
 from remediate.kb.fix_table import fix_files as _fix_files
@@ -54,6 +55,10 @@ def extract(text: str, source: str = "<text>") -> ArticleFacts:
     )
     event_ids = {e.event_id for e in events}
     codes = article_codes(mask_references(body), [c for e in events for c in e.codes], event_ids)
+    cut = cut_short(codes)
+    if cut:
+        codes = [c for c in codes if c not in cut]
+        events = [replace(e, codes=tuple(c for c in e.codes if c not in cut)) for e in events]
     references = []
     for ref in re.findall(r"\b(?:Q|KB)\d{6}\b", text):
         if ref != article and ref not in references:

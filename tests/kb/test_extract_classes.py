@@ -294,3 +294,15 @@ def test_the_footer_is_cut_off_when_the_header_has_its_own_keywords_line() -> No
     no_heading = header + "It stops.\n\nAdditional query words: stops\n"
     (only,) = split_sections(no_heading)
     assert "It stops." in no_heading[only.start : only.end]
+
+
+def test_a_code_cut_short_by_the_title_is_the_bodys_whole_code() -> None:
+    """Archive titles are cut at a fixed width: "Error 0x8004030" ending a title is the
+    body's 0x80040301, one error, not two; short codes never hide behind longer ones."""
+    header = "TITLE   :XADM: Store Fails with Error 0x8004030\n\n"
+    facts = _article(
+        "The store stops. Error 0x80040301 is logged, and later error 1067 and error 10670.\n"
+        "The gateway reports error 80040c06-f2000312, the mover error 0x80040c06.\n",
+        header,
+    )
+    assert facts.codes == ["0x80040301", "1067", "10670", "80040c06-f2000312", "0x80040c06"]
