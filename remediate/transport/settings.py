@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from remediate.transport.kerberos_auth import TicketCache
 
-__all__ = ["ConnectionSettings", "SshSettings", "WinRMSettings"]
+__all__ = ["ConnectionSettings", "SshSettings", "WinRMSettings", "bracketed", "wsman_url"]
+
+
+def bracketed(address: str) -> str:
+    """An address as a URL or Host header writes it: an IPv6 literal in brackets (RFC 3986)."""
+    return f"[{address}]" if ":" in address else address
+
+
+def wsman_url(scheme: str, address: str, port: int) -> str:
+    return f"{scheme}://{bracketed(address)}:{port}/wsman"
 
 
 @dataclass(frozen=True)
@@ -49,8 +58,7 @@ class WinRMSettings:
 
     @property
     def endpoint(self) -> str:
-        address = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{self.scheme}://{address}:{self.port}/wsman"
+        return wsman_url(self.scheme, self.address, self.port)
 
     @property
     def spn(self) -> str:

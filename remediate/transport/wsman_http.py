@@ -47,6 +47,7 @@ from remediate.errors import (
 )
 from remediate.transport.http_link import Answer, HttpFormatError, HttpLink
 from remediate.transport.sealed_message import SealedMessageError, seal, sealed_protocol, unseal
+from remediate.transport.settings import bracketed, wsman_url
 
 __all__ = ["HttpTarget", "WSManHTTP", "can_carry", "offered_schemes"]
 
@@ -75,8 +76,7 @@ class HttpTarget:
 
     @property
     def endpoint(self) -> str:
-        address = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{self.scheme}://{address}:{self.port}/wsman"
+        return wsman_url(self.scheme, self.address, self.port)
 
 
 def can_carry(auth: str, scheme: str, address: str, cert_pem: str | None) -> bool:
@@ -365,7 +365,7 @@ def _basic(username: str, password: str) -> bytes:
 
 
 def _host_header(target: HttpTarget) -> str:
-    address = f"[{target.address}]" if ":" in target.address else target.address
+    address = bracketed(target.address)
     default = 443 if target.scheme == "https" else 80
     return address if target.port == default else f"{address}:{target.port}"
 

@@ -6,6 +6,7 @@ long, not HTTP) come from a raw socket server in the test, on loopback too.
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 from collections.abc import Iterator
@@ -136,8 +137,6 @@ def contexts() -> Iterator[tuple[spnego.ContextProxy, object]]:
 
     acceptor = NegotiateAcceptor(password_for)
     client = spnego.client("LAB\\Administrator", PASSWORD, protocol="ntlm")
-    import base64
-
     step = acceptor.step("Negotiate " + base64.b64encode(client.step() or b"").decode())
     assert step.www_authenticate is not None
     challenge = base64.b64decode(step.www_authenticate.split(" ", 1)[1])
