@@ -14,6 +14,13 @@ picks, whether or not the importer reads them: the rule knows nothing of the imp
 word is followed within 40 characters on the same line by a decimal in parentheses ("(1067)",
 "(-2147467259)") or where an "ID number", "error number" or "status code" phrase appears:
 layouts the first rule under-samples, whose codes are named rather than introduced.
+
+`--rule era` (held3 and dev growth, issue 19's third round) draws by product era instead of by
+wording, so no one phrasing of a code is favoured: among the Exchange articles that mention an
+event ID or match either wording above, each is filed under the newest Exchange version its
+PROD/VER header line or its "applies to" list names (4.0 and 5.0 together, 5.5, 2000, 2003;
+articles naming none are left out), and K is drawn as evenly as the eras allow, each era's
+sorted paths sampled with `random.Random(seed)`.
 """
 
 from __future__ import annotations
@@ -35,7 +42,45 @@ NUMBERED_WORDING = re.compile(
     r"\(-?\d+\)|\b(?:id number|error number|status code)\b",
     re.I,
 )
-RULES = {"coded": CODE_WORDING, "numbered": NUMBERED_WORDING}
+EVENT_WORDING = re.compile(r"\bevent\s*(?:id\b|\d{2,5}\b)", re.I)
+ERA_WORDING = re.compile(
+    "|".join(f"(?:{rule.pattern})" for rule in (CODE_WORDING, NUMBERED_WORDING, EVENT_WORDING)),
+    re.I,
+)
+RULES = {"coded": CODE_WORDING, "numbered": NUMBERED_WORDING, "era": ERA_WORDING}
+ERAS = {"4.0": "4.0-5.0", "5.0": "4.0-5.0", "5.5": "5.5", "6.0": "2000", "6.5": "2003"}
+PROD_VER = re.compile(r"(?im)^PROD/VER\s*:(.*)$")
+
+
+APPLIES_TO = re.compile(r"(?i)applies to:(.{0,600})", re.S)
+NAMED_ERA = re.compile(r"(?i)exchange(?: server)? (2000|2003)")
+
+
+def era(archive: Path, rel: str) -> str | None:
+    """The newest Exchange era the article's PROD/VER header or applies-to list names."""
+    head = (archive / rel).read_text(encoding="latin-1")[:3000]
+    found = PROD_VER.search(head[:800])
+    named = [v for v in re.findall(r"\d+\.\d+", found.group(1)) if v in ERAS] if found else []
+    applies = APPLIES_TO.search(head)
+    years = {"2000": "6.0", "2003": "6.5"}
+    named += [years[year] for year in NAMED_ERA.findall(applies.group(1))] if applies else []
+    return ERAS[max(named, key=float)] if named else None
+
+
+def by_era(archive: Path, pool: list[str], seed: int, count: int) -> list[str]:
+    """`count` paths spread as evenly as the eras allow, each era sampled with `seed`."""
+    eras: dict[str, list[str]] = {}
+    for rel in pool:
+        name = era(archive, rel)
+        if name:
+            eras.setdefault(name, []).append(rel)
+    picked: list[str] = []
+    share, names = count, sorted(eras, key=lambda name: len(eras[name]))
+    for index, name in enumerate(names):
+        take = min(len(eras[name]), share // (len(names) - index))
+        picked += random.Random(seed).sample(eras[name], take)
+        share -= take
+    return picked
 
 
 def candidates(archive: Path, wording: re.Pattern[str] = CODE_WORDING) -> list[str]:
@@ -60,7 +105,11 @@ def main() -> None:
     args = parser.parse_args()
     pool = candidates(args.archive, RULES[args.rule])
     print(f"{len(pool)} candidates")
-    for rel in random.Random(args.seed).sample(pool, args.count):
+    if args.rule == "era":
+        chosen = by_era(args.archive, pool, args.seed, args.count)
+    else:
+        chosen = random.Random(args.seed).sample(pool, args.count)
+    for rel in chosen:
         print(rel)
 
 
