@@ -22,11 +22,13 @@ and its answer no longer wanted.
 from __future__ import annotations
 
 import contextlib
+import queue as queues
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +47,9 @@ from remediate.transport import Transport
 # transport's own Delete is bounded too (WinRM: a few requests of CLEANUP_TIMEOUT each, over a
 # new connection); this bounds them all, closed in parallel, well within one operation timeout.
 STOP_SECONDS = 8.0
+# How often the run looks for hosts past their timeout, and at most how long it waits for a
+# result before looking again (Ctrl-C and --fail-percent are noticed within it too).
+EXPIRY_EVERY = 0.2
 
 
 @dataclass(frozen=True)
@@ -194,27 +199,41 @@ def run_audit(
     lock = threading.Lock()
     stopped = threading.Event()
     pending: dict[Future[HostResult], tuple[HostTarget, float]] = {}
-    queue = list(targets)
+    # Finished futures arrive here, each once: taking one in costs the same at 10 forks or
+    # 500 (concurrent.futures.wait locks and unlocks every pending future on each call).
+    finished: queues.SimpleQueue[Future[HostResult]] = queues.SimpleQueue()
+    queue = deque(targets)
     grace = 5.0
+    next_expiry = time.monotonic() + EXPIRY_EVERY
     try:
         while queue or pending:
             while queue and len(pending) < options.forks and run.aborted is None:
-                target = queue.pop(0)
+                target = queue.popleft()
                 future = _start(
                     _audit_host, target, playbooks, request, open_transports, lock, stopped
                 )
                 pending[future] = (target, time.monotonic())
+                future.add_done_callback(finished.put)
             if not pending:
                 break
-            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
+            for future in _finished(finished, EXPIRY_EVERY):
+                if future not in pending:  # already given up on by _expire
+                    continue
                 target, _ = pending.pop(future)
                 result = future.result()
                 run.results.append(result)
                 on_result(result)
-            _expire(
-                pending, run, playbooks, options.timeout + grace, on_result, open_transports, lock
-            )
+            if time.monotonic() >= next_expiry:
+                next_expiry = time.monotonic() + EXPIRY_EVERY
+                _expire(
+                    pending,
+                    run,
+                    playbooks,
+                    options.timeout + grace,
+                    on_result,
+                    open_transports,
+                    lock,
+                )
             if run.aborted is None and options.fail_percent is not None:
                 run.aborted = fail_percent_reason(options, len(run.failed_hosts), len(targets))
             if run.aborted is None:
@@ -246,6 +265,21 @@ def run_audit(
         in_inventory_order(run, targets)
         run.finished = datetime.now(UTC)
     return run
+
+
+def _finished(
+    finished: queues.SimpleQueue[Future[HostResult]], within: float
+) -> list[Future[HostResult]]:
+    """The futures finished so far, waiting up to `within` seconds for the first."""
+    try:
+        taken = [finished.get(timeout=within)]
+    except queues.Empty:
+        return []
+    while True:
+        try:
+            taken.append(finished.get_nowait())
+        except queues.Empty:
+            return taken
 
 
 def _start(function: Callable[..., HostResult], *args: object) -> Future[HostResult]:
