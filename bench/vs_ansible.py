@@ -36,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.audit import (
     RESULTS,
+    ROOT,
     audit_command,
+    compiled,
     fleet_yaml,
     run_measured,
     running_lab,
@@ -286,6 +288,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error("--hosts, --forks and --rounds must be at least 1")
     args.profile = False  # what bench/audit.py's audit_command reads
     work = Path(tempfile.mkdtemp(prefix="bench-vs-ansible-"))
+    compiled(ROOT)  # as installed, like ansible-core from its wheel
     args.environment = ansible_environment(work)
     result = compare(args, work)
     RESULTS.mkdir(parents=True, exist_ok=True)
