@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 _LEADING = re.compile(r"^\s*v?(\d+)(?:[.,](\d+))?(?:[.,](\d+))?(?:[.,](\d+))?")
 
@@ -31,15 +31,8 @@ class FileVersion:
     @classmethod
     def parse(cls, text: str) -> FileVersion:
         """Read the leading numeric parts of `text` (VersionError when there are none)."""
-        match = _LEADING.match(text or "")
-        if match is None:
-            raise VersionError(f"not a version: {text[:80]!r}")
-        if any(len(p.lstrip("0")) > 5 for p in match.groups() if p):  # int() of 5,000 digits
-            raise VersionError(f"version part above 65535: {text[:80]!r}")  # not int's ValueError
-        parts = [int(p.lstrip("0") or "0") if p is not None else 0 for p in match.groups()]
-        if any(p > 0xFFFF for p in parts[1:]) or parts[0] > 0xFFFF:
-            raise VersionError(f"version part above 65535: {text[:80]!r}")
-        return cls(*parts)
+        text = text or ""
+        return _parsed(text) if len(text) <= _CACHED_TEXT else _parse(text)
 
     @property
     def parts(self) -> tuple[int, int, int, int]:
@@ -52,6 +45,28 @@ class FileVersion:
 
     def __str__(self) -> str:
         return ".".join(str(p) for p in self.parts)
+
+
+_CACHED_TEXT = 64  # longer texts (a host's odd version string) are parsed every time
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> FileVersion:
+    """`_parse` once per text: every host's evaluation compares the same few dozen fixed
+    versions from the playbooks, and the hosts of one fleet report the same builds."""
+    return _parse(text)
+
+
+def _parse(text: str) -> FileVersion:
+    match = _LEADING.match(text)
+    if match is None:
+        raise VersionError(f"not a version: {text[:80]!r}")
+    if any(len(p.lstrip("0")) > 5 for p in match.groups() if p):  # int() of 5,000 digits
+        raise VersionError(f"version part above 65535: {text[:80]!r}")  # not int's ValueError
+    parts = [int(p.lstrip("0") or "0") if p is not None else 0 for p in match.groups()]
+    if any(p > 0xFFFF for p in parts[1:]) or parts[0] > 0xFFFF:
+        raise VersionError(f"version part above 65535: {text[:80]!r}")
+    return FileVersion(*parts)
 
 
 def parse_version(text: str) -> FileVersion:
