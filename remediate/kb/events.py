@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from remediate.kb.codes import codes_in
+from remediate.kb.event_layouts import LONE_ID, lone_source, looks_like_source, source_after
 from remediate.kb.facts import EventFact
 from remediate.kb.read import Section
 from remediate.kb.references import mask_references
@@ -162,30 +163,17 @@ _LINE_SOURCE = re.compile(r"[ \t]*+(?:[-*][ \t]++)?([A-Za-z][\w.]{1,40}?)[ \t]*+
 
 def _source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
     """A source the article gives beside the ID, without a `Source:` label: in parentheses after
-    it ("Event ID 1005 (MSExchangeSA)") or alone before it on its line ("MSExchangeMTA Event ID
-    1008", run together as "MSExchangeMTAEvent ID 1004")."""
+    it ("Event ID 1005 (MSExchangeSA)"), alone before it on its line ("MSExchangeMTA Event ID
+    1008", run together as "MSExchangeMTAEvent ID 1004"), or after it in the next column or
+    alone on the next line (Event Viewer's columns copied without their names)."""
     paren = _PAREN_SOURCE.match(text, after_id, after_id + 80)
     if paren and not paren.group(1).isdigit():
         return paren.group(1)
     line_start = text.rfind("\n", max(0, label.start() - 80), label.start()) + 1
     before = _LINE_SOURCE.fullmatch(text, line_start, label.start())
-    if before and line_start < label.start() and _looks_like_source(before.group(1)):
+    if before and line_start < label.start() and looks_like_source(before.group(1)):
         return before.group(1)
-    return None
-
-
-_NOT_SOURCES = frozenset((
-    "ID", "NT", "SP", "QFE", "KB", "NDR", "MTA", "IS", "DS", "IMS", "IMC",
-    "EVENT", "EVENTID", "SOURCE", "ERROR", "WARNING", "INFORMATION", "TYPE", "CATEGORY",
-))  # fmt: skip
-
-
-def _looks_like_source(word: str) -> bool:
-    """A service or log name (MSExchangeMTA, ESE97, EDB, MacFile), not a prose word."""
-    if word.upper() in _NOT_SOURCES:
-        return False
-    capitals = sum(1 for c in word if c.isupper())
-    return capitals >= 2 or (word[:1].isupper() and any(c.isdigit() for c in word))
+    return source_after(text, after_id)
 
 
 def _blocks(text: str, start: int, end: int) -> list[_Mention]:
@@ -255,23 +243,31 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
     logs = [m.start() for m in _LOG_CONTEXT.finditer(text, start, end)]
     numbered = sorted(
         [m for m in _NUMBERED.finditer(text, start, end) if m.group("source") or len(m["id"]) > 2]
-        + [m for m in _BARE.finditer(text, start, end) if _looks_like_source(m.group("source"))]
-        + [m for m in _ID_LINE.finditer(text, start, end) if _looks_like_source(m.group("source"))],
+        + [m for m in _BARE.finditer(text, start, end) if looks_like_source(m.group("source"))]
+        + [m for m in _ID_LINE.finditer(text, start, end) if looks_like_source(m.group("source"))]
+        + list(LONE_ID.finditer(text, start, end)),
         key=lambda m: m.start(),
     )
     last_log, seen = -1, 0
     for index, match in enumerate(numbered):
         while seen < len(logs) and logs[seen] < match.start():
-            last_log, seen = logs[seen], seen + 1
-        source = match.group("source")
-        if source and not _looks_like_source(source):
-            source = None  # "1234 - X.400 Service - ...": a category, not a source
-        if source or (last_log >= 0 and match.start() - last_log <= 400):
+            last_log, seen = max(last_log, logs[seen]), seen + 1
+        near_log = last_log >= 0 and match.start() - last_log <= 400
+        if match.re is LONE_ID:
+            if not near_log:
+                continue
+            source = lone_source(match, text)
+        else:
+            source = match.group("source")
+            if source and not looks_like_source(source):
+                source = None  # "1234 - X.400 Service - ...": a category, not a source
+        if source or near_log:
             limit = numbered[index + 1].start() if index + 1 < len(numbered) else end
             stop = _description_end(text, match.end(), limit)
             mentions.append(
                 _Mention(match.start(), source, int(match.group("id")), text[match.end() : stop])
             )
+            last_log = max(last_log, stop)  # the next entry of a series is near this one's end
     return mentions
 
 

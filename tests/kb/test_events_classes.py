@@ -1,0 +1,91 @@
+"""Symptom events, one class of layout at a time (issue 19, third round): the ways the era-drawn
+dev articles write event mentions that the events reader missed. Each sample is written here in
+our own words and numbers; each test says what must be read and what must not."""
+
+from __future__ import annotations
+
+import pytest
+
+from remediate.kb.extract import ArticleFacts, extract
+from tests.test_readers_linear import assert_kb_extraction_linear
+
+
+def _article(symptoms: str) -> ArticleFacts:
+    text = (
+        "The information in this article applies to:\n\n"
+        " - Microsoft Exchange Server, version 5.0\n"
+        "-------------------------------------------------------------------------------\n\n"
+        f"SYMPTOMS\n========\n\n{symptoms}\n\nSTATUS\n======\n\nNone.\n"
+    )
+    return extract(text, "Q300000.txt")
+
+
+def _events(facts: ArticleFacts) -> dict[int, str | None]:
+    return {e.event_id: e.source for e in facts.events}
+
+
+# --------------------------------------------------------------------------- lone IDs
+
+
+def test_ids_alone_on_their_lines_over_descriptions_after_the_log_is_named() -> None:
+    # A series of entries copied from the log: each ID alone on its line, its text under it,
+    # far more than 400 characters from the sentence that names the log.
+    filler = "   The agent went on with the next part of the work and wrote nothing else.\n" * 5
+    facts = _article(
+        "The connector stops, and these entries appear in the application log:\n\n"
+        f"   4021\n   The connector could not reach its queue (code 0x80041234).\n{filler}\n"
+        f"   517\n   (...seen only at startup)\n   The connector gave up.\n{filler}\n"
+        "Then the administrator retries.\n\n"
+        "   4022 MTA\n   The queue was reopened.\n\n"
+        "   4030\n   MSExchangeConn\n   Warning\n   The queue is full.\n\n"
+        "   4031\n   Source: MSExchangeConn\n   The queue is empty.\n"
+    )
+    assert _events(facts) == {
+        4021: None,
+        517: None,
+        4022: "MTA",
+        4030: "MSExchangeConn",
+        4031: "MSExchangeConn",
+    }
+    assert next(e for e in facts.events if e.event_id == 4021).codes == ("0x80041234",)
+
+
+def test_a_lone_number_far_from_any_log_is_not_an_event() -> None:
+    facts = _article(
+        "The tool reports the size of the store, for example:\n\n"
+        "   2048\n   Megabytes in use on the first drive.\n"
+    )
+    assert _events(facts) == {}
+
+
+@pytest.mark.parametrize(
+    "unit", ["   12\n   A\n", "   12 A\n   B\n", "   12\n   AB\n   C\n", "   12" + " " * 50]
+)
+def test_lone_ids_are_read_in_linear_time(unit: str) -> None:
+    assert_kb_extraction_linear("SYMPTOMS\n\nthe event log:\n", unit, "")
+
+
+# --------------------------------------------------------------------------- sources by position
+
+
+def test_a_source_in_the_next_column_or_alone_on_the_next_line_is_the_events() -> None:
+    facts = _article(
+        "The following entries are logged:\n\n"
+        "   Event ID 6010     MSExchangeConn     Transport\n"
+        "   The remote host closed the link.\n\n"
+        "   Event ID: 6011\n   MSExchangeConn Private\n   Type: Error\n   The link was reset.\n\n"
+        "   Event ID 6012\n   Warning\n   The link is slow.\n\n"
+        "   Event ID 6013\n   Microsoft Exchange\n   The link is down.\n"
+    )
+    # a type word or a product name on the next line is not a source
+    assert _events(facts) == {
+        6010: "MSExchangeConn",
+        6011: "MSExchangeConn Private",
+        6012: None,
+        6013: None,
+    }
+
+
+def test_sources_by_position_are_read_in_linear_time() -> None:
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "Event ID 7" + " " * 40, "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "Event ID 7\n AB", "")
