@@ -51,7 +51,10 @@ _VALUE = (
 )
 _SYMBOLIC = (
     r"(?P<symbol>\b(?-i:(?i:jet)_err[A-Za-z]\w*|MAPI_[EW]_\w+|(?i:ds)_[A-Za-z]\w*_\w+|ERROR_[A-Z_]{3,}"
-    r"|E_[A-Z]{3,}\w*|E_[A-Z][a-z]{2,}(?=\s*+\((?:0x)?[0-9a-fA-F]{8}\))|RPC_[SX]_\w+|SEC_E_\w+|WSAE[A-Z]+|ec[A-Z][a-z]\w+)\b)"
+    r"|E_[A-Z]{3,}\w*|E_[A-Z][a-z]{2,}(?=\s*+\((?:0x)?[0-9a-fA-F]{8}\))|RPC_[SX]_\w+|SEC_E_\w+|WSAE[A-Z]+|ec[A-Z][a-z]\w+"
+    # the COM naming of an error or warning result, FACILITY_E_NAME or FacilityE_NAME:
+    # IMAIL_E_..., DISP_E_..., STG_E_..., CdoE_NOT_FOUND, CdoW_... (never a _S_ success)
+    r"|[A-Z][A-Z0-9]{1,11}_[EW]_[A-Z][A-Z0-9_]{2,}|[A-Z][a-z]{1,6}[EW]_[A-Z]{2,}[A-Z0-9_]*)\b)"
     r"(?:\s*+\((?P<symhex>(?:0x)?[0-9a-f]{8})\))?"  # MAPI_E_LOGON_FAILED(80040111): its value
 )
 # Positions that present a code with no word before it. Each is a full-width (8 digit) value in a
@@ -114,7 +117,14 @@ _ZERO = re.compile(r"-?(?:0x)?0+", re.I)
 _FOOTER = re.compile(r"^[ \t]*+Additional query words\s*+:", re.I | re.M)
 _AFTER_CODE = re.compile(r"[ \t]*+[:(\]]")
 _NUMBER_TOKEN = re.compile(r"[-']*\d+(?:\.\d+)?|0x[0-9a-f]{8}", re.I)
-_OTHER_FORMS = re.compile(r"(?<![\w.-])-\d{1,10}\b(?!\.\d)|\b0x[0-9a-f]{1,16}\b|\b\d{9,10}\b", re.I)
+# An error's other forms on its symbolic name's line: a negative decimal, a 0x value, an unsigned
+# decimal, or a full-width hex value, the first column of a table of codes ("8004010F  1271
+# CdoE_NOT_FOUND"); not a registry dump's "660A0003=..." nor a pair's half.
+_OTHER_FORMS = re.compile(
+    r"(?<![\w.-])-\d{1,10}\b(?!\.\d)|\b0x[0-9a-f]{1,16}\b|\b\d{9,10}\b"
+    r"|(?<![\w.:=-])(?=[0-9a-f]{0,7}\d)[0-9a-f]{8}\b(?![-:=])",
+    re.I,
+)
 
 
 def _closes_message(text: str, match: re.Match[str]) -> bool:

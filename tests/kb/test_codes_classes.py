@@ -126,6 +126,18 @@ def test_a_decimal_in_parentheses_closing_an_error_sentence_is_its_code() -> Non
     assert codes_in("The job completed for all mailboxes (12)\n") == []
 
 
+def test_a_table_of_codes_gives_each_row_its_name_and_value() -> None:
+    table = (
+        "Code        Point   Meaning\n"
+        "8004A011    1301    WidgE_OUT_OF_SPOKES\n"
+        "0003B0C2    1402    WidgW_SLOW_SPIN\n"
+    )
+    assert codes_in(table) == ["8004A011", "WidgE_OUT_OF_SPOKES", "0003B0C2", "WidgW_SLOW_SPIN"]
+    assert codes_in("This is the error FROB_E_NO_GEARS, which stops it.") == ["FROB_E_NO_GEARS"]
+    # a success name, a registry dump's value and a plain constant are not codes
+    assert codes_in("It returns FROB_S_DONE and sets 660A0003=0000002A with MAX_GEARS") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -141,6 +153,7 @@ LINEAR = {
     "closing decimals": ("", "the call failed on word (12)\n", ""),
     "closing decimals on long lines": ("", "error word " * 30 + "(12)\n", ""),
     "stop codes": ("", "STOP 0x1 ", ""),
+    "table rows never ending": ("", "8004a011 1301 WidgE_NO_SPOKES ", ""),
 }
 
 
