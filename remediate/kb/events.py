@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from remediate.kb.codes import codes_in
-from remediate.kb.event_layouts import LONE_ID, lone_source, looks_like_source, source_after
+from remediate.kb.event_layouts import (
+    LONE_ID,
+    TYPED_ID,
+    lone_source,
+    looks_like_source,
+    source_after,
+)
 from remediate.kb.facts import EventFact
 from remediate.kb.read import Section
 from remediate.kb.references import mask_references
@@ -31,7 +37,7 @@ _LABEL = re.compile(
     r"|Event|Source|Category|Type|Description|Date|Time|User|Computer)"
     r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
     r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
-    r"|(?<=Event)(?=\s++\d{1,5}\s*+[;,])"
+    r"|(?<=Event)(?=\s++\d{1,5}(?:\s*+[;,]|[ \t]{2,}+(?:Source|Type|Category)\b))"
     r"|(?-i:(?<=Source)[ \t]++(?=[A-Z])))",
     re.I,
 )
@@ -236,6 +242,12 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
         mentions.append(
             _Mention(match.start(), None, int(match.group(1)), text[match.end() : stop])
         )
+    for match in TYPED_ID.finditer(text, start, end):
+        line_end = text.find("\n", match.end(), end)
+        line_end = end if line_end < 0 else line_end
+        stop = _description_end(text, line_end, end)
+        source = _source_value(text, match.end())
+        mentions.append(_Mention(match.start(), source, int(match["id"]), text[line_end:stop]))
     mentions += _prose(text, start, end)
     mentions += _rows(text, start, end)
     # "NNNN - text" is an event where the log is spoken of in the 400 characters before it;

@@ -89,3 +89,24 @@ def test_a_source_in_the_next_column_or_alone_on_the_next_line_is_the_events() -
 def test_sources_by_position_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Event ID 7" + " " * 40, "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Event ID 7\n AB", "")
+
+
+# --------------------------------------------------------------------------- Event Viewer grids
+
+
+def test_event_viewer_details_copied_as_columns_without_colons() -> None:
+    facts = _article(
+        "These entries appear again and again:\n\n"
+        "   Event  3301         Source    MSExchangeGate\n"
+        "   Type   Error        Category  Link\n"
+        "   The gateway could not open its queue.\n\n"
+        "   Warning 3302 Source MSExchangeGate Private\n"
+        "   The gateway retried and failed with error 0x80042222.\n"
+    )
+    assert _events(facts) == {3301: "MSExchangeGate", 3302: "MSExchangeGate Private"}
+    assert next(e for e in facts.events if e.event_id == 3302).codes == ("0x80042222",)
+
+
+def test_event_viewer_grids_are_read_in_linear_time() -> None:
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "Event 7" + " " * 40, "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "Warning 7 Source" + " " * 40, "")

@@ -1,0 +1,70 @@
+"""Event layouts without labels: where an article names an event's ID or source by position
+alone (an ID on a line of its own over its description, a source on the line after the ID or
+in the next column). Split from events.py, whose labelled layouts stay there.
+
+Every pattern here is anchored where it is tried and bounded, with possessive blanks: each try
+reads a few dozen characters, so a reader stays linear in its input.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NOT_SOURCES = frozenset((
+    "ID", "NT", "SP", "QFE", "KB", "NDR", "MTA", "IS", "DS", "IMS", "IMC",
+    "EVENT", "EVENTID", "SOURCE", "ERROR", "WARNING", "INFORMATION", "TYPE", "CATEGORY",
+))  # fmt: skip
+
+
+def looks_like_source(word: str) -> bool:
+    """A service or log name (MSExchangeMTA, ESE97, EDB, MacFile), not a prose word."""
+    if word.upper() in _NOT_SOURCES:
+        return False
+    capitals = sum(1 for c in word if c.isupper())
+    return capitals >= 2 or (word[:1].isupper() and any(c.isdigit() for c in word))
+
+
+LONE_ID = re.compile(
+    # An ID alone on its indented line (or with one word after it, the source as in "9315 MTA"),
+    # over the first line of its description: "   2005\n   Calling ...". Only where the log is
+    # spoken of just before, or an entry of the same series just ended (events.py decides).
+    r"^[ \t]++(?P<id>\d{2,5})(?:[ \t]++(?P<source>[A-Za-z][\w.]{1,40}+))?[ \t]*+\n"
+    r"[ \t]*+(?=[A-Z(])",
+    re.M,
+)
+
+_SOURCE_AFTER = re.compile(
+    # After an ID: the next column ("Event ID 9215     MSExchangeMTA     Operating System") or
+    # the next line, alone or labelled ("   12802\n   MSExchange Pop3\n"); one word or two.
+    r"(?:[ \t]{2,}+|[ \t]*+\n[ \t]*+(?:Source[ \t]*+:[ \t]*+)?)"
+    r"(?P<source>[A-Za-z][\w.]{1,40}+(?: [A-Za-z][\w.]{1,20}+)?)(?=[ \t]*+\n|[ \t]{2}|[ \t]*+\Z)"
+)
+
+
+def source_after(text: str, pos: int) -> str | None:
+    """The source written right after an ID ending at `pos`, without a label on its line: in
+    the next column of that line or alone on the next line (or as `Source: X` there)."""
+    match = _SOURCE_AFTER.match(text, pos, pos + 200)
+    if match is None:
+        return None
+    source = match.group("source")
+    first = source.split()[0]
+    labelled = "Source" in text[pos : match.start("source")]
+    return source if labelled or looks_like_source(first) else None
+
+
+def lone_source(match: re.Match[str], text: str) -> str | None:
+    """The source of a LONE_ID entry: the word after the ID ("9315 MTA": a short upper-case
+    name is one there), else a source alone or labelled on the next line."""
+    word = match.group("source")
+    if word:
+        return word if looks_like_source(word) or (word.isupper() and len(word) <= 8) else None
+    return source_after(text, text.rfind("\n", 0, match.end()))
+
+
+TYPED_ID = re.compile(
+    # Event Viewer's type word, the ID and the Source label on one line, without an Event label:
+    # "Warning 1026 Source MSExchangeX Private" (the source is read after the label).
+    r"\b(?:Error|Warning|Information)[ \t]++(?P<id>\d{1,5})[ \t]++Source(?:[ \t]*+:)?[ \t]++"
+    r"(?=[A-Za-z])"
+)
