@@ -4,14 +4,16 @@ A code follows a word that introduces it ("error 1067", "Error=11004", "error co
 "status 0xC00402CE", "Exception e0020002", "Exception number: c0000005", "returned error 22",
 "failed with error -2147467259", "failure 87", "HRESULT 0x...", "ID no: c1030ad1", "WIN32:1332",
 "The exception generated was c0000005"), or is an error's symbolic name wherever it stands
-(MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound), or is the ESE form
+(MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound, COM's IMAIL_E_... and CdoE_...,
+with the value a table row gives it), or is the ESE form
 "MSExchangeIS (466) -515" (an instance, its process ID, then the error). Some positions present
 a code with no word before it: a bracketed value closing a message ("... timely manner. -
 [800FF351]", "0 (000C05A6) Unknown Recipient"), a MAPI result "<<80004005>>", the code a
 Dr. Watson line puts before "at address", one named before the word ("a -1022 error", 'a "550"
-error'). A stop code ("STOP 0x7F"), a log's "result=14", the reply a remote server reported
-("reported: 550"); codes of the same form listed after an introduced one ("STOP 0x7F or 0x77",
-"error -1018, -1019 or -1022"); a hex code's decimal restated in parentheses ("0000000bb8
+error', "a 1067 error"; not "the 40 errors" nor a number the text names as an event). A stop
+code ("STOP 0x7F"), a log's "result=14", the reply a remote server reported ("reported: 550");
+codes of the same form listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019
+or -1022"); a hex code's decimal restated in parentheses ("0000000bb8
 (3000)"); a decimal in parentheses closing a sentence that reports an error ("... bind the
 listener socket (10050)"), not a constant's value ("dbSeeChanges (512)") nor a phone number.
 Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs,
@@ -76,12 +78,19 @@ _TRAILING_WORD = re.compile(r"\berrors?\b|\bat\s++address\b", re.I)
 _AT_ADDRESS = re.compile(r"(?<![\w:=.])((?:0x)?[0-9a-f]{8})[ \t]*+_?[ \t]*+\Z", re.I)
 _NAMED = r"-\d{1,10}|0x[0-9a-f]{1,8}"
 _BEFORE_ERROR = re.compile(
-    rf"(?<![\w.-])(?:(?:{_NAMED})"
-    rf"(?:(?:,\s*+(?:and\s++|or\s++)?|\s++(?:or|and)\s++)(?:{_NAMED})){{0,3}}+"
-    r"|\"?[45]\d\d\"?'?)\s++\Z",
+    rf"(?<![\w.-])(?:\"?(?:{_NAMED})"
+    rf"(?:(?:,\s*+(?:and\s++|or\s++)?|\s++(?:or|and)\s++)(?:{_NAMED})){{0,3}}+\"?"
+    r"|\"?[45]\d\d\"?'?"
+    # a decimal the sentence names as one error: "a 1067 error", "the 2140 error"
+    r"|(?:(?<=\ba\s)|(?<=\ban\s)|(?<=\bthe\s))\"?\d{2,10}\"?)\s++\Z",
     re.I,
 )
-_NAMED_VALUE = re.compile(rf"{_NAMED}|[45]\d\d", re.I)
+_NAMED_VALUE = re.compile(rf"{_NAMED}|\d{{2,10}}", re.I)
+# The numbers a text names as events ("generates a 2171 event", "Event ID 1011"): "a 2171
+# error" there is that event, not a code.
+_EVENT_NUMBER = re.compile(
+    r"\bevent(?:\s++id)?\s*+[:#]?\s*+(\d{1,5})\b|\b(\d{1,5})\s++event\b", re.I
+)
 _LOOK_BACK = 100
 _HEX8 = re.compile(r"(?:0x)?[0-9a-f]{8}")
 _CODE = re.compile(
@@ -144,6 +153,7 @@ def _closes_message(text: str, match: re.Match[str]) -> bool:
 def _named_before(text: str) -> list[tuple[int, str]]:
     """The codes named just before "error" or "at address", with where each stands."""
     found = []
+    events: set[int] | None = None  # read once, when a plain decimal is named
     for word in _TRAILING_WORD.finditer(text):
         # only after a number, a quote or a hex value is there anything to look back for
         tail = text[max(0, word.start() - 24) : word.start()].rstrip(" \t\n_")
@@ -157,6 +167,13 @@ def _named_before(text: str) -> list[tuple[int, str]]:
             match := _BEFORE_ERROR.search(text, max(0, word.start() - _LOOK_BACK), word.start())
         ):
             for value in _NAMED_VALUE.finditer(text, match.start(), match.end()):
+                if value.group(0).isdigit():
+                    if word.group(0)[-1] in "sS" and text[value.start() - 1] != '"':
+                        continue  # "the 40 errors": a count
+                    if events is None:
+                        events = {int(a or b) for a, b in _EVENT_NUMBER.findall(text)}
+                    if int(value.group(0)) in events:
+                        continue
                 found.append((value.start(), value.group(0)))
     return found
 

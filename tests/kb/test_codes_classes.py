@@ -138,6 +138,15 @@ def test_a_table_of_codes_gives_each_row_its_name_and_value() -> None:
     assert codes_in("It returns FROB_S_DONE and sets 660A0003=0000002A with MAX_GEARS") == []
 
 
+def test_a_decimal_a_sentence_names_as_one_error_is_its_code() -> None:
+    assert codes_in("The agent stops and logs a 4242 error at startup.") == ["4242"]
+    assert codes_in("Restart it; the 3071 error should not come back.") == ["3071"]
+    assert codes_in('If you get an "-1234" error message, restore.') == ["-1234"]
+    # a count of errors, or a number the text names as an event, is not a code
+    assert codes_in("Of the 40 errors, most were harmless.") == []
+    assert codes_in("The agent writes a 3131 event; a 3131 error means the queue is full.") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -154,6 +163,8 @@ LINEAR = {
     "closing decimals on long lines": ("", "error word " * 30 + "(12)\n", ""),
     "stop codes": ("", "STOP 0x1 ", ""),
     "table rows never ending": ("", "8004a011 1301 WidgE_NO_SPOKES ", ""),
+    "decimals named as one error": ("", "a 12 error ", ""),
+    "decimals named as events": ("", "a 12 event a 12 error ", ""),
 }
 
 
