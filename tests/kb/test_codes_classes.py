@@ -147,6 +147,14 @@ def test_a_decimal_a_sentence_names_as_one_error_is_its_code() -> None:
     assert codes_in("The agent writes a 3131 event; a 3131 error means the queue is full.") == []
 
 
+def test_a_code_in_square_brackets_after_its_word_is_its_code() -> None:
+    assert codes_in("A MAPI call went wrong. Error returned was [0x8004AB12].") == ["0x8004AB12"]
+    assert codes_in("Unexpected error [0xc004ABCD - The call could not finish.]") == ["0xc004ABCD"]
+    assert codes_in("An OS call went wrong. Error Returned was [32].") == ["32"]
+    # a bracketed tag after other words is not
+    assert codes_in("The error is logged under [BASE IL 12] (14)") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -165,6 +173,7 @@ LINEAR = {
     "table rows never ending": ("", "8004a011 1301 WidgE_NO_SPOKES ", ""),
     "decimals named as one error": ("", "a 12 error ", ""),
     "decimals named as events": ("", "a 12 event a 12 error ", ""),
+    "square brackets after error": ("", "error [", ""),
 }
 
 
