@@ -371,3 +371,48 @@ def test_read_utf8_empty_file(tmp_path: Path) -> None:
 
 def test_located_document_is_exported() -> None:
     assert isinstance(load_located("a: 1\n", "s"), LocatedDocument)
+
+
+# --------------------------------------------------------------------------- libyaml
+
+BOTH_WAYS = """\
+defaults: &base
+  timeout: 30
+  enabled: yes
+  when: 2026-11-30
+hosts:
+  - name: a
+    <<: *base
+    timeout: 5
+  - {name: b, ports: [5985, 5986], note: "tab\\there"}
+text: |
+  two
+  lines
+folded: >
+  one
+  line
+empty:
+octal: 0o17
+"""
+
+
+@pytest.mark.skipif(not yamlfile._FAST, reason="PyYAML without libyaml")
+def test_libyaml_reads_what_the_python_loader_reads() -> None:
+    """The C scanner is only a faster way to the same document: same data, same lines."""
+    fast = yamlfile._load(yamlfile._FastLineLoader, BOTH_WAYS, "f.yml", None, None)
+    pure = yamlfile._load(yamlfile._LineLoader, BOTH_WAYS, "f.yml", None, None)
+    assert fast.data == pure.data
+    assert fast.data["hosts"][0]["timeout"] == 5
+    for location in (("hosts", 0, "timeout"), ("hosts", 1, "ports"), ("text",), ("octal",)):
+        assert fast.line_of(location) == pure.line_of(location) is not None
+
+
+@pytest.mark.skipif(not yamlfile._FAST, reason="PyYAML without libyaml")
+def test_what_libyaml_refuses_is_explained_as_before() -> None:
+    """libyaml stops 1,000 levels deep with its own words; users get ours, from the Python
+    loader, which stops at MAX_NESTING: the same message and line either way."""
+    deep = "a:\n  b: " + "[" * 2000 + "]" * 2000 + "\n"
+    with pytest.raises(YamlInputError) as refused:
+        load_located(deep, "deep.yml")
+    assert f"nested deeper than {yamlfile.MAX_NESTING} levels" in str(refused.value)
+    assert refused.value.line == 2
