@@ -282,6 +282,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=2, help="alternations; medians reported")
     parser.add_argument("--auth", choices=["ntlm", "basic"], default="ntlm")
     parser.add_argument("--events", type=int, default=1000, help="event records per host")
+    parser.add_argument(
+        "--workers", type=int, help="our audit's --workers (default: its own, one per core)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress or summary line")
     args = parser.parse_args(argv)
     if args.hosts < 1 or args.forks < 1 or args.rounds < 1:
@@ -291,8 +294,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     compiled(ROOT)  # as installed, like ansible-core from its wheel
     args.environment = ansible_environment(work)
     result = compare(args, work)
+    result["workers"] = args.workers  # None: the audit's own default
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"vs-ansible-n{args.hosts}-l{args.latency_ms}-e{args.events}-f{args.forks}-{args.auth}"
+    name += f"-w{args.workers}" if args.workers else ""
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     if not args.quiet:
         print(summary_line(result))
