@@ -68,3 +68,20 @@ TYPED_ID = re.compile(
     r"\b(?:Error|Warning|Information)[ \t]++(?P<id>\d{1,5})[ \t]++Source(?:[ \t]*+:)?[ \t]++"
     r"(?=[A-Za-z])"
 )
+
+
+_PROSE_SOURCE = re.compile(  # "... event IDs are 1201 and 1202 from the MSExchangeX."
+    r"[ \t]*+\n?[ \t]*+from[ \t]*+\n?[ \t]*+(?:the[ \t]*+\n?[ \t]*+)?"
+    r"(?P<source>[A-Za-z][\w.]{1,40}+)(?-i:(?![ \t]++[A-Z]))",  # not "from the GroupWise Connector"
+    re.I,
+)
+
+
+def prose_source(text: str, pos: int) -> str | None:
+    """The source a sentence names right after its list of IDs ending at `pos` ("from the
+    MSExchangeX"), when the word is a service or log name."""
+    match = _PROSE_SOURCE.match(text, pos, pos + 120)
+    if match is None:
+        return None
+    source = match.group("source").rstrip(".")
+    return source if looks_like_source(source) else None

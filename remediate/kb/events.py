@@ -20,6 +20,7 @@ from remediate.kb.event_layouts import (
     TYPED_ID,
     lone_source,
     looks_like_source,
+    prose_source,
     source_after,
 )
 from remediate.kb.facts import EventFact
@@ -38,7 +39,11 @@ _LABEL = re.compile(
     r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
     r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
     r"|(?<=Event)(?=\s++\d{1,5}(?:\s*+[;,]|[ \t]{2,}+(?:Source|Type|Category)\b))"
-    r"|(?-i:(?<=Source)[ \t]++(?=[A-Z])))",
+    r"|(?-i:(?<=Source)[ \t]++(?=[A-Z]))"
+    # a sentence: "the SOURCE will be the MSExchangeX, the EVENT ID will be 3089"
+    # (a number must follow the ID's verb, a service name the source's)
+    r"|(?<=ID)\s++(?:is|was|will\s++be)\s++(?=\d)"
+    r"|(?<=Source)\s++(?:is|was|will\s++be)\s++(?:the\s++)?(?-i:(?=[A-Z][\w.]{0,40}?[A-Z])))",
     re.I,
 )
 _KINDS = {"eventtype": "type", "eventsource": "source", "eventcategory": "category"}
@@ -55,13 +60,15 @@ _DESCRIBED = re.compile(
 _NAMED = re.compile(r"\b(?:message|event)\s+[A-Z]{2,5}(\d{4})\s*:", re.I)
 _LIST_SEP = r"\s*+(?:,\s*+(?:and\s++|or\s++)?|and\s++|or\s++|&\s*+)"
 _PROSE = re.compile(  # `\s*[#:]?\s*\(?\s*` as possessive runs: it was cubic in a run of blanks
-    # "event 9318", "Event ID=4003", "event IDs 9266, 2219, and 9321", "Event ID=4092 error, 4018"
+    # "event 9318", "Event ID=4003", "event IDs 9266, 2219, and 9321", "Event ID=4092 error, 4018",
+    # "the event IDs are 1201 and 1202" (a verb only after ID or number)
     r"\bevents?(?:\s++log)?(?P<word>\s++(?:ID'?s?|IDs|numbers?|errors?|warnings?|messages?))?"
-    r"\s*+(?:(?:[#:=]|of|-(?=\s))\s*+)?(?:\(\s*+)?"
+    r"\s*+(?:(?:[#:=]|of|-(?=\s)|(?P<verb>is|are|was|were|will\s++be)(?=\s))\s*+)?(?:\(\s*+)?"
     rf"(?P<ids>\d{{1,5}}(?:\s++errors?)?(?:{_LIST_SEP}\d{{1,5}}\b(?!\.\d)(?:\s++errors?)?){{0,20}})\b"
     r"(?![.-]\d)",
     re.I,
 )
+_ID_WORD = re.compile(r"\s*+(?:ID'?s?|IDs|numbers?)", re.I)
 _COUNTED = re.compile(  # "the log contains 254, 142, and 290 information and warning events"
     rf"(?<![\d.])(?P<ids>\d{{2,5}}(?:{_LIST_SEP}\d{{2,5}}){{1,20}})\s++"
     r"(?:(?:information(?:al)?|warning|error|and|or)\s++){0,4}events?\b",
@@ -107,6 +114,9 @@ class _Mention:
     source: str | None
     event_id: int
     description: str
+    # a source named loosely in a sentence ("events 1201 and 1202 from the X"): the event's
+    # source only when no mention of that ID states one
+    prose_source: str | None = None
 
 
 MAX_DESCRIPTION = 2000
@@ -307,7 +317,10 @@ def _prose(text: str, start: int, end: int) -> list[_Mention]:
         ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
         if not match.group("word") and ids[0] < 10:
             continue  # "event 5" is a count or a step; "Event ID 7" is an event
-        mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
+        if match.group("verb") and not _ID_WORD.fullmatch(match.group("word") or ""):
+            continue  # "the event IDs are 1201 and 1202", not "the events are 12 a day"
+        named = prose_source(text, match.end())
+        mentions += [_Mention(match.start(), None, event_id, "", named) for event_id in ids]
     for match in _COUNTED.finditer(text, start, end):
         ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]
         mentions += [_Mention(match.start(), None, event_id, "") for event_id in ids]
@@ -395,9 +408,12 @@ def events(text: str, sections: list[Section], warnings: list[str]) -> list[Even
     mentions.sort(key=lambda m: m.pos)
     facts: list[dict[str, Any]] = []
     by_id: dict[int, list[dict[str, Any]]] = {}  # filtering all facts per mention was quadratic
+    named: dict[int, str] = {}
     for mention in mentions:
         if not 0 <= mention.event_id <= 65535:  # 0 is valid (ESE logs it)
             continue
+        if mention.prose_source:
+            named.setdefault(mention.event_id, mention.prose_source)
         same = by_id.get(mention.event_id, [])
         match = next((f for f in same if f["source"] == mention.source), None)
         if match is None and mention.source is None and same:
@@ -421,6 +437,9 @@ def events(text: str, sections: list[Section], warnings: list[str]) -> list[Even
         hexes = _HEX_LINE.search(mention.description)
         if hexes and match["data"] is None:
             match["data"] = " ".join(hexes.group(1).lower().split())
+    for fact in facts:
+        if fact["source"] is None and len(by_id[fact["event_id"]]) == 1:
+            fact["source"] = named.get(fact["event_id"])
     _data_from_context(text, sections, facts)
     for fact in facts:
         if fact["source"] is None:
