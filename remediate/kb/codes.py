@@ -6,18 +6,19 @@ A code follows a word that introduces it ("error 1067", "Error=11004", "error co
 "The exception generated was c0000005", "Error returned was [0x80004005]"), or is an error's
 symbolic name wherever it stands (MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound,
 COM's IMAIL_E_... and CdoE_..., with the value a table row gives it), or is the ESE form
-"MSExchangeIS (466) -515" (an instance, its process ID, then the error). Some positions present a
-code with no word before it: a bracketed value closing a message ("... timely manner. -
-[800FF351]", "0 (000C05A6) Unknown Recipient"), a MAPI result "<<80004005>>", the code a Dr. Watson
-line puts before "at address", one named before the word ("a -1022 error", 'a "550" error', "a 1067
-error"; not "the 40 errors" nor a number the text names as an event). A stop code ("STOP 0x7F"), a
-log's "result=14", the reply a remote server reported ("reported: 550"); codes of the same form
-listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or -1022"); a hex code's
-decimal restated in parentheses ("0000000bb8 (3000)"); a decimal in parentheses closing a sentence
-that reports an error ("... bind the listener socket (10050)"), not a constant's value
-("dbSeeChanges (512)") nor a phone number. Addresses ("at Address 77f3cbcd"), stack frames, jump
-targets, offsets, process IDs, versions and zero (success) are not taken, nor the footer's search
-words. Codes are kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
+"MSExchangeIS (466) -515" (an instance, its process ID, then the error; ESE97's "((466) )" and
+"(())" too). Some positions present a code with no word before it: a bracketed value closing a
+message ("... timely manner. - [800FF351]", "0 (000C05A6) Unknown Recipient"), a MAPI result
+"<<80004005>>", the code a Dr. Watson line puts before "at address", one named before the word ("a
+-1022 error", 'a "550" error', "a 1067 error"; not "the 40 errors" nor a number the text names as
+an event). A stop code ("STOP 0x7F"), a log's "result=14", the reply a remote server reported
+("reported: 550"); codes of the same form listed after an introduced one ("STOP 0x7F or 0x77",
+"error -1018, -1019 or -1022"); a hex code's decimal restated in parentheses ("0000000bb8 (3000)");
+a decimal in parentheses closing a sentence that reports an error ("... bind the listener socket
+(10050)"), not a constant's value ("dbSeeChanges (512)") nor a phone number. Addresses ("at Address
+77f3cbcd"), stack frames, jump targets, offsets, process IDs, versions and zero (success) are not
+taken, nor the footer's search words. Codes are kept as written (case, 0x, zero padding); a pair
+"c1041724-00000000" is one code.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ _CODE = re.compile(
     rf"{_INTRO}{_LINK}\s*+{_VALUE}"
     rf"|{_SYMBOLIC}"
     rf"|(?=[\[(<\"0-9a-f-])(?:{_POSITIONAL})"  # one test of the first character for all
-    r"|(?<=\w[ \t])\(\d{1,6}\)\s++(?P<ese>-\d{1,6})\b",  # MSExchangeIS (466) -515
+    # MSExchangeIS (466) -515; ESE97 doubles the parentheses and may leave them empty:
+    # "MSExchangeIS ((466) ) -515", "MSExchangeIS (()) -552"
+    r"|(?<=\w[ \t])\((?:\d{1,6}|\([ \t]*+\d{0,6}[ \t]*+\)[ \t]*+)\)\s++(?P<ese>-\d{1,6})\b",
     re.I,
 )
 

@@ -155,6 +155,14 @@ def test_a_code_in_square_brackets_after_its_word_is_its_code() -> None:
     assert codes_in("The error is logged under [BASE IL 12] (14)") == []
 
 
+def test_an_ese97_error_after_doubled_or_empty_process_parentheses() -> None:
+    assert codes_in("Description: MSExchangeDS ((2718) ) -1066") == ["-1066"]
+    assert codes_in("Description: MSExchangeIS ((31)) -1207") == ["-1207"]
+    assert codes_in("Description: MSExchangeIS (()) -577") == ["-577"]
+    # a call with a negative argument is not
+    assert codes_in("   call f((3)) -1 times") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -174,6 +182,7 @@ LINEAR = {
     "decimals named as one error": ("", "a 12 error ", ""),
     "decimals named as events": ("", "a 12 event a 12 error ", ""),
     "square brackets after error": ("", "error [", ""),
+    "doubled ESE parentheses": ("", "a ((1) ", ""),
 }
 
 
