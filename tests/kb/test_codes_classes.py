@@ -163,6 +163,14 @@ def test_an_ese97_error_after_doubled_or_empty_process_parentheses() -> None:
     assert codes_in("   call f((3)) -1 times") == []
 
 
+def test_an_error_dialogs_component_id_is_its_code() -> None:
+    assert codes_in("   Microsoft Exchange Directory ID: c10a0b0c") == ["c10a0b0c"]
+    assert codes_in("   Access is denied\n   NT ID: 0xC00200AB\n") == ["0xC00200AB"]
+    assert codes_in("   ID-Nr: 0xc00207AB") == ["0xc00207AB"]
+    # other IDs, and values not shaped like an error result, are not
+    assert codes_in("Message ID: ABCD1234  Object ID: 0600002A  Store ID: 12") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -183,6 +191,7 @@ LINEAR = {
     "decimals named as events": ("", "a 12 event a 12 error ", ""),
     "square brackets after error": ("", "error [", ""),
     "doubled ESE parentheses": ("", "a ((1) ", ""),
+    "dialog IDs": ("", "NT ID: ", ""),
 }
 
 
