@@ -14,21 +14,24 @@ _NOT_SOURCES = frozenset((
     "ID", "NT", "SP", "QFE", "KB", "NDR", "MTA", "IS", "DS", "IMS", "IMC",
     "EVENT", "EVENTID", "SOURCE", "ERROR", "WARNING", "INFORMATION", "TYPE", "CATEGORY",
 ))  # fmt: skip
+_NOT_NAMES = re.compile(r"(?:SP|Q|KB)\d+", re.I)
 
 
 def looks_like_source(word: str) -> bool:
-    """A service or log name (MSExchangeMTA, ESE97, EDB, MacFile), not a prose word."""
-    if word.upper() in _NOT_SOURCES:
+    """A service or log name (MSExchangeMTA, ESE97, EDB, MacFile), not a prose word nor a
+    service pack or an article (SP1, Q123456)."""
+    if word.upper() in _NOT_SOURCES or _NOT_NAMES.fullmatch(word):
         return False
     capitals = sum(1 for c in word if c.isupper())
     return capitals >= 2 or (word[:1].isupper() and any(c.isdigit() for c in word))
 
 
 LONE_ID = re.compile(
-    # An ID alone on its indented line (or with one word after it, the source as in "9315 MTA"),
-    # over the first line of its description: "   2005\n   Calling ...". Only where the log is
-    # spoken of just before, or an entry of the same series just ended (events.py decides).
-    r"^[ \t]++(?P<id>\d{2,5})(?:[ \t]++(?P<source>[A-Za-z][\w.]{1,40}+))?[ \t]*+\n"
+    # An ID alone on its indented line, or with its source after it ("9315 MTA", "4007:
+    # MSExchangeX", "13005 MSExchange Pop3 Authentication"), over the first line of its
+    # description: "   2005\n   Calling ...". Only where the log is spoken of just before, or an
+    # entry of the same series just ended (events.py decides).
+    r"^[ \t]++(?P<id>\d{2,5})(?:(?P<rest>:?[ \t]++[A-Za-z][^\n]{0,80}+)|[ \t]*+)\n"
     r"[ \t]*+(?=[A-Z(])",
     re.M,
 )
@@ -43,22 +46,50 @@ _SOURCE_AFTER = re.compile(
 
 def source_after(text: str, pos: int) -> str | None:
     """The source written right after an ID ending at `pos`, without a label on its line: in
-    the next column of that line or alone on the next line (or as `Source: X` there)."""
+    the next column of that line, alone on the next line (or as `Source: X` there), or after
+    the ID on its line ("Event ID 1212 MSExchangeX Content Engine": the category after it)."""
     match = _SOURCE_AFTER.match(text, pos, pos + 200)
+    if match is not None:
+        source = match.group("source")
+        if "Source" in text[pos : match.start("source")] or looks_like_source(source.split()[0]):
+            return source
+    return source_on_line(text, pos)
+
+
+_ON_LINE = re.compile(
+    r"(?:[ \t]*+:[ \t]*+|[ \t]++)(?P<first>[A-Za-z][\w.]{1,40}+)"
+    r"(?:[ \t](?P<second>[A-Za-z][\w.]{1,20}+))?"
+)
+_SECOND_WORDS = frozenset(("private", "public"))
+
+
+def source_on_line(text: str, pos: int) -> str | None:
+    """A source a blank or a colon after the ID at `pos` ("1212: MSExchangeX"): one word, or
+    two for the store's ("MSExchangeIS Private") and the protocols' ("MSExchange Pop3");
+    what follows on the line is the category."""
+    match = _ON_LINE.match(text, pos, pos + 120)
     if match is None:
         return None
-    source = match.group("source")
-    first = source.split()[0]
-    labelled = "Source" in text[pos : match.start("source")]
-    return source if labelled or looks_like_source(first) else None
+    first, second = match.group("first").rstrip("."), match.group("second")
+    if not looks_like_source(first) or not first.isalnum():
+        return None  # "X.400" names a protocol
+    if ":" in text[pos : match.start("first")] and (first.isupper() or first.islower()):
+        return None  # "Event ID 1: NOTESAGENT Failed to start": a description after a colon
+    if second and (second.lower() in _SECOND_WORDS or first.lower() == "msexchange"):
+        return f"{first} {second.rstrip('.')}"
+    return first
 
 
 def lone_source(match: re.Match[str], text: str) -> str | None:
     """The source of a LONE_ID entry: the word after the ID ("9315 MTA": a short upper-case
-    name is one there), else a source alone or labelled on the next line."""
-    word = match.group("source")
-    if word:
-        return word if looks_like_source(word) or (word.isupper() and len(word) <= 8) else None
+    name is one there) or the source on the ID's line, else a source alone or labelled on the
+    next line."""
+    rest = match.group("rest")
+    if rest:
+        word = rest.strip(" \t:")
+        if word.isalpha() and word.isupper() and len(word) <= 8:
+            return word
+        return source_on_line(text, match.start("rest"))
     return source_after(text, text.rfind("\n", 0, match.end()))
 
 

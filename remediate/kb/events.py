@@ -38,7 +38,8 @@ _LABEL = re.compile(
     r"|Event|Source|Category|Type|Description|Date|Time|User|Computer)"
     r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
     r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
-    r"|(?<=Event)(?=\s++\d{1,5}(?:\s*+[;,]|[ \t]{2,}+(?:Source|Type|Category)\b))"
+    r"|(?<=Event)(?=\s++\d{1,5}(?:\s*+[;,:]|[ \t]{2,}+(?:Source|Type|Category)\b"
+    r"|[ \t]++(?-i:[A-Z][a-z]*+[A-Z])))"  # "Event 2010   MSExchangeX": a source after it
     r"|(?-i:(?<=Source)[ \t]++(?=[A-Z]))"
     # a sentence: "the SOURCE will be the MSExchangeX, the EVENT ID will be 3089"
     # (a number must follow the ID's verb, a service name the source's)
@@ -276,9 +277,9 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
             last_log, seen = max(last_log, logs[seen]), seen + 1
         near_log = last_log >= 0 and match.start() - last_log <= 400
         if match.re is LONE_ID:
-            if not near_log:
-                continue
             source = lone_source(match, text)
+            if not near_log or (match.group("rest") and source is None):
+                continue  # "   2048 bytes used" is no event
         else:
             source = match.group("source")
             if source and not looks_like_source(source):

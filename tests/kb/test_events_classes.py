@@ -146,3 +146,37 @@ def test_a_verb_needs_an_id_word_and_a_loose_name_yields_to_a_stated_source() ->
 def test_events_in_sentences_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\n", "event IDs are 12 from the ", "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Source is the A" + "b" * 30, "")
+
+
+# --------------------------------------------------------------------------- header lines
+
+
+def test_a_source_after_the_id_on_its_line_and_the_category_after_it() -> None:
+    facts = _article(
+        "The application log shows:\n\n"
+        "   Event ID 8801 MSExchangeGate\n   Internal Processing\n   The gate stopped.\n\n"
+        "   Event ID 8802 MSExchangeIS Private Transport\n   The store gave up.\n\n"
+        "   Event 8803: MSExchangeGate Operating System\n   A socket closed.\n\n"
+        "   Event 8804     MSExchangeGate    Debug Data\n   A buffer was full.\n\n"
+        "   8805: MSExchangeGate\n   The gate restarted.\n\n"
+        "   8806 MSExchange Pop3 Logons\n   A user could not log on.\n\n"
+        "   Event 8807: X.400 Service Event, severity 9\n   A conversion failed.\n\n"
+        "   Event ID 8808: GATEAGENT Failed to Start\n   The agent is missing.\n\n"
+        "   8809 bytes were left\n   After the copy.\n"
+    )
+    # a protocol or an upper-case word after a colon is the description; "8809 bytes" no event
+    assert _events(facts) == {
+        8801: "MSExchangeGate",
+        8802: "MSExchangeIS Private",
+        8803: "MSExchangeGate",
+        8804: "MSExchangeGate",
+        8805: "MSExchangeGate",
+        8806: "MSExchange Pop3",
+        8807: None,
+        8808: None,
+    }
+
+
+def test_header_lines_are_read_in_linear_time() -> None:
+    assert_kb_extraction_linear("SYMPTOMS\n\nthe event log\n", "   12: MSExchangeA\n", "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "Event 7 MSx ", "")
