@@ -171,6 +171,12 @@ def test_an_error_dialogs_component_id_is_its_code() -> None:
     assert codes_in("Message ID: ABCD1234  Object ID: 0600002A  Store ID: 12") == []
 
 
+def test_the_condition_a_connector_reports_returned_is_its_code() -> None:
+    text = "LME-X-Y(01aa) 2 31200:The server has returned the condition:\n   8004AB12\n"
+    assert codes_in(text) == ["8004AB12"]
+    assert codes_in("The agent returned the condition it had before 12 hours.") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -192,6 +198,7 @@ LINEAR = {
     "square brackets after error": ("", "error [", ""),
     "doubled ESE parentheses": ("", "a ((1) ", ""),
     "dialog IDs": ("", "NT ID: ", ""),
+    "returned conditions": ("", "returned the condition ", ""),
 }
 
 
