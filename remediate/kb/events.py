@@ -104,6 +104,7 @@ _FIX_INTRO = re.compile(  # words and gaps only: no '.' nor blank line, within o
     rf"|this{_GAP}update|new{_GAP}event|is{_GAP}added",
     re.I,
 )
+_QUERY_WORDS = re.compile(r"^[ \t]*+Additional query words", re.I | re.M)
 _HEX_LINE = re.compile(
     r"^[ \t]*(?:[0-9a-f]{4,8}:[ \t]*)?((?:[0-9a-f]{2}[ \t]+){3,}[0-9a-f]{2})[ \t]*$", re.I | re.M
 )
@@ -392,16 +393,22 @@ def events(text: str, sections: list[Section], warnings: list[str]) -> list[Even
     masked = mask_references(text)
     mentions: list[_Mention] = []
     has_symptoms = any(s.name in _SYMPTOM_SECTIONS for s in sections)
+    # The footer's query words ("Additional query words: event id 48") are no symptom; when
+    # the sections did not cut it off (an empty `KEYWORDS:` header line hides it), cut it here.
+    footer = _QUERY_WORDS.search(masked, sections[1].start if len(sections) > 1 else 0)
+    cut = footer.start() if footer else len(masked)
     for section in sections:
-        name = section.name
+        name, end = section.name, min(section.end, cut)
+        if section.start >= end:
+            continue
         in_symptoms = name in _SYMPTOM_SECTIONS or (name == "" and not has_symptoms)
         title_part = name == ""
         if in_symptoms or title_part:
-            mentions += _blocks(masked, section.start, section.end)
-            mentions += _other_mentions(masked, section.start, section.end)
+            mentions += _blocks(masked, section.start, end)
+            mentions += _other_mentions(masked, section.start, end)
         elif name in _CONTEXT_SECTIONS:
-            for mention in _blocks(masked, section.start, section.end) + _other_mentions(
-                masked, section.start, section.end
+            for mention in _blocks(masked, section.start, end) + _other_mentions(
+                masked, section.start, end
             ):
                 before = masked[max(section.start, mention.pos - 300) : mention.pos]
                 if not _FIX_INTRO.search(before):

@@ -180,3 +180,23 @@ def test_a_source_after_the_id_on_its_line_and_the_category_after_it() -> None:
 def test_header_lines_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\nthe event log\n", "   12: MSExchangeA\n", "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Event 7 MSx ", "")
+
+
+# --------------------------------------------------------------------------- the footer
+
+
+def test_the_footers_query_words_are_no_event_when_the_header_hides_the_footer() -> None:
+    # an empty KEYWORDS: line in the header is read as a heading, and the footer stays in the
+    # last section; its query words name an event the article never describes
+    text = (
+        "DOCUMENT:Q300001  01-JAN-2000  [exchange]\n"
+        "TITLE   :XCON: The Gate Stops\n"
+        "PRODUCT :Microsoft Exchange\n"
+        "KEYWORDS:\n\n"
+        "SYMPTOMS\n========\n\nThe gate stops. Event ID 6601 is logged.\n\n"
+        "MORE INFORMATION\n================\n\nRestart the gate.\n\n"
+        "Additional query words: gate event id 6602 X400\n\n"
+        "======================================================================\n"
+        "Keywords          : kbusage\n"
+    )
+    assert _events(extract(text, "Q300001.txt")) == {6601: None}
