@@ -9,17 +9,17 @@ name wherever it stands (MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotF
 IMAIL_E_... and CdoE_..., with the value a table row gives it), or is the ESE form "MSExchangeIS
 (466) -515" (an instance, its process ID, then the error; ESE97's "((466) )" and "(())" too). Some
 positions present a code with no word before it: a bracketed value closing a message ("... timely
-manner. - [800FF351]", "0 (000C05A6) Unknown Recipient"), a MAPI result "<<80004005>>", the code a
-Dr. Watson line puts before "at address", one named before the word ("a -1022 error", 'a "550"
-error', "a 1067 error"; not "the 40 errors" nor a number the text names as an event). A stop code
-("STOP 0x7F"), a log's "result=14", the reply a remote server reported ("reported: 550"); codes of
-the same form listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or -1022");
-a hex code's decimal restated in parentheses ("0000000bb8 (3000)"); a decimal in parentheses
-closing a sentence that reports an error ("... bind the listener socket (10050)"), not a constant's
-value ("dbSeeChanges (512)") nor a phone number. Addresses ("at Address 77f3cbcd"), stack frames,
-jump targets, offsets, process IDs, versions and zero (success) are not taken, nor the footer's
-search words. Codes are kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one
-code.
+manner. - [800FF351]", "0 (000C05A6) Unknown Recipient", "-- [80000008:FFFFFC0D]"; a pair
+"(8007000E-F2000200)" after any word), a MAPI result "<<80004005>>", the code a Dr. Watson line
+puts before "at address", one named before the word ("a -1022 error", 'a "550" error', "a 1067
+error"; not "the 40 errors" nor a number the text names as an event). A stop code ("STOP 0x7F"), a
+log's "result=14", the reply a remote server reported ("reported: 550"); codes of the same form
+listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or -1022"); a hex code's
+decimal restated in parentheses ("0000000bb8 (3000)"); a decimal in parentheses closing a sentence
+that reports an error ("... bind the listener socket (10050)"), not a constant's value
+("dbSeeChanges (512)") nor a phone number. Addresses ("at Address 77f3cbcd"), stack frames, jump
+targets, offsets, process IDs, versions and zero (success) are not taken, nor the footer's search
+words. Codes are kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
 """
 
 from __future__ import annotations
@@ -73,7 +73,10 @@ _POSITIONAL = (
     # Unknown Recipient", "MAPI 1.0[000004c7]"; not a disassembly's "+0x1c4 (6cdef22f)", an
     # operand "[0041c2d8]" after a comma or colon, nor a stack argument "(0x05EFFDB8)".
     r"(?=[\[(])(?<![A-Za-z_+!$,:=*])(?<!0x[0-9a-f] )(?<!0x[0-9a-f]{2} )(?<!0x[0-9a-f]{3} )"
-    r"(?<!0x[0-9a-f]{4} )(?:\[|\((?!\())(?P<bracketed>(?!0{8})[0-9a-f]{8})[\])]"
+    r"(?<!0x[0-9a-f]{4} )(?:\[|\((?!\())(?P<bracketed>(?!0{8})[0-9a-f]{8}(?::[0-9a-f]{8})?)[\])]"
+    # a pair in brackets, a form only codes have, after a word too: "available memory
+    # (8007000E-F2000200).", "hop count(80040C02-8200008C)"; not a value's "=[...]"
+    r"|(?<!=)[\[(](?P<pair>[0-9a-f]{8}-[0-9a-f]{8})[\])]"
     # a MAPI result or an insertion string: "call failed.<<80004005>>", "<<0xc0040000 - Network"
     r"|<<\s*+(?P<quoted>(?:0x)?(?!0{8})[0-9a-f]{8})(?=\s*+>>|\s++-\s)"
 )
@@ -111,7 +114,7 @@ _CODE = re.compile(
 )
 
 
-_GROUPS = ("value", "symbol", "ese", "bracketed", "quoted")
+_GROUPS = ("value", "symbol", "ese", "bracketed", "pair", "quoted")
 # More codes of the same unmistakable form listed after the first: "STOP 0x7F or 0x77", "error
 # -1018, -1019 or -1022" (a plain number after "or" could be anything: not taken).
 _LISTED = re.compile(

@@ -177,6 +177,16 @@ def test_the_condition_a_connector_reports_returned_is_its_code() -> None:
     assert codes_in("The agent returned the condition it had before 12 hours.") == []
 
 
+def test_a_pair_in_brackets_is_one_code_after_a_word_too() -> None:
+    assert codes_in("There is not enough free memory\n   (8007000E-F20000AB).") == [
+        "8007000E-F20000AB"
+    ]
+    assert codes_in("the hop limit was passed(80040C0A-8200001B). Retry") == ["80040C0A-8200001B"]
+    assert codes_in("Mail Store -- 1234 -- [8000000A:FFFFFC1B].") == ["8000000A:FFFFFC1B"]
+    # a value's bracketed pair, and a colon pair after a word, are not
+    assert codes_in("   STAMP=[610D9B4A:01C1CB6B]\n   stamp [610D9B4A:01C1CB6B]") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -199,6 +209,7 @@ LINEAR = {
     "doubled ESE parentheses": ("", "a ((1) ", ""),
     "dialog IDs": ("", "NT ID: ", ""),
     "returned conditions": ("", "returned the condition ", ""),
+    "bracketed pairs never closing": ("", "a (1234abcd-1234abcd ", ""),
 }
 
 
