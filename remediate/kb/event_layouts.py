@@ -101,6 +101,25 @@ TYPED_ID = re.compile(
 )
 
 
+BARE_ID = re.compile(r"^[ \t]*+ID[ \t]*+:[ \t]*+(?P<id>\d{1,5})\b", re.M)
+_SOURCE_LABEL = re.compile(r"\bSource[ \t]*+:[ \t]*+")
+
+
+def bare_id_source(text: str, match: re.Match[str]) -> int | None:
+    """Where the source's value starts for an `ID: 4087` line (no Event word): a `Source:`
+    label on its line or the line before or after it, as in an event's detail; None without
+    one (an "Attribute\n ID: 11" inside a description is no event)."""
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    before = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    after = text.find("\n", match.end())
+    after = len(text) if after < 0 else text.find("\n", after + 1)
+    after = len(text) if after < 0 else after
+    if after - before > 600:
+        return None  # lines too long for an event's detail
+    label = _SOURCE_LABEL.search(text, before, after)
+    return label.end() if label else None
+
+
 _PROSE_SOURCE = re.compile(  # "... event IDs are 1201 and 1202 from the MSExchangeX."
     r"[ \t]*+\n?[ \t]*+from[ \t]*+\n?[ \t]*+(?:the[ \t]*+\n?[ \t]*+)?"
     r"(?P<source>[A-Za-z][\w.]{1,40}+)(?-i:(?![ \t]++[A-Z]))",  # not "from the GroupWise Connector"

@@ -16,8 +16,10 @@ from typing import Any
 
 from remediate.kb.codes import codes_in
 from remediate.kb.event_layouts import (
+    BARE_ID,
     LONE_ID,
     TYPED_ID,
+    bare_id_source,
     lone_source,
     looks_like_source,
     prose_source,
@@ -34,7 +36,7 @@ _LABEL = re.compile(
     # `Source MSExchangeMTA` (Event Viewer copied without colons) need what follows to be one.
     # `MSExchangeMTAEvent ID 1004`: a source run into the label.
     r"(?:(?<![\w-])|(?<=[a-z0-9])(?=Event\s*ID\b))"
-    r"(?P<label>Event\s*Type|Event\s*Source|Event\s*Category|Event\s*ID'?s?|EventID"
+    r"(?P<label>Event\s*Type|Event\s*Source|Event\s*Category|Event(?:\s*|-)ID'?s?|EventID"
     r"|Event|Source|Category|Type|Description|Date|Time|User|Computer)"
     r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
     r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
@@ -169,7 +171,7 @@ def _source_value(text: str, start: int) -> str | None:
 
 def _key(label: re.Match[str]) -> str:
     """A label's kind: id, source, type, category, description, date, ..."""
-    key = "".join(label.group("label").lower().split()).replace("'", "")
+    key = "".join(label.group("label").lower().split()).replace("'", "").replace("-", "")
     if key in ("eventid", "event", "eventids"):
         return "id"
     return _KINDS.get(key, key)
@@ -254,6 +256,14 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
         mentions.append(
             _Mention(match.start(), None, int(match.group(1)), text[match.end() : stop])
         )
+    for match in BARE_ID.finditer(text, start, end):
+        at = bare_id_source(text, match)
+        if at is not None:
+            line_end = text.find("\n", match.end(), end)
+            line_end = end if line_end < 0 else line_end
+            stop = _description_end(text, line_end, end)
+            source = _source_value(text, at)
+            mentions.append(_Mention(match.start(), source, int(match["id"]), text[line_end:stop]))
     for match in TYPED_ID.finditer(text, start, end):
         line_end = text.find("\n", match.end(), end)
         line_end = end if line_end < 0 else line_end

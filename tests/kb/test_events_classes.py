@@ -200,3 +200,29 @@ def test_the_footers_query_words_are_no_event_when_the_header_hides_the_footer()
         "Keywords          : kbusage\n"
     )
     assert _events(extract(text, "Q300001.txt")) == {6601: None}
+
+
+# -------------------------------------------------------------- the ID label spelt otherwise
+
+
+def test_an_id_label_with_a_hyphen_or_without_the_word_event() -> None:
+    facts = _article(
+        "The log shows these entries:\n\n"
+        "   Event-ID: 5501\n   Source  : MSExchangeGate Private\n   The gate stalled.\n\n"
+        "   ID: 5502, Source: MSExchangeGate, Type: Error,\n   The gate could not start.\n\n"
+        "   Source: MSExchangeQueue\n   ID: 5503\n   Description: The queue failed with"
+        " error -1234.\n\n"
+        "   Description: A bad length on object 0600AB. Attribute\n   ID: 17. Value: 2.\n"
+    )
+    # an attribute's ID inside a description has no Source label beside it
+    assert _events(facts) == {
+        5501: "MSExchangeGate Private",
+        5502: "MSExchangeGate",
+        5503: "MSExchangeQueue",
+    }
+    assert next(e for e in facts.events if e.event_id == 5503).codes == ("-1234",)
+
+
+def test_id_labels_are_read_in_linear_time() -> None:
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "ID: 12\n", "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "Event-ID ", "")
