@@ -6,10 +6,11 @@ A code follows a word that introduces it ("error 1067", "Error=11004", "error co
 0xC0020035", "WIN32:1332", "The exception generated was c0000005", "Error returned was
 [0x80004005]", a connector's "has returned the condition: 80070057"), or is an error's symbolic
 name wherever it stands (MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound, COM's
-IMAIL_E_... and CdoE_..., with the value a table row gives it), or is the ESE form "MSExchangeIS
-(466) -515" (an instance, its process ID, then the error; ESE97's "((466) )" and "(())" too). Some
-positions present a code with no word before it: a bracketed value closing a message ("... timely
-manner. - [800FF351]", "0 (000C05A6) Unknown Recipient", "-- [80000008:FFFFFC0D]"; a pair
+IMAIL_E_... and CdoE_..., with the value a table row gives it or that its name follows in
+parentheses: "-1018 (JET_errReadVerifyFailure)"), or is the ESE form "MSExchangeIS (466) -515" (an
+instance, its process ID, then the error; ESE97's "((466) )" and "(())" too). Some positions
+present a code with no word before it: a bracketed value closing a message ("... timely manner. -
+[800FF351]", "0 (000C05A6) Unknown Recipient", "-- [80000008:FFFFFC0D]"; a pair
 "(8007000E-F2000200)" after any word), a MAPI result "<<80004005>>", the code a Dr. Watson line
 puts before "at address", one named before the word ("a -1022 error", 'a "550" error', "a 1067
 error"; not "the 40 errors" nor a number the text names as an event). A stop code ("STOP 0x7F"), a
@@ -141,6 +142,9 @@ _NUMBER_TOKEN = re.compile(r"[-']*\d+(?:\.\d+)?|0x[0-9a-f]{8}", re.I)
 # An error's other forms on its symbolic name's line: a negative decimal, a 0x value, an unsigned
 # decimal, or a full-width hex value, the first column of a table of codes ("8004010F  1271
 # CdoE_NOT_FOUND"); not a registry dump's "660A0003=..." nor a pair's half.
+# A value whose symbolic name follows it in parentheses, on its line or the next: "returns -1018
+# (JET_errReadVerifyFailure)", "a 1022 (JET_errDiskIO) error". Looked for back from the name.
+_BEFORE_NAME = re.compile(r"(?<![\w.-])(-\d{1,10}|\d{2,10}|0x[0-9a-f]{1,16})\s*+\(\s*+\Z", re.I)
 _OTHER_FORMS = re.compile(
     r"(?<![\w.-])-\d{1,10}\b(?!\.\d)|\b0x[0-9a-f]{1,16}\b|\b\d{9,10}\b"
     r"|(?<![\w.:=-])(?=[0-9a-f]{0,7}\d)[0-9a-f]{8}\b(?![-:=])",
@@ -236,6 +240,10 @@ def codes_in(text: str) -> list[str]:
                     found.append((other.start(), other.group(0)))
                 for other in _OTHER_FORMS.finditer(text, match.end(), line_end):
                     found.append((other.start(), other.group(0)))
+        if match.group("symbol") and (
+            named := _BEFORE_NAME.search(text, max(0, match.start() - 40), match.start())
+        ):
+            found.append((named.start(1), named.group(1)))
         found.append((match.start(), code))
         if match.group("value"):
             end = match.end()

@@ -187,6 +187,18 @@ def test_a_pair_in_brackets_is_one_code_after_a_word_too() -> None:
     assert codes_in("   STAMP=[610D9B4A:01C1CB6B]\n   stamp [610D9B4A:01C1CB6B]") == []
 
 
+def test_a_value_its_symbolic_name_follows_in_parentheses_is_its_code() -> None:
+    text = "All these numbers stand for the same -1234\n(JET_errPageIsBad). Restore it."
+    assert codes_in(text) == ["-1234", "JET_errPageIsBad"]
+    assert codes_in("the service logs a 1066 (JET_errDiskFull) error") == [
+        "1066",
+        "JET_errDiskFull",
+    ]
+    # a list number or a word before the name is not
+    assert codes_in("Step 3 (MAPI_E_BUSY) is retried.") == ["MAPI_E_BUSY"]
+    assert codes_in("the call (MAPI_E_BUSY) is retried") == ["MAPI_E_BUSY"]
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -210,6 +222,7 @@ LINEAR = {
     "dialog IDs": ("", "NT ID: ", ""),
     "returned conditions": ("", "returned the condition ", ""),
     "bracketed pairs never closing": ("", "a (1234abcd-1234abcd ", ""),
+    "values before names": ("", "-1 (MAPI_E_A) ", ""),
 }
 
 
