@@ -37,7 +37,7 @@ _LABEL = re.compile(
     # `MSExchangeMTAEvent ID 1004`: a source run into the label.
     r"(?:(?<![\w-])|(?<=[a-z0-9])(?=Event\s*ID\b))"
     r"(?P<label>Event\s*Type|Event\s*Source|Event\s*Category|Event(?:\s*|-)ID'?s?|EventID"
-    r"|Event|Source|Category|Type|Description|Date|Time|User|Computer)"
+    r"|Event|Source|Src|Category|Type|Description|Date|Time|User|Computer)"
     r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
     r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
     r"|(?<=Event)(?=\s++\d{1,5}(?:\s*+[;,:]|[ \t]{2,}+(?:Source|Type|Category)\b"
@@ -49,7 +49,12 @@ _LABEL = re.compile(
     r"|(?<=Source)\s++(?:is|was|will\s++be)\s++(?:the\s++)?(?-i:(?=[A-Z][\w.]{0,40}?[A-Z])))",
     re.I,
 )
-_KINDS = {"eventtype": "type", "eventsource": "source", "eventcategory": "category"}
+_KINDS = {
+    "eventtype": "type",
+    "eventsource": "source",
+    "eventcategory": "category",
+    "src": "source",
+}
 _LABEL_WORD = r"(?:Event|Source|Category|Type|Description|Date|Time|User|Computer|Error)"
 _VALUE_STOP = re.compile(  # a source ends at a label ("TypeError" run together too), a comma,
     # a semicolon or a gap of two blanks (Event Viewer columns: "MSExchangeMTA  Field Eng...")
@@ -193,6 +198,13 @@ def _source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
     before = _LINE_SOURCE.fullmatch(text, line_start, label.start())
     if before and line_start < label.start() and looks_like_source(before.group(1)):
         return before.group(1)
+    if line_start > 0 and not text[line_start : label.start()].strip():
+        # the label opens its line: a source alone on the line over it ("MSExchangeX" /
+        # "Event ID: 2051")
+        above = text.rfind("\n", max(0, line_start - 80), line_start - 1) + 1
+        alone = _LINE_SOURCE.fullmatch(text, above, line_start - 1)
+        if alone and above > 0 and looks_like_source(alone.group(1)):
+            return alone.group(1)
     return source_after(text, after_id)
 
 

@@ -226,3 +226,19 @@ def test_an_id_label_with_a_hyphen_or_without_the_word_event() -> None:
 def test_id_labels_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\n", "ID: 12\n", "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Event-ID ", "")
+
+
+def test_a_source_alone_over_the_id_label_or_an_abbreviated_source_label() -> None:
+    facts = _article(
+        "The log shows:\n\n"
+        "   MSExchangeGate\n   Event ID: 9901\n   The gate failed.\n\n"
+        "   Event ID: 9902\n   Src: MSExchangeGate Public\n   Type: Information\n\n"
+        "The gate was restarted by hand\n   Event ID: 9903\n   The gate is up.\n"
+    )
+    # a prose line over the label is no source
+    assert _events(facts) == {9901: "MSExchangeGate", 9902: "MSExchangeGate Public", 9903: None}
+
+
+def test_sources_over_labels_are_read_in_linear_time() -> None:
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "MSExchangeA\nEvent ID: 1\n", "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "Src: ", "")
