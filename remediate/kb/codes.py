@@ -3,10 +3,10 @@
 A code follows a word that introduces it ("error 1067", "Error=11004", "error code: 0x8004...",
 "status 0xC00402CE", "Exception e0020002", "Exception number: c0000005", "returned error 22",
 "failed with error -2147467259", "failure 87", "HRESULT 0x...", "ID no: c1030ad1", "NT ID:
-0xC0020035", "WIN32:1332", "The exception generated was c0000005", "Error returned was
-[0x80004005]", a connector's "has returned the condition: 80070057"), or is an error's symbolic
-name wherever it stands (MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound, COM's
-IMAIL_E_... and CdoE_..., with the value a table row gives it or that its name follows in
+0xC0020035", "WIN32:1332", "NET HELPMSG 87", "The exception generated was c0000005", "Error
+returned was [0x80004005]", a connector's "has returned the condition: 80070057"), or is an error's
+symbolic name wherever it stands (MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound,
+COM's IMAIL_E_... and CdoE_..., with the value a table row gives it or that its name follows in
 parentheses: "-1018 (JET_errReadVerifyFailure)"), or is the ESE form "MSExchangeIS (466) -515" (an
 instance, its process ID, then the error; ESE97's "((466) )" and "(())" too). Some positions
 present a code with no word before it: a bracketed value closing a message ("... timely manner. -
@@ -39,6 +39,7 @@ _INTRO = (
     r"|(?:(?<=\bNT\s)|(?<=Directory\s)|(?<=Administrator\s)|(?<=Store\s)|(?<=Exchange\s))"
     r"ID\s*+:(?=\s*+(?:0x)?[89a-f][0-9a-f]{7}\b(?!-))"
     r"|\bEc\w{2,40}\(\)\s*+[:;]"  # "EcDeliverGWMessage(): 0000000bb8"
+    r"|\bnet\s++helpmsg(?=\s++\d)"  # the Windows error a "NET HELPMSG 2140" explains
     r"|\bresult=(?=-?\w)"  # a log's "Failed to find socket, result=14" (not code's "x = 5")
     r"|\bstop(?=\s*+:?\s*+0x[0-9a-f])"  # a stop (bug check) code: "STOP 0x7F", "STOP: 0x0000000A"
     r"|\b(?:server|host)\s++(?:reported|responded|replied)(?:\s++with)?(?=\s*+:?\s*+[45]\d\d\b)"

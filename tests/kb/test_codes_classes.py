@@ -199,6 +199,11 @@ def test_a_value_its_symbolic_name_follows_in_parentheses_is_its_code() -> None:
     assert codes_in("the call (MAPI_E_BUSY) is retried") == ["MAPI_E_BUSY"]
 
 
+def test_the_number_net_helpmsg_explains_is_a_code() -> None:
+    assert codes_in("Type NET HELPMSG 3521 at a command prompt to read it.") == ["3521"]
+    assert codes_in('   "net helpmsg <number>"') == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -223,6 +228,7 @@ LINEAR = {
     "returned conditions": ("", "returned the condition ", ""),
     "bracketed pairs never closing": ("", "a (1234abcd-1234abcd ", ""),
     "values before names": ("", "-1 (MAPI_E_A) ", ""),
+    "net helpmsg": ("", "net helpmsg ", ""),
 }
 
 
