@@ -127,9 +127,21 @@ _PROSE_SOURCE = re.compile(  # "... event IDs are 1201 and 1202 from the MSExcha
 )
 
 
+_AS_SOURCE = re.compile(  # "... event 7000 with Service Control Manager as the source"
+    r"[ \t]*+\n?[ \t]*+with[ \t]*+\n?[ \t]*+(?:the[ \t]++)?"
+    r"(?P<source>[A-Za-z][\w.]{1,40}+(?:[ \t]++[A-Z][\w.]{1,20}+){0,2})"
+    r"[ \t]*+\n?[ \t]*+as[ \t]*+\n?[ \t]*+(?:the|its)[ \t]*+\n?[ \t]*+source\b",
+    re.I,
+)
+
+
 def prose_source(text: str, pos: int) -> str | None:
     """The source a sentence names right after its list of IDs ending at `pos` ("from the
-    MSExchangeX"), when the word is a service or log name."""
+    MSExchangeX", when the word is a service or log name; "with Service Control Manager as
+    the source", any name)."""
+    named = _AS_SOURCE.match(text, pos, pos + 160)
+    if named is not None:
+        return " ".join(named.group("source").split())
     match = _PROSE_SOURCE.match(text, pos, pos + 120)
     if match is None:
         return None

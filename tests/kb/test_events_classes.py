@@ -143,9 +143,18 @@ def test_a_verb_needs_an_id_word_and_a_loose_name_yields_to_a_stated_source() ->
     assert _events(facts) == {7130: None, 7140: "MSExchange NNTP", 7150: None}
 
 
+def test_a_source_a_sentence_names_with_as_the_source() -> None:
+    facts = _article(
+        "You may also see event 7160 with MSExchangeGate as the source, and event ID 7161\n"
+        "with Service Control Manager as its source in the system log.\n"
+    )
+    assert _events(facts) == {7160: "MSExchangeGate", 7161: "Service Control Manager"}
+
+
 def test_events_in_sentences_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\n", "event IDs are 12 from the ", "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Source is the A" + "b" * 30, "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "event 12 with the A B C as the ", "")
 
 
 # --------------------------------------------------------------------------- header lines
