@@ -19,8 +19,9 @@ listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or -102
 decimal restated in parentheses ("0000000bb8 (3000)"); a decimal in parentheses closing a sentence
 that reports an error ("... bind the listener socket (10050)"), not a constant's value
 ("dbSeeChanges (512)") nor a phone number. Addresses ("at Address 77f3cbcd"), stack frames, jump
-targets, offsets, process IDs, versions and zero (success) are not taken, nor the footer's search
-words. Codes are kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
+targets, offsets, process IDs, versions and zero (success) are not taken, nor a character's "code
+127", nor the footer's search words. Codes are kept as written (case, 0x, zero padding); a pair
+"c1041724-00000000" is one code.
 """
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ _IDENTIFIER = re.compile(r"[a-z][A-Z]|_")  # "dbSeeChanges (512)": a constant's 
 _ERROR_WORD = re.compile(r"\b(?:error|failed|failure)\b", re.I)
 _EVENT_WORDS = re.compile(r"\bevent\b|\bpid\b|\bprocess\b|\bthread\b", re.I)
 _ZERO = re.compile(r"-?(?:0x)?0+", re.I)
+# "code" after a character set's words is a character, not an error: "ANSI character code 127",
+# "characters above code 127", "country code 44". Looked for back from the word (bounded).
+_CHARACTER_CODE = re.compile(
+    r"\b(?:charact\w*|ANSI|ASCII|Unicode|country|area)(?:[ \t\n]++\w+)?[ \t\n]*+\Z", re.I
+)
 _FOOTER = re.compile(r"^[ \t]*+Additional query words\s*+:", re.I | re.M)
 _AFTER_CODE = re.compile(r"[ \t]*+[:(\]]")
 _NUMBER_TOKEN = re.compile(r"[-']*\d+(?:\.\d+)?|0x[0-9a-f]{8}", re.I)
@@ -229,6 +235,10 @@ def codes_in(text: str) -> list[str]:
         code = next(group for group in _GROUPS if match.group(group))
         code = re.sub(r"(?<=-)\s++", "", match.group(code))  # "error -\n 2147467259": one number
         if match.group("bracketed") and not _closes_message(text, match):
+            continue
+        if match.group(0)[:4].lower() == "code" and _CHARACTER_CODE.search(
+            text, max(0, match.start() - 30), match.start()
+        ):
             continue
         if match.group("symhex"):
             found.append((match.start("symhex"), match.group("symhex")))

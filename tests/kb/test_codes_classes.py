@@ -204,6 +204,12 @@ def test_the_number_net_helpmsg_explains_is_a_code() -> None:
     assert codes_in('   "net helpmsg <number>"') == []
 
 
+def test_a_character_code_is_not_an_error_code() -> None:
+    assert codes_in("Names with ANSI characters above\ncode 150 are not backed up.") == []
+    assert codes_in("Use the character code 169 for the sign.") == []
+    assert codes_in("The backup stops with error code 1450.") == ["1450"]
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -229,6 +235,7 @@ LINEAR = {
     "bracketed pairs never closing": ("", "a (1234abcd-1234abcd ", ""),
     "values before names": ("", "-1 (MAPI_E_A) ", ""),
     "net helpmsg": ("", "net helpmsg ", ""),
+    "character codes": ("", "character code 1 ", ""),
 }
 
 
