@@ -31,7 +31,9 @@ LONE_ID = re.compile(
     # MSExchangeX", "13005 MSExchange Pop3 Authentication"), over the first line of its
     # description: "   2005\n   Calling ...". Only where the log is spoken of just before, or an
     # entry of the same series just ended (events.py decides).
-    r"^[ \t]++(?P<id>\d{2,5})(?:(?P<rest>:?[ \t]++[A-Za-z][^\n]{0,80}+)|[ \t]*+)\n"
+    # With a source on its line, a blank line may come before the description ("1084: X").
+    r"^[ \t]++(?P<id>\d{2,5})"
+    r"(?:(?P<rest>(?:[ \t]*+:[ \t]*+|[ \t]++)[A-Za-z][^\n]{0,80}+)\n(?:[ \t]*+\n)?|[ \t]*+\n)"
     r"[ \t]*+(?=[A-Z(])",
     re.M,
 )

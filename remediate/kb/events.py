@@ -41,6 +41,7 @@ _LABEL = re.compile(
     r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
     r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
     r"|(?<=Event)(?=\s++\d{1,5}(?:\s*+[;,:]|[ \t]{2,}+(?:Source|Type|Category)\b"
+    r"|[ \t]++(?-i:Source)\b"
     r"|[ \t]++(?-i:[A-Z][a-z]*+[A-Z])))"  # "Event 2010   MSExchangeX": a source after it
     r"|(?-i:(?<=Source)[ \t]++(?=[A-Z]))"
     # a sentence: "the SOURCE will be the MSExchangeX, the EVENT ID will be 3089"

@@ -186,9 +186,26 @@ def test_a_source_after_the_id_on_its_line_and_the_category_after_it() -> None:
     }
 
 
+def test_header_lines_with_a_spaced_colon_a_gap_or_a_single_spaced_source_label() -> None:
+    facts = _article(
+        "The application log shows:\n\n"
+        "   8820 : MSExchangeLink : Warning : link to the gate\n   No route was found.\n"
+        "   8821 : MSExchangeLink: Information : link to the gate\n   A report was sent.\n\n"
+        "   8822: MSExchangeStore\n\n   The text of a message is damaged.\n\n"
+        "   Event 8823 Source MSExchangeSA\n\n   The book was built with errors.\n"
+    )
+    assert _events(facts) == {
+        8820: "MSExchangeLink",
+        8821: "MSExchangeLink",
+        8822: "MSExchangeStore",
+        8823: "MSExchangeSA",
+    }
+
+
 def test_header_lines_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\nthe event log\n", "   12: MSExchangeA\n", "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Event 7 MSx ", "")
+    assert_kb_extraction_linear("SYMPTOMS\n\nthe event log\n", "   12 : MSExchangeA\n\n", "")
 
 
 # --------------------------------------------------------------------------- the footer
