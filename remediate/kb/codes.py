@@ -16,12 +16,12 @@ puts before "at address", one named before the word ("a -1022 error", 'a "550" e
 error"; not "the 40 errors" nor a number the text names as an event). A stop code ("STOP 0x7F"), a
 log's "result=14", the reply a remote server reported ("reported: 550"); codes of the same form
 listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or -1022"); a hex code's
-decimal restated in parentheses ("0000000bb8 (3000)"); a decimal in parentheses closing a sentence
-that reports an error ("... bind the listener socket (10050)"), not a constant's value
-("dbSeeChanges (512)") nor a phone number. Addresses ("at Address 77f3cbcd"), stack frames, jump
-targets, offsets, process IDs, versions and zero (success) are not taken, nor a character's "code
-127", nor the footer's search words. Codes are kept as written (case, 0x, zero padding); a pair
-"c1041724-00000000" is one code.
+decimal restated in parentheses ("0000000bb8 (3000)"), or a decimal's hex ("-1062 (0xfffffbda)"); a
+decimal in parentheses closing a sentence that reports an error ("... bind the listener socket
+(10050)"), not a constant's value ("dbSeeChanges (512)") nor a phone number. Addresses ("at Address
+77f3cbcd"), stack frames, jump targets, offsets, process IDs, versions and zero (success) are not
+taken, nor a character's "code 127", nor the footer's search words. Codes are kept as written
+(case, 0x, zero padding); a pair "c1041724-00000000" is one code.
 """
 
 from __future__ import annotations
@@ -127,6 +127,8 @@ _LISTED = re.compile(
 )
 # A hex code restated in decimal just after it: "error code 0000000bb8 (3000)".
 _RESTATED = re.compile(r"[ \t]*+\((-?\d{1,10})\)")
+# ... and a decimal code restated in hex: "error -1062 (0xfffffbda)".
+_RESTATED_HEX = re.compile(r"[ \t]*+\((0x[0-9a-f]{1,16})\)", re.I)
 # A decimal in parentheses closing a line that reports an error: "The following error occurred
 # while trying to bind the listener socket (10050)". Found from the parenthesis, then the line
 # and the one before are looked at (bounded) for the error word.
@@ -258,7 +260,9 @@ def codes_in(text: str) -> list[str]:
         found.append((match.start(), code))
         if match.group("value"):
             end = match.end()
-            if not code.lstrip("-").isdigit() and (restated := _RESTATED.match(text, end)):
+            # a hex code's decimal, or a decimal code's hex, restated in parentheses after it
+            restate = _RESTATED_HEX if code.lstrip("-").isdigit() else _RESTATED
+            if restated := restate.match(text, end):
                 found.append((restated.start(1), restated.group(1)))
             for _ in range(3 if not _ZERO.fullmatch(code) else 0):  # "returns 0, -1": values
                 if not (listed := _LISTED.match(text, end)):

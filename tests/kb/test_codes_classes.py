@@ -210,6 +210,12 @@ def test_a_character_code_is_not_an_error_code() -> None:
     assert codes_in("The backup stops with error code 1450.") == ["1450"]
 
 
+def test_a_decimal_codes_hex_restated_in_parentheses_is_a_code_too() -> None:
+    assert codes_in("It stops with error -1077 (0xfffffbcb).") == ["-1077", "0xfffffbcb"]
+    # a hex value after a plain number with no error word is not
+    assert codes_in("Set it to 64 (0x40).") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -236,6 +242,7 @@ LINEAR = {
     "values before names": ("", "-1 (MAPI_E_A) ", ""),
     "net helpmsg": ("", "net helpmsg ", ""),
     "character codes": ("", "character code 1 ", ""),
+    "restated hex": ("", "error -1 (0x1) ", ""),
 }
 
 
