@@ -149,3 +149,18 @@ def prose_source(text: str, pos: int) -> str | None:
         return None
     source = match.group("source").rstrip(".")
     return source if looks_like_source(source) else None
+
+
+def source_before(text: str, pos: int) -> str | None:
+    """An Exchange service a few words before a sentence's "event(s)" at `pos`, on its line
+    ("XFOR: MSExchangeX Reports Event IDs 2380 and 2446", "MSExchangeMTA X.400 Service events
+    9298"), no punctuation between. Only MSExchange names: other capitalised words there are
+    products, APIs or platforms ("WinNT event 137", "GroupWise event 6067")."""
+    line_start = text.rfind("\n", max(0, pos - 80), pos) + 1
+    words = text[max(line_start, pos - 80) : pos].split()
+    for word in reversed(words[-5:]):
+        if word[-1] in ",;:.()\"'":
+            return None
+        if word.lower().startswith("msexch") and word.isalnum():
+            return word
+    return None

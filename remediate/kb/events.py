@@ -24,6 +24,7 @@ from remediate.kb.event_layouts import (
     looks_like_source,
     prose_source,
     source_after,
+    source_before,
 )
 from remediate.kb.facts import EventFact
 from remediate.kb.read import Section
@@ -344,7 +345,7 @@ def _prose(text: str, start: int, end: int) -> list[_Mention]:
             continue  # "event 5" is a count or a step; "Event ID 7" is an event
         if match.group("verb") and not _ID_WORD.fullmatch(match.group("word") or ""):
             continue  # "the event IDs are 1201 and 1202", not "the events are 12 a day"
-        named = prose_source(text, match.end())
+        named = prose_source(text, match.end()) or source_before(text, match.start())
         mentions += [_Mention(match.start(), None, event_id, "", named) for event_id in ids]
     for match in _COUNTED.finditer(text, start, end):
         ids = [int(n) for n in re.findall(r"\d+", match.group("ids"))]

@@ -151,10 +151,26 @@ def test_a_source_a_sentence_names_with_as_the_source() -> None:
     assert _events(facts) == {7160: "MSExchangeGate", 7161: "Service Control Manager"}
 
 
+def test_an_exchange_service_a_few_words_before_the_events_of_a_sentence() -> None:
+    facts = _article(
+        "MSExchangeGate X.400 Service events 7170 or 7171 appear in the log.\n\n"
+        "The WinGate event 7172 is logged as well.\n\n"
+        "MSExchangeGate, then event 7173.\n"
+    )
+    # only an MSExchange name, and nothing but words between it and the events
+    assert _events(facts) == {
+        7170: "MSExchangeGate",
+        7171: "MSExchangeGate",
+        7172: None,
+        7173: None,
+    }
+
+
 def test_events_in_sentences_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\n", "event IDs are 12 from the ", "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Source is the A" + "b" * 30, "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "event 12 with the A B C as the ", "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "MSExchangeA event 12 ", "")
 
 
 # --------------------------------------------------------------------------- header lines
