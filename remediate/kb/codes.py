@@ -33,12 +33,10 @@ _INTRO = (
     r"(?:\b(?:error|error\s++code|code|status|exception|returned|returns|failure|hresult|hr"
     r"|win32|failed\s++with)(?!\w)"  # not "Error1:" (a numbered list), nor "errors : 0"
     r"|\bID\s*+(?:no\b\.?|#|(?=(?:0x)?[0-9a-f]{3,8}-[0-9a-f]))"  # "ID no: c1030ad1", "id # 8004..."
-    # an error dialog's component and "ID": "Directory ID: c1010aae", "NT ID: 0xC0020035",
-    # "ID-Nr: 0x...", before a value shaped like an error result (8 hex digits, the first 8-f);
-    # not a "Message ID: EDBA53BE" nor an "Object ID: 06000034"
-    r"|\bID-Nr\b\.?"
-    r"|(?:(?<=\bNT\s)|(?<=Directory\s)|(?<=Administrator\s)|(?<=Store\s)|(?<=Exchange\s))"
-    r"ID\s*+:(?=\s*+(?:0x)?[89a-f][0-9a-f]{7}\b(?!-))"
+    # an error dialog's "ID-Nr: 0x..." and component's "ID: c1010aae" (the component is looked
+    # at after the match: a look-behind here slowed every position), before a value shaped like
+    # an error result (8 hex digits, the first 8-f)
+    r"|\bID-Nr\b\.?|\bID\s*+:(?=\s*+(?:0x)?[89a-f][0-9a-f]{7}\b(?!-))"
     r"|\bEc\w{2,40}\(\)\s*+[:;]"  # "EcDeliverGWMessage(): 0000000bb8"
     r"|\bnet\s++helpmsg(?=\s++\d)"  # the Windows error a "NET HELPMSG 2140" explains
     r"|\bresult=(?=-?\w)"  # a log's "Failed to find socket, result=14" (not code's "x = 5")
@@ -142,6 +140,10 @@ _EVENT_WORDS = re.compile(r"\bevent\b|\bpid\b|\bprocess\b|\bthread\b", re.I)
 _ZERO = re.compile(r"-?(?:0x)?0+", re.I)
 # "code" after a character set's words is a character, not an error: "ANSI character code 127",
 # "characters above code 127", "country code 44". Looked for back from the word (bounded).
+# The components whose error dialogs say "ID:" ("Directory ID: c1010aae", "NT ID: 0xC0020035");
+# not a "Message ID: EDBA53BE" nor an "Object ID: 06000034".
+_DIALOG_ID = re.compile(r"ID\s*+:", re.I)
+_DIALOG_COMPONENT = re.compile(r"\b(?:NT|Directory|Administrator|Store|Exchange)\s\Z", re.I)
 _CHARACTER_CODE = re.compile(
     r"\b(?:charact\w*|ANSI|ASCII|Unicode|country|area)(?:[ \t\n]++\w+)?[ \t\n]*+\Z", re.I
 )
@@ -237,6 +239,10 @@ def codes_in(text: str) -> list[str]:
         code = next(group for group in _GROUPS if match.group(group))
         code = re.sub(r"(?<=-)\s++", "", match.group(code))  # "error -\n 2147467259": one number
         if match.group("bracketed") and not _closes_message(text, match):
+            continue
+        if _DIALOG_ID.match(match.group(0)) and not _DIALOG_COMPONENT.search(
+            text, max(0, match.start() - 16), match.start()
+        ):
             continue
         if match.group(0)[:4].lower() == "code" and _CHARACTER_CODE.search(
             text, max(0, match.start() - 30), match.start()
