@@ -1,6 +1,8 @@
 """Event layouts without labels: where an article names an event's ID or source by position
-alone (an ID on a line of its own over its description, a source on the line after the ID or
-in the next column). Split from events.py, whose labelled layouts stay there.
+alone (an ID on a line of its own over its description, a source beside the ID, after it on
+its line, in the next column or on the line over or under it) or in a sentence ("from the
+MSExchangeX", "with X as the source"). Split from events.py, which reads the labelled blocks,
+the prose lists and the tables and merges all mentions into events.
 
 Every pattern here is anchored where it is tried and bounded, with possessive blanks: each try
 reads a few dozen characters, so a reader stays linear in its input.
@@ -93,6 +95,32 @@ def lone_source(match: re.Match[str], text: str) -> str | None:
             return word
         return source_on_line(text, match.start("rest"))
     return source_after(text, text.rfind("\n", 0, match.end()))
+
+
+_PAREN_SOURCE = re.compile(r"[ \t]*+\([ \t]*+([A-Za-z][\w.]{1,30}(?: [\w.]{1,20}){0,2})[ \t]*+\)")
+_LINE_SOURCE = re.compile(r"[ \t]*+(?:[-*][ \t]++)?([A-Za-z][\w.]{1,40}?)[ \t]*+")
+
+
+def source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
+    """A source the article gives beside the ID, without a `Source:` label: in parentheses after
+    it ("Event ID 1005 (MSExchangeSA)"), alone before it on its line ("MSExchangeMTA Event ID
+    1008", run together as "MSExchangeMTAEvent ID 1004"), or after it in the next column or
+    alone on the next line (Event Viewer's columns copied without their names)."""
+    paren = _PAREN_SOURCE.match(text, after_id, after_id + 80)
+    if paren and not paren.group(1).isdigit():
+        return paren.group(1)
+    line_start = text.rfind("\n", max(0, label.start() - 80), label.start()) + 1
+    before = _LINE_SOURCE.fullmatch(text, line_start, label.start())
+    if before and line_start < label.start() and looks_like_source(before.group(1)):
+        return before.group(1)
+    if line_start > 0 and not text[line_start : label.start()].strip():
+        # the label opens its line: a source alone on the line over it ("MSExchangeX" /
+        # "Event ID: 2051")
+        above = text.rfind("\n", max(0, line_start - 80), line_start - 1) + 1
+        alone = _LINE_SOURCE.fullmatch(text, above, line_start - 1)
+        if alone and above > 0 and looks_like_source(alone.group(1)):
+            return alone.group(1)
+    return source_after(text, after_id)
 
 
 TYPED_ID = re.compile(

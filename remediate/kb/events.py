@@ -23,8 +23,8 @@ from remediate.kb.event_layouts import (
     lone_source,
     looks_like_source,
     prose_source,
-    source_after,
     source_before,
+    source_near,
 )
 from remediate.kb.facts import EventFact
 from remediate.kb.read import Section
@@ -184,32 +184,6 @@ def _key(label: re.Match[str]) -> str:
     return _KINDS.get(key, key)
 
 
-_PAREN_SOURCE = re.compile(r"[ \t]*+\([ \t]*+([A-Za-z][\w.]{1,30}(?: [\w.]{1,20}){0,2})[ \t]*+\)")
-_LINE_SOURCE = re.compile(r"[ \t]*+(?:[-*][ \t]++)?([A-Za-z][\w.]{1,40}?)[ \t]*+")
-
-
-def _source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
-    """A source the article gives beside the ID, without a `Source:` label: in parentheses after
-    it ("Event ID 1005 (MSExchangeSA)"), alone before it on its line ("MSExchangeMTA Event ID
-    1008", run together as "MSExchangeMTAEvent ID 1004"), or after it in the next column or
-    alone on the next line (Event Viewer's columns copied without their names)."""
-    paren = _PAREN_SOURCE.match(text, after_id, after_id + 80)
-    if paren and not paren.group(1).isdigit():
-        return paren.group(1)
-    line_start = text.rfind("\n", max(0, label.start() - 80), label.start()) + 1
-    before = _LINE_SOURCE.fullmatch(text, line_start, label.start())
-    if before and line_start < label.start() and looks_like_source(before.group(1)):
-        return before.group(1)
-    if line_start > 0 and not text[line_start : label.start()].strip():
-        # the label opens its line: a source alone on the line over it ("MSExchangeX" /
-        # "Event ID: 2051")
-        above = text.rfind("\n", max(0, line_start - 80), line_start - 1) + 1
-        alone = _LINE_SOURCE.fullmatch(text, above, line_start - 1)
-        if alone and above > 0 and looks_like_source(alone.group(1)):
-            return alone.group(1)
-    return source_after(text, after_id)
-
-
 def _blocks(text: str, start: int, end: int) -> list[_Mention]:
     """`Event ID:`/`Source:`/`Description:` blocks (any order) inside text[start:end]."""
     mentions: list[_Mention] = []
@@ -238,7 +212,7 @@ def _blocks(text: str, start: int, end: int) -> list[_Mention]:
                 if number:
                     event_id = int(number.group(1))
                     described_at = max(described_at, match.end() + number.end())
-                    source = source or _source_near(text, match, match.end() + number.end())
+                    source = source or source_near(text, match, match.end() + number.end())
             elif key == "source":
                 source = _source_value(text, match.end()) or source
             elif key == "description":
