@@ -4,24 +4,24 @@ A code follows a word that introduces it ("error 1067", "Error=11004", "error co
 "status 0xC00402CE", "Exception e0020002", "Exception number: c0000005", "returned error 22",
 "failed with error -2147467259", "failure 87", "HRESULT 0x...", "ID no: c1030ad1", "NT ID:
 0xC0020035", "WIN32:1332", "NET HELPMSG 87", "The exception generated was c0000005", "Error
-returned was [0x80004005]", a connector's "has returned the condition: 80070057"), or is an error's
-symbolic name wherever it stands (MAPI_E_NOT_FOUND, DS_E_..., JET_errLogWriteFail, ecNotFound,
-COM's IMAIL_E_... and CdoE_..., with the value a table row gives it or that its name follows in
-parentheses: "-1018 (JET_errReadVerifyFailure)"), or is the ESE form "MSExchangeIS (466) -515" (an
-instance, its process ID, then the error; ESE97's "((466) )" and "(())" too). Some positions
-present a code with no word before it: a bracketed value closing a message ("... timely manner. -
-[800FF351]", "0 (000C05A6) Unknown Recipient", "-- [80000008:FFFFFC0D]"; a pair
-"(8007000E-F2000200)" after any word), a MAPI result "<<80004005>>", the code a Dr. Watson line
-puts before "at address", one named before the word ("a -1022 error", 'a "550" error', "a 1067
-error"; not "the 40 errors" nor a number the text names as an event). A stop code ("STOP 0x7F"), a
-log's "result=14", the reply a remote server reported ("reported: 550"); codes of the same form
-listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or -1022"); a hex code's
-decimal restated in parentheses ("0000000bb8 (3000)"), or a decimal's hex ("-1062 (0xfffffbda)"); a
-decimal in parentheses closing a sentence that reports an error ("... bind the listener socket
-(10050)"), not a constant's value ("dbSeeChanges (512)") nor a phone number. Addresses ("at Address
-77f3cbcd"), stack frames, jump targets, offsets, process IDs, versions and zero (success) are not
-taken, nor a character's "code 127", nor the footer's search words. Codes are kept as written
-(case, 0x, zero padding); a pair "c1041724-00000000" is one code.
+returned was [0x80004005]", "FAILED ERROR CODE <183>", a connector's "has returned the condition:
+80070057"), or is an error's symbolic name wherever it stands (MAPI_E_NOT_FOUND, DS_E_...,
+JET_errLogWriteFail, ecNotFound, COM's IMAIL_E_... and CdoE_..., with the value a table row gives
+it or that its name follows in parentheses: "-1018 (JET_errReadVerifyFailure)"), or is the ESE form
+"MSExchangeIS (466) -515" (an instance, its process ID, then the error; ESE97's "((466) )" and
+"(())" too). Some positions present a code with no word before it: a bracketed value closing a
+message ("... timely manner. - [800FF351]", "0 (000C05A6) Unknown Recipient", "--
+[80000008:FFFFFC0D]"; a pair "(8007000E-F2000200)" after any word), a MAPI result "<<80004005>>",
+the code a Dr. Watson line puts before "at address", one named before the word ("a -1022 error", 'a
+"550" error', "a 1067 error"; not "the 40 errors" nor a number the text names as an event). A stop
+code ("STOP 0x7F"), a log's "result=14", the reply a remote server reported ("reported: 550");
+codes of the same form listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or
+-1022"); a hex code's decimal restated in parentheses ("0000000bb8 (3000)"), or a decimal's hex
+("-1062 (0xfffffbda)"); a decimal in parentheses closing a sentence that reports an error ("...
+bind the listener socket (10050)"), not a constant's value ("dbSeeChanges (512)") nor a phone
+number. Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs,
+versions and zero (success) are not taken, nor a character's "code 127", nor the footer's search
+words. Codes are kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ _INTRO = (
 )
 _LINK = (  # at most six, possessively: "error code code ..." tried from each word was quadratic
     r"(?:\s*+(?:code|number|no\b\.?|value|was|is|of|occurred|generated\s++was|with|the\s++condition"
-    r"|access\s++violation|=|:|#|\(|\[|'|\")){0,6}+"  # "Exception: Access Violation (0xc0000005)"
+    r"|access\s++violation|=|:|#|\(|\[|<|'|\")){0,6}+"  # "Exception: Access Violation (0xc0000005)"
 )
 _VALUE = (
     r"(?P<value>"

@@ -216,6 +216,12 @@ def test_a_decimal_codes_hex_restated_in_parentheses_is_a_code_too() -> None:
     assert codes_in("Set it to 64 (0x40).") == []
 
 
+def test_a_code_in_angle_brackets_after_its_word_is_its_code() -> None:
+    assert codes_in("The command REGTOOL X.INI FAILED ERROR CODE <2201>") == ["2201"]
+    assert codes_in("it failed, returning an error code of\n   <87>.") == ["87"]
+    assert codes_in("Type error <number> to look it up.") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -243,6 +249,7 @@ LINEAR = {
     "net helpmsg": ("", "net helpmsg ", ""),
     "character codes": ("", "character code 1 ", ""),
     "restated hex": ("", "error -1 (0x1) ", ""),
+    "angle brackets after error": ("", "error <", ""),
 }
 
 
