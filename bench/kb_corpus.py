@@ -1,6 +1,6 @@
 """How well the KB importer reads real articles it was not written for (issue 19; not CI).
 
-    python bench/kb_corpus.py ARCHIVE [--split dev|held|held2|held3|all] [--show Q123456] [--misses]
+    python bench/kb_corpus.py ARCHIVE [--split dev|held|held2|held3|held4|all] [--show Q123456] [--misses]
     python bench/kb_corpus.py ARCHIVE --sweep [--limit N]
 
 ARCHIVE is an extracted copy of the public KB archive (github.com/jeffpar/kbarchive: its `txt/`
@@ -11,9 +11,9 @@ split) and bench/kb_corpus/labels/<ARTICLE>.json, labelled by hand from the arti
 Scores, per field, precision / recall / F1 over the labelled articles of the split, summed over
 articles (micro): events as (source, event ID) pairs and as IDs alone, error codes, fix rows
 (file, version), Exchange versions; fixed_in as accuracy; and the share of articles right in
-every field. `held`, `held2` and `held3` are the parts nobody tuning the importer looks at:
-report them, never tune on them (`held2`: 40 articles rich in error codes, `held3`: 40 drawn by
-product era, both chosen by bench/kb_corpus/select_coded.py and labelled before the importer was
+every field. `held`, `held2`, `held3` and `held4` are the parts nobody tuning the importer looks
+at: report them, never tune on them (`held2`: 40 articles rich in error codes, `held3`: 40 drawn
+by product era, `held4`: 20 of each way, all chosen by bench/kb_corpus/select_coded.py and labelled before the importer was
 run on them).
 
 `--sweep` reads every Exchange article of the archive (PRODUCT line naming Exchange): crashes
@@ -268,7 +268,7 @@ def sweep(archive: Path, limit: int | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("archive", type=Path, help="the extracted archive (holding txt/)")
-    parser.add_argument("--split", choices=("dev", "held", "held2", "held3", "all"), default="dev")
+    parser.add_argument("--split", choices=("dev", "held", "held2", "held3", "held4", "all"), default="dev")
     parser.add_argument("--misses", action="store_true", help="list each article's differences")
     parser.add_argument("--show", help="print one article's label next to what was extracted")
     parser.add_argument("--sweep", action="store_true", help="read every Exchange article")
