@@ -4,7 +4,7 @@ pywinrm builds every SOAP envelope as a dictionary and serialises it with `xmlto
 which was a sixth of the controller's CPU per host (bench/audit.py profile). This subclass
 writes the very same bytes from pre-formatted text (tests/test_envelopes.py compares them with
 pywinrm's own output, message by message), and reads the replies with ElementTree paths
-through defusedxml (a reply with a DTD or entities is refused).
+(soap_xml.py: the C parser, a reply with a DTD refused before it is parsed).
 Sending, authentication, encryption and fault handling stay pywinrm's (`send_message`).
 """
 
@@ -15,8 +15,9 @@ import uuid
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
-from defusedxml.ElementTree import fromstring
 from winrm.protocol import Protocol
+
+from remediate.transport.soap_xml import parse_reply
 
 NS_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 RESOURCE_CMD = f"{NS_SHELL}/cmd"
@@ -105,7 +106,7 @@ class PreformattedProtocol(Protocol):
             f"<rsp:OutputStreams>{_text(o_stream)}</rsp:OutputStreams></rsp:Shell></env:Body>"
         )
         envelope = self._envelope(ACTION_CREATE, body, options=options)
-        root = fromstring(self.send_message(envelope))
+        root = parse_reply(self.send_message(envelope))
         for node in root.iter():  # the ResourceCreated selector, as pywinrm looks for it
             if node.get("Name") == "ShellId" and node.text:
                 return node.text
@@ -143,7 +144,7 @@ class PreformattedProtocol(Protocol):
             f"{joined}</rsp:CommandLine></env:Body>"
         )
         envelope = self._envelope(ACTION_COMMAND, body, shell_id, options)
-        root = fromstring(self.send_message(envelope))
+        root = parse_reply(self.send_message(envelope))
         node = root.find(_COMMAND_ID)
         if node is None or not node.text:
             raise ValueError("the CommandResponse names no CommandId")
@@ -178,7 +179,7 @@ class PreformattedProtocol(Protocol):
             f"<env:Body><rsp:Receive><rsp:DesiredStream CommandId={quoteattr(command_id)}>"
             "stdout stderr</rsp:DesiredStream></rsp:Receive></env:Body>"
         )
-        root = fromstring(self.send_message(self._envelope(ACTION_RECEIVE, body, shell_id)))
+        root = parse_reply(self.send_message(self._envelope(ACTION_RECEIVE, body, shell_id)))
         stdout, stderr = [], []
         for node in root.iterfind(_STREAM):
             if not node.text:
@@ -197,7 +198,7 @@ class PreformattedProtocol(Protocol):
 
     @staticmethod
     def _check_relates_to(response: bytes, message_id: uuid.UUID) -> None:
-        node = fromstring(response).find(_RELATES_TO)
+        node = parse_reply(response).find(_RELATES_TO)
         text = (node.text or "") if node is not None else ""
         if text.replace("uuid:", "").strip().lower() != str(message_id):
             raise ValueError("the reply does not relate to the request sent")
