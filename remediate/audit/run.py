@@ -32,6 +32,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from remediate.audit.gc_policy import collections_for_a_run
 from remediate.audit.host import collect
 from remediate.audit.request import collect_request
 from remediate.connect.targets import HostTarget, SkippedHost
@@ -174,6 +175,7 @@ def _failed(
     )
 
 
+@collections_for_a_run()
 def run_audit(
     targets: Sequence[HostTarget],
     playbooks: Sequence[Playbook],

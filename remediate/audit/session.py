@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from remediate.audit.gc_policy import collections_for_a_run
 from remediate.audit.run import AuditOptions
 from remediate.audit.workers import audit_in_workers
 from remediate.connect.secrets import Secret
@@ -117,6 +118,7 @@ def _ignore(_: object) -> None:
     return None
 
 
+@collections_for_a_run()  # the run and its reports
 def audit_and_report(
     request: AuditRequest,
     on_start: Callable[[AuditStart], None] = _ignore,

@@ -1,0 +1,42 @@
+"""A run collects garbage less often, and leaves the collector as it found it."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from remediate.audit.gc_policy import YOUNG_THRESHOLD, collections_for_a_run
+
+
+def test_a_run_freezes_what_exists_and_raises_the_young_threshold() -> None:
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    with collections_for_a_run():
+        assert gc.get_threshold()[0] >= YOUNG_THRESHOLD
+        assert gc.get_threshold()[1:] == before[1:]
+        assert gc.get_freeze_count() > frozen
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen
+
+
+def test_overlapping_runs_restore_the_collector_only_when_the_last_ends() -> None:
+    before = gc.get_threshold()
+    first_inside = threading.Event()
+    second_done = threading.Event()
+    seen: list[tuple[int, int, int]] = []
+
+    def first() -> None:
+        with collections_for_a_run():
+            first_inside.set()
+            second_done.wait(10)
+            seen.append(gc.get_threshold())  # the other run ended: still tuned for this one
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_inside.wait(10)
+    with collections_for_a_run():
+        pass
+    second_done.set()
+    thread.join(10)
+    assert seen and seen[0][0] >= YOUNG_THRESHOLD
+    assert gc.get_threshold() == before
