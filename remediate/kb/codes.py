@@ -147,7 +147,6 @@ _DIALOG_COMPONENT = re.compile(r"\b(?:NT|Directory|Administrator|Store|Exchange)
 _CHARACTER_CODE = re.compile(
     r"\b(?:charact\w*|ANSI|ASCII|Unicode|country|area)(?:[ \t\n]++\w+)?[ \t\n]*+\Z", re.I
 )
-_FOOTER = re.compile(r"^[ \t]*+Additional query words\s*+:", re.I | re.M)
 _AFTER_CODE = re.compile(r"[ \t]*+[:(\]]")
 _NUMBER_TOKEN = re.compile(r"[-']*\d+(?:\.\d+)?|0x[0-9a-f]{8}", re.I)
 # An error's other forms on its symbolic name's line: a negative decimal, a 0x value, an unsigned
@@ -286,11 +285,11 @@ def article_codes(text: str, event_codes: list[str], event_ids: set[int]) -> lis
     """Every code the article presents: its events' first, then the rest of its text.
 
     A decimal equal to one of the article's event IDs is that event, not a code ("Session
-    Error 2375" in an Event Viewer row). The footer's "Additional query words" are search terms.
+    Error 2375" in an Event Viewer row). `text` is the article's body without its footer (its
+    "Additional query words" are search terms): read.split_sections cuts it off.
     """
     codes = dict.fromkeys(event_codes)
-    footer = _FOOTER.search(text)  # search words ("error 30 thirty"), not the article's prose
-    for code in codes_in(text[: footer.start()] if footer else text):
+    for code in codes_in(text):
         codes.setdefault(code, None)
     return [c for c in codes if not (c.lstrip("-").isdigit() and int(c) in event_ids)]
 

@@ -113,7 +113,6 @@ _FIX_INTRO = re.compile(  # words and gaps only: no '.' nor blank line, within o
     rf"|this{_GAP}update|new{_GAP}event|is{_GAP}added",
     re.I,
 )
-_QUERY_WORDS = re.compile(r"^[ \t]*+Additional query words", re.I | re.M)
 _HEX_LINE = re.compile(
     r"^[ \t]*(?:[0-9a-f]{4,8}:[ \t]*)?((?:[0-9a-f]{2}[ \t]+){3,}[0-9a-f]{2})[ \t]*$", re.I | re.M
 )
@@ -391,12 +390,8 @@ def events(text: str, sections: list[Section], warnings: list[str]) -> list[Even
     masked = mask_references(text)
     mentions: list[_Mention] = []
     has_symptoms = any(s.name in _SYMPTOM_SECTIONS for s in sections)
-    # The footer's query words ("Additional query words: event id 48") are no symptom; when
-    # the sections did not cut it off (an empty `KEYWORDS:` header line hides it), cut it here.
-    footer = _QUERY_WORDS.search(masked, sections[1].start if len(sections) > 1 else 0)
-    cut = footer.start() if footer else len(masked)
     for section in sections:
-        name, end = section.name, min(section.end, cut)
+        name, end = section.name, section.end
         if section.start >= end:
             continue
         in_symptoms = name in _SYMPTOM_SECTIONS or (name == "" and not has_symptoms)

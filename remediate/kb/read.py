@@ -225,14 +225,47 @@ class Section:
     heading: int = 0  # where the heading line starts
 
 
-def _is_heading(match: re.Match[str]) -> bool:
+_FIELD_LINE = re.compile(r"[A-Z][A-Z/]++[ \t]*+:")
+"""A line of the archive's header block, at the margin: `OPER/SYS:`, `PRODUCT :Microsoft ...`."""
+
+
+def _is_header_field(text: str, start: int) -> bool:
+    """A `KEYWORDS:` (or any heading word with a colon) right under another `FIELD:` line, no
+    blank between, is one more field of that block: the archive's header ends `OPER/SYS:` /
+    `KEYWORDS:` with both often empty, and taken for a heading it hid the footer (1,565 of the
+    6,400 Exchange articles kept "Additional query words" in their last section)."""
+    if start == 0:
+        return False
+    above = text[text.rfind("\n", 0, start - 1) + 1 : start]
+    return _FIELD_LINE.match(above) is not None
+
+
+def _header_end(text: str) -> int:
+    """Where the archive's header block (its leading `FIELD:` lines) ends; 0 if it has none."""
+    end = 0
+    while _FIELD_LINE.match(text, end):
+        newline = text.find("\n", end)
+        if newline < 0:
+            return len(text)
+        end = newline + 1
+    return end
+
+
+def _is_heading(match: re.Match[str], text: str) -> bool:
     """A heading stands at the margin, or is underlined, upper-case or marked with `#`: an
     indented "   Properties" or "   Status:" in a listing is a line of it, and taking it for a
-    heading cut the section short (issue 19)."""
+    heading cut the section short (issue 19). It starts with a capital: a line that starts
+    "properties:" ends the sentence above ("... of the server's\nproperties:"). And it is no
+    field of a header block (`_is_header_field`)."""
     line = match.group(0)
+    marked = "#" in line
+    if not marked and match.group(1)[0].islower():
+        return False
+    if ":" in line and not marked and _is_header_field(text, match.start()):
+        return False
     return (
         not line[:1].isspace()
-        or "#" in line
+        or marked
         or line.count("\n") > 1  # underlined
         or match.group(1).isupper()
     )
@@ -243,18 +276,19 @@ def split_sections(text: str) -> list[Section]:
     marks = [
         (m.start(), m.end(), m.group(1).upper())
         for m in _HEADING_LINE.finditer(text)
-        if _is_heading(m)
+        if _is_heading(m, text)
     ]
     # The archive's header has its own `KEYWORDS:` line: the footer is looked for after the
-    # first heading (or the header's blank line), or the header's line would be taken for it
-    # and the real footer ("Additional query words: ...") read as part of the last section.
-    body_start = marks[0][0] if marks else max(text.find("\n\n"), 0)
+    # header block, or the header's line would be taken for it and the real footer
+    # ("Additional query words: ...") read as part of the last section. Not from the first
+    # heading: in an article with no other heading, that is the footer's own `Keywords   :`.
+    body_start = _header_end(text) or (marks[0][0] if marks else max(text.find("\n\n"), 0))
     footer = _FOOTER.search(text, body_start)
-    end_all = footer.start() if footer else len(text)
-    sections = [Section("", 0, marks[0][0] if marks else end_all)]
-    for i, (_, body, name) in enumerate(marks):
-        stop = marks[i + 1][0] if i + 1 < len(marks) else len(text)
+    sections = []
+    starts = [(0, 0, ""), *marks]
+    for i, (heading, body, name) in enumerate(starts):
+        stop = starts[i + 1][0] if i + 1 < len(starts) else len(text)
         if footer and body <= footer.start() < stop:
             stop = footer.start()
-        sections.append(Section(name, body, max(body, stop), marks[i][0]))
+        sections.append(Section(name, body, max(body, stop), heading))
     return sections

@@ -228,8 +228,8 @@ def test_header_lines_are_read_in_linear_time() -> None:
 
 
 def test_the_footers_query_words_are_no_event_when_the_header_hides_the_footer() -> None:
-    # an empty KEYWORDS: line in the header is read as a heading, and the footer stays in the
-    # last section; its query words name an event the article never describes
+    # the header's empty KEYWORDS: line once read as a heading kept the footer in the last
+    # section; its query words name an event the article never describes
     text = (
         "DOCUMENT:Q300001  01-JAN-2000  [exchange]\n"
         "TITLE   :XCON: The Gate Stops\n"

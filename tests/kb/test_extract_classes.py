@@ -296,6 +296,53 @@ def test_the_footer_is_cut_off_when_the_header_has_its_own_keywords_line() -> No
     assert "It stops." in no_heading[only.start : only.end]
 
 
+# An empty header field is no heading: the archive's header ends with `OPER/SYS:` and
+# `KEYWORDS:`, often both empty, and a bare `KEYWORDS:` looks like a heading with a colon.
+_BARE_HEADER = (
+    "DOCUMENT:Q300010  02-FEB-2002  [exchange]\nTITLE   :XGEN: The Relay Halts\n"
+    "PRODUCT :Microsoft Exchange\nPROD/VER::5.5\nOPER/SYS:\nKEYWORDS:\n\n"
+)
+_FOOTER_BLOCK = (
+    "Additional query words: relay halt 0x8004ABCD event 4321\n\n"
+    "======================================================================\n"
+    "Keywords          : \nTechnology        : kbRelay\nIssue type        : kbbug\n"
+)
+
+
+def _body(text: str, section: str) -> str:
+    return "".join(text[s.start : s.end] for s in split_sections(text) if s.name == section)
+
+
+def test_an_empty_keywords_field_of_the_header_is_no_heading() -> None:
+    text = (
+        f"{_BARE_HEADER}SYMPTOMS\n========\n\nThe relay halts.\n\n"
+        f"MORE INFORMATION\n================\n\nRestart it.\n\n{_FOOTER_BLOCK}"
+    )
+    names = [s.name for s in split_sections(text)]
+    assert names[:3] == ["", "SYMPTOMS", "MORE INFORMATION"]
+    assert _body(text, "MORE INFORMATION").strip() == "Restart it."
+    # so no reader sees the search words: no event, no code from the footer
+    facts = extract(text, "Q300010.txt")
+    assert (facts.events, facts.codes) == ([], [])
+
+
+def test_the_footer_is_cut_off_when_its_empty_keywords_field_is_the_only_heading() -> None:
+    text = f"{_BARE_HEADER}Open the list and add the names.\n\n{_FOOTER_BLOCK}"
+    first = split_sections(text)[0]
+    assert text[first.start : first.end].rstrip().endswith("add the names.")
+
+
+def test_a_heading_word_ending_the_sentence_above_is_no_heading() -> None:
+    # "properties:" at a line's start closes a wrapped sentence; taken for a PROPERTIES
+    # heading it hid the rest of the symptoms (and their event)
+    facts = _article(
+        "The relay rejects mail when a limit is set on the Routing tab of the relay's\n"
+        "properties:\n\n - Accept mail only from listed hosts\n\n"
+        "The log shows:\n\n   Event ID: 4321\n   Source: MSExchangeRelay\n"
+    )
+    assert _events(facts) == {4321: "MSExchangeRelay"}
+
+
 def test_a_code_cut_short_by_the_title_is_the_bodys_whole_code() -> None:
     """Archive titles are cut at a fixed width: "Error 0x8004030" ending a title is the
     body's 0x80040301, one error, not two; short codes never hide behind longer ones."""
