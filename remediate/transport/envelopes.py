@@ -1,11 +1,12 @@
-"""pywinrm's Protocol with its WinRS messages written from templates.
+"""The WinRS operations this project uses, written as pywinrm's Protocol writes them.
 
 pywinrm builds every SOAP envelope as a dictionary and serialises it with `xmltodict.unparse`,
-which was a sixth of the controller's CPU per host (bench/audit.py profile). This subclass
-writes the very same bytes from pre-formatted text (tests/test_envelopes.py compares them with
-pywinrm's own output, message by message), and reads the replies with ElementTree paths
+which was a sixth of the controller's CPU per host (bench/audit.py profile). This class writes
+the very same bytes from pre-formatted text (tests/transport/test_envelopes.py compares them
+with pywinrm's own output, message by message), and reads the replies with ElementTree paths
 (soap_xml.py: the C parser, a reply with a DTD refused before it is parsed).
-Sending, authentication, encryption and fault handling stay pywinrm's (`send_message`).
+Sending, authentication and encryption are the transport's (`send_message`): the lean HTTP
+path's or pywinrm's, both raising wsman_errors' exceptions.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Iterable
+from typing import Protocol as Interface
 from xml.sax.saxutils import escape, quoteattr
-
-from winrm.protocol import Protocol
 
 from remediate.transport.soap_xml import parse_reply
 
@@ -72,8 +72,29 @@ def _options(options: Iterable[tuple[str, str]]) -> str:
     return f"<w:OptionSet>{items}</w:OptionSet>"
 
 
-class PreformattedProtocol(Protocol):
+class WSManTransport(Interface):
+    """What a protocol needs of its transport (WSManHTTP, or pywinrm's, adapted)."""
+
+    @property
+    def encryption(self) -> bool: ...
+
+    def build_session(self) -> object: ...
+
+    def close_session(self) -> None: ...
+
+    def send_message(self, message: str) -> bytes: ...
+
+
+class PreformattedProtocol:
     """The WinRS operations this project uses, with pywinrm's messages byte for byte."""
+
+    def __init__(self, transport: WSManTransport, operation_timeout_sec: int) -> None:
+        self.transport = transport
+        self.operation_timeout_sec = operation_timeout_sec
+
+    def send_message(self, message: str) -> bytes:
+        """One request and its reply; wsman_errors' exceptions for anything else."""
+        return self.transport.send_message(message)
 
     def _envelope(
         self,
@@ -97,7 +118,7 @@ class PreformattedProtocol(Protocol):
             f"{selector}{options}</env:Header>{body}</env:Envelope>"
         )
 
-    def open_shell(  # type: ignore[override]
+    def open_shell(
         self, i_stream: str = "stdin", o_stream: str = "stdout stderr", codepage: int = 437
     ) -> str:
         options = _options((("WINRS_NOPROFILE", "FALSE"), ("WINRS_CODEPAGE", str(codepage))))
@@ -123,7 +144,7 @@ class PreformattedProtocol(Protocol):
             if close_session:
                 self.transport.close_session()
 
-    def run_command(  # type: ignore[override]
+    def run_command(
         self,
         shell_id: str,
         command: str,

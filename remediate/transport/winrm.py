@@ -1,4 +1,4 @@
-"""WinRM transport: pywinrm's Protocol, one shell per host, scripts fed through stdin.
+"""WinRM transport: WinRS over WS-Management, one shell per host, scripts fed through stdin.
 
 The script goes to `powershell.exe -Command -` through Send messages, so its size has no
 command-line limit. Receive is retried on operation timeouts (the server's way of saying
@@ -11,6 +11,10 @@ not an error, except after a step's timeout: then it is left open (see CommandSt
 With `-v` and more, the logger `remediate.transport.winrm` tells each host's endpoint, scheme
 and timings, then each request (its WS-Management action, size and duration), then the HTTP
 header and body sizes and the retries (see `remediate.transport.connection_log`).
+
+Basic and NTLM go over our own HTTP path (wsman_http.py); Kerberos, CredSSP and certificates
+over pywinrm's transport (pywinrm_path.py, imported only for such a host). Both speak through
+PreformattedProtocol and raise wsman_errors' exceptions, translated here into ours.
 """
 
 from __future__ import annotations
@@ -18,26 +22,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
-from winrm.exceptions import (
-    InvalidCredentialsError,
-    WinRMError,
-    WinRMOperationTimeoutError,
-    WinRMTransportError,
-    WSManFaultError,
-)
-from winrm.protocol import Protocol
-
 from remediate.errors import (
     AuthenticationError,
-    CertificateError,
     ConfigurationError,
     ConnectError,
     HostTimeoutError,
@@ -58,7 +50,7 @@ from remediate.transport.connection_log import (
     header_bytes,
     text_bytes,
 )
-from remediate.transport.envelopes import PreformattedProtocol
+from remediate.transport.envelopes import PreformattedProtocol, WSManTransport
 from remediate.transport.kerberos_auth import (
     TicketCache,
     is_kerberos_error,
@@ -66,6 +58,14 @@ from remediate.transport.kerberos_auth import (
     thread_ccache,
 )
 from remediate.transport.settings import WinRMSettings
+from remediate.transport.wsman_errors import (
+    CredentialsRefused,
+    HttpStatusError,
+    OperationTimedOut,
+    WSManFault,
+    broke,
+    first_line,
+)
 from remediate.transport.wsman_http import HttpTarget, WSManHTTP, can_carry, offered_schemes
 
 LOG = logging.getLogger(__name__)
@@ -128,14 +128,14 @@ def _action(envelope: str) -> str:
 
 def _outcome(exc: BaseException) -> str:
     """How a request failed, in words that quote nothing the host or a library wrote."""
-    if isinstance(exc, WinRMOperationTimeoutError):
+    if isinstance(exc, OperationTimedOut):
         return ": operation timeout (nothing yet)"
-    if isinstance(exc, WSManFaultError):
-        return f": WS-Management fault {exc.wsman_fault_code}"
-    if isinstance(exc, InvalidCredentialsError):
+    if isinstance(exc, WSManFault):
+        return f": WS-Management fault {exc.code}"
+    if isinstance(exc, CredentialsRefused):
         return ": HTTP 401, credentials rejected"
-    if isinstance(exc, WinRMTransportError):
-        return f": HTTP {exc.code}"
+    if isinstance(exc, HttpStatusError):
+        return f": HTTP {exc.status}"
     return f": failed ({type(exc).__name__})"
 
 
@@ -156,43 +156,37 @@ class WinRMTransport:
         self._aborted = False  # abort() was called: a shell opened after it is deleted at once
         self.abandoned_shell: str | None = None  # left open for a step still running
 
-    def _new_protocol(self, read_timeout: int | None = None) -> Protocol:
+    def _new_protocol(self, read_timeout: int | None = None) -> PreformattedProtocol:
         settings = self.settings
         read = settings.read_timeout if read_timeout is None else read_timeout
         if not settings.username and settings.auth not in ("kerberos", "certificate"):
-            # pywinrm raises its own InvalidCredentialsError here, which reached users as a
+            # pywinrm raised its own InvalidCredentialsError here, which reached users as a
             # traceback: no user is this host's configuration error, found before any request
             raise ConfigurationError(
                 f"no user name for {settings.auth} authentication",
                 host=self.host,
                 hint="set ansible_user (or ansible_winrm_user) for this host or its group",
             )
-        protocol = _MeteredProtocol(
-            endpoint=settings.endpoint,
-            transport=settings.auth,  # type: ignore[arg-type]
-            username=settings.username,
-            password=settings.password,
-            server_cert_validation="validate" if settings.validate_certificate else "ignore",
-            ca_trust_path=settings.ca_trust_path or "legacy_requests",
-            message_encryption=settings.message_encryption,
-            operation_timeout_sec=min(settings.operation_timeout, max(1, read - 1)),
-            read_timeout_sec=max(read, 2),
-            service=settings.service,
-            kerberos_delegation=settings.kerberos_delegation,
-            kerberos_hostname_override=settings.kerberos_hostname_override,
-            cert_pem=settings.cert_pem,
-            cert_key_pem=settings.cert_key_pem,
-        )
-        protocol.meter = self._meter
+        operation = min(settings.operation_timeout, max(1, read - 1))
+        read = max(read, 2)
+        transport: WSManTransport
         if self._lean():
-            protocol.transport = WSManHTTP(  # type: ignore[assignment]
+            transport = WSManHTTP(
                 self._http_target(),
-                protocol.transport.read_timeout_sec,
+                read,
                 on_refused=self._note_offers,
                 on_exchange=self._trace_exchange if self._log.isEnabledFor(TRACE) else None,
             )
         else:
-            self._watch_refusals(protocol)
+            from remediate.transport.pywinrm_path import PywinrmTransport
+
+            pywinrm = PywinrmTransport(settings, operation, read)
+            pywinrm.on_refusal = self._note_refusal
+            if self._log.isEnabledFor(TRACE):
+                pywinrm.on_response = self._trace_http
+            transport = pywinrm
+        protocol = _MeteredProtocol(transport, operation)
+        protocol.meter = self._meter
         return protocol
 
     def _lean(self) -> bool:
@@ -246,47 +240,21 @@ class WinRMTransport:
             f"; after {legs} authentication exchange(s)" if legs else "",
         )
 
-    def _open_session(self, protocol: Protocol) -> None:
+    def _open_session(self, protocol: PreformattedProtocol) -> None:
         """Connect (and, to encrypt, authenticate) before the first message."""
-        transport = protocol.transport
-        if isinstance(transport, WSManHTTP):
-            transport.build_session()
-        else:
-            self._watch_http(transport.build_session())
+        protocol.transport.build_session()
 
-    def _watch_refusals(self, protocol: Protocol) -> None:
-        """Note the schemes a host offers when it answers 401, to say why it refused.
-
-        The hook goes on each request (pywinrm makes the session inside build_session and
-        authenticates there when it encrypts), after the authentication's own hook: it sees
-        the last answer, with the earlier legs of the exchange in its history.
-        """
-        transport = protocol.transport
-        send = transport._send_message_request
-
-        def watched(session: requests.Session, prepared: requests.PreparedRequest) -> Any:
-            prepared.register_hook("response", self._note_refusal)
-            return send(session, prepared)
-
-        transport._send_message_request = watched  # type: ignore[method-assign]
-
-    def _note_refusal(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    def _note_refusal(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """pywinrm's path: note the schemes of a 401 (`response` is a requests Response)."""
         if response.status_code == 401:
             self._offers = offered_schemes(
                 answer.headers.get("WWW-Authenticate", "")  # requests joins several with commas
                 for answer in (*response.history, response)
             )
 
-    def _watch_http(self, session: requests.Session) -> None:
-        # pywinrm merges the environment's proxy settings into the session as it builds it;
-        # after that, requests would read the whole environment again for every request (a
-        # sixth of the controller's CPU, bench/audit.py).
-        session.trust_env = False
-        if self._log.isEnabledFor(TRACE):
-            session.hooks["response"].append(self._trace_http)
-
-    def _trace_http(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """-vvv: the sizes of one HTTP exchange (never a header's value or a body)."""
+    def _trace_http(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """-vvv on pywinrm's path: the sizes of one HTTP exchange (never a header's value or
+        a body; `response` is a requests Response)."""
         request = response.request
         body = request.body
         exchanges = len(response.history)
@@ -505,7 +473,7 @@ class WinRMTransport:
                 out, err, code, done = self._call(
                     lambda: self._protocol.get_command_output_raw(shell_id, command_id)
                 )
-            except WinRMOperationTimeoutError:
+            except OperationTimedOut:
                 if time.monotonic() >= deadline and timeout is not None:
                     raise CommandStillRunning(
                         f"the step was still running after {timeout:g} s; it was left running",
@@ -666,6 +634,17 @@ class WinRMTransport:
             "that restricts NTLM refuses NTLM logons too: use kerberos there",
         )
 
+    def _library_failure(self, exc: BaseException) -> TransportError | None:
+        """requests' and pywinrm's errors (their path only) in our words; None otherwise."""
+        if not type(exc).__module__.startswith(("requests", "urllib3", "winrm")):
+            return None
+        from remediate.transport.pywinrm_path import is_pywinrm_error, requests_failure
+
+        failure = requests_failure(exc, self.settings.endpoint, self.host)
+        if failure is None and is_pywinrm_error(exc):
+            failure = ProtocolError(f"WinRM error: {first_line(exc)}", host=self.host)
+        return failure
+
     def _translate(self, operation):  # type: ignore[no-untyped-def]
         try:
             return operation()
@@ -673,65 +652,40 @@ class WinRMTransport:
             if exc.host is None:
                 exc.host = self.host
             raise
-        except WinRMOperationTimeoutError:
+        except OperationTimedOut:
             raise
-        except InvalidCredentialsError:
+        except CredentialsRefused:
             raise self._refused() from None
         except PermissionError as exc:
             # requests_ntlm: "Server did not respond with NTLM challenge token": the host
             # answered our NTLM NEGOTIATE_MESSAGE with a bare 401, refusing NTLM itself.
             if self.settings.auth == "ntlm" and "NTLM" in str(exc):
                 raise _ntlm_refused(self.host, "it sent no NTLM challenge") from None
-            raise _broke(
-                ProtocolError(f"unusable answer: {_first_line(exc)}", host=self.host)
+            raise broke(
+                ProtocolError(f"unusable answer: {first_line(exc)}", host=self.host)
             ) from None
-        except WSManFaultError as exc:
-            error = ProtocolError(
-                f"WS-Management fault {exc.wsman_fault_code}: {(exc.reason or '').strip()}",
-                host=self.host,
-            )
-            error.fault_code = exc.wsman_fault_code
+        except WSManFault as exc:
+            error = ProtocolError(f"WS-Management fault {exc.code}: {exc.reason}", host=self.host)
+            error.fault_code = exc.code
             raise error from None
-        except WinRMTransportError as exc:
+        except HttpStatusError as exc:
             raise ProtocolError(
-                f"HTTP {exc.code} from {self.settings.endpoint}", host=self.host
+                f"HTTP {exc.status} from {self.settings.endpoint}", host=self.host
             ) from None
-        except requests.exceptions.SSLError as exc:
-            raise CertificateError(
-                f"TLS certificate of {self.settings.endpoint} not trusted: {_first_line(exc)}",
-                host=self.host,
-                hint="give the CA with ansible_winrm_ca_trust_path",
-            ) from None
-        except requests.exceptions.ConnectTimeout:
-            raise _broke(
-                HostTimeoutError(
-                    f"connecting to {self.settings.endpoint} timed out", host=self.host
-                )
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise _broke(
-                HostTimeoutError(f"{self.settings.endpoint} did not answer in time", host=self.host)
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise _broke(
-                ConnectError(
-                    f"cannot connect to {self.settings.endpoint}: {_first_line(exc)}",
-                    host=self.host,
-                )
-            ) from None
-        except WinRMError as exc:
-            raise ProtocolError(f"WinRM error: {_first_line(exc)}", host=self.host) from None
         except Exception as exc:  # a broken answer: cut headers, bad tokens
+            failure = self._library_failure(exc)
+            if failure is not None:
+                raise failure from None
             if self.settings.auth == "credssp" and _is_credssp_error(exc):
                 raise _credssp_refused(exc, self.host) from None
             if is_kerberos_error(exc):
                 raise kerberos_failure(
                     exc, self.host, self.settings.username, self.settings.spn
                 ) from None
-            raise _broke(
+            raise broke(
                 ProtocolError(
                     f"unusable answer from {self.settings.endpoint}: "
-                    f"{type(exc).__name__}: {_first_line(exc)}",
+                    f"{type(exc).__name__}: {first_line(exc)}",
                     host=self.host,
                 )
             ) from None
@@ -798,27 +752,8 @@ def _ntlm_refused(host: str, offers: str) -> AuthenticationError:
     )
 
 
-def _broke(error: TransportError) -> TransportError:
-    """Mark an error after which the connection cannot be trusted (see _connection_broke)."""
-    error.connection_broke = True  # type: ignore[attr-defined]
-    return error
-
-
 def _connection_broke(exc: BaseException) -> bool:
     """Whether the connection may be dead: no whole answer came back (reset, cut answer, no
     answer in time, Ctrl-C in mid-request), as opposed to an answer or fault from the host,
     or the command's own time running out between two Receives."""
     return isinstance(exc, KeyboardInterrupt) or getattr(exc, "connection_broke", False)
-
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-def _first_line(exc: BaseException) -> str:
-    """The root cause in a few words (urllib3 buries it in nested reprs)."""
-    text = str(exc)
-    cause = _ERRNO.search(text)
-    if cause:
-        return cause.group(1).strip().rstrip(".").lower()
-    lines = text.strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__

@@ -7,10 +7,10 @@ environment read again), about half of the controller's CPU per host (issue 18, 
 bench/audit.py). Here the headers are made once per host, the connection is one socket
 (transport/http_link.py), and a request is a write and a read.
 
-What it keeps of pywinrm: the exceptions its Protocol reads (a WS-Management fault comes as
-WinRMTransportError with the reply's text, a 401 as InvalidCredentialsError), so that faults,
-operation timeouts and refusals are told apart exactly as before. Kerberos, CredSSP and
-certificate logons stay on pywinrm's own transport (see `can_carry`).
+Nothing of pywinrm or requests is imported on this path: refusals, faults and operation
+timeouts are our own exceptions (wsman_errors.py), and pyspnego and cryptography are imported
+when an NTLM logon first needs them, so a Basic run loads neither. Kerberos, CredSSP and
+certificate logons stay on pywinrm's own transport (see `can_carry`, pywinrm_path.py).
 
 NTLM (MS-NLMP) through pyspnego, as requests_ntlm does it: raw NTLMSSP tokens under the
 `Negotiate` scheme (WinRM's service offers Negotiate, not NTLM), with the TLS channel binding
@@ -28,26 +28,22 @@ import ssl
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
-
-import spnego
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from spnego.channel_bindings import GssChannelBindings
-from spnego.exceptions import SpnegoError
-from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
+from typing import TYPE_CHECKING, Literal
 
 from remediate.errors import (
     CertificateError,
     ConnectError,
     HostTimeoutError,
     ProtocolError,
-    TransportError,
 )
 from remediate.transport.http_link import Answer, HttpFormatError, HttpLink
 from remediate.transport.sealed_message import SealedMessageError, seal, sealed_protocol, unseal
 from remediate.transport.settings import bracketed, wsman_url
+from remediate.transport.wsman_errors import CredentialsRefused, broke, raise_for_status
+
+if TYPE_CHECKING:
+    import spnego
+    from spnego.channel_bindings import GssChannelBindings
 
 __all__ = ["HttpTarget", "WSManHTTP", "can_carry", "offered_schemes"]
 
@@ -189,9 +185,9 @@ class WSManHTTP:
                 hint="give the CA with ansible_winrm_ca_trust_path",
             ) from None
         except TimeoutError:
-            raise _broke(HostTimeoutError(f"connecting to {self.endpoint} timed out")) from None
+            raise broke(HostTimeoutError(f"connecting to {self.endpoint} timed out")) from None
         except OSError as exc:
-            raise _broke(
+            raise broke(
                 ConnectError(f"cannot connect to {self.endpoint}: {_reason(exc)}")
             ) from None
         self._connection = connection
@@ -214,13 +210,13 @@ class WSManHTTP:
             answer = connection.post(head, body)
         except TimeoutError:
             self.close_session()
-            raise _broke(HostTimeoutError(f"{self.endpoint} did not answer in time")) from None
+            raise broke(HostTimeoutError(f"{self.endpoint} did not answer in time")) from None
         except HttpFormatError as exc:
             self.close_session()
-            raise _broke(ProtocolError(f"unusable answer from {self.endpoint}: {exc}")) from None
+            raise broke(ProtocolError(f"unusable answer from {self.endpoint}: {exc}")) from None
         except OSError as exc:
             self.close_session()
-            raise _broke(
+            raise broke(
                 ConnectError(f"cannot connect to {self.endpoint}: {_reason(exc)}")
             ) from None
         if answer.will_close:
@@ -241,14 +237,14 @@ class WSManHTTP:
         return answer
 
     def _answer(self, answer: Answer) -> bytes:
-        """The reply's plain text; a refusal or an HTTP error as pywinrm's Protocol expects."""
+        """The reply's plain text; a refusal, a fault or an HTTP error raised as such."""
         if answer.status == 401:
             self._on_refused(offered_schemes(answer.get_all("www-authenticate")))
             self.close_session()
-            raise InvalidCredentialsError("the host rejected the credentials")
+            raise CredentialsRefused("the host rejected the credentials")
         text = self._plain(answer)
         if answer.status != 200:
-            raise WinRMTransportError("http", answer.status, text.decode("utf-8", "replace"))
+            raise_for_status(answer.status, text)
         return text
 
     def _plain(self, answer: Answer) -> bytes:
@@ -256,12 +252,14 @@ class WSManHTTP:
         if not self._protocol or f'protocol="{self._protocol}"' not in answer.get("content-type"):
             return reply
         if self._context is None:
-            raise _broke(ProtocolError("a sealed answer came before the logon"))
+            raise broke(ProtocolError("a sealed answer came before the logon"))
+        from spnego.exceptions import SpnegoError
+
         try:
             return unseal(self._context.unwrap_winrm, reply, self._protocol)
         except (SealedMessageError, SpnegoError) as exc:
             detail = exc if isinstance(exc, SealedMessageError) else "its signature does not match"
-            raise _broke(
+            raise broke(
                 ProtocolError(f"unusable sealed answer from {self.endpoint}: {detail}")
             ) from None
 
@@ -274,6 +272,8 @@ class WSManHTTP:
 
     def _logon(self, body: bytes) -> Answer:
         """NEGOTIATE, CHALLENGE, AUTHENTICATE on this connection; the last answer returned."""
+        import spnego
+
         connection = self._connect()
         target = self.target
         context = spnego.client(
@@ -309,6 +309,8 @@ def _ntlm_credential(username: str, password: str) -> spnego.NTLMHash | spnego.P
     is DES in pure Python: 1.2 ms of CPU per host, for a fleet that shares one account
     (profiled with yappi, issue 18). The hashes are what it derives itself.
     """
+    import spnego
+
     try:
         from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
     except ImportError:  # a pyspnego without them: derive per context, as it would
@@ -343,6 +345,11 @@ def _channel_bindings(connection: HttpLink) -> GssChannelBindings | None:
     der = sock.getpeercert(binary_form=True)
     if not der:
         return None
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from spnego.channel_bindings import GssChannelBindings
+
     try:
         algorithm = x509.load_der_x509_certificate(der).signature_hash_algorithm
     except (UnsupportedAlgorithm, ValueError):
@@ -403,13 +410,6 @@ def _tls_context(validate: bool, ca_path: str | None) -> ssl.SSLContext:
     if ca_path and os.path.isdir(ca_path):
         return ssl.create_default_context(capath=ca_path)
     return ssl.create_default_context(cafile=ca_path)
-
-
-def _broke(error: TransportError) -> TransportError:
-    """An error after which the connection cannot be trusted (the WinRM transport then
-    deletes its shell over a new one)."""
-    error.connection_broke = True  # type: ignore[attr-defined]
-    return error
 
 
 def _reason(exc: BaseException) -> str:

@@ -48,15 +48,32 @@ RUNNING = RECEIVED.replace("CommandState/Done", "CommandState/Running").replace(
 )
 
 
-def recording(cls: type[Protocol], reply: str) -> tuple[Protocol, list[str]]:
-    sent: list[str] = []
+class _Recorder:
+    """A transport that keeps what is sent and answers `reply` to everything."""
 
-    class Recording(cls):  # type: ignore[valid-type, misc]
-        def send_message(self, message: str) -> bytes:
-            sent.append(message)
-            return reply.encode("utf-8")
+    encryption = False
 
-    protocol = Recording(
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.sent: list[str] = []
+
+    def build_session(self) -> None:
+        return None
+
+    def close_session(self) -> None:
+        return None
+
+    def send_message(self, message: str) -> bytes:
+        self.sent.append(message)
+        return self.reply.encode("utf-8")
+
+
+def recording(cls: type[Any], reply: str) -> tuple[Any, list[str]]:
+    """pywinrm's Protocol or ours, sending through a recorder (7 s operation timeout)."""
+    recorder = _Recorder(reply)
+    if cls is PreformattedProtocol:
+        return PreformattedProtocol(recorder, operation_timeout_sec=7), recorder.sent
+    protocol = cls(
         "http://h:5985/wsman",
         username="u",
         password="p",
@@ -64,10 +81,11 @@ def recording(cls: type[Protocol], reply: str) -> tuple[Protocol, list[str]]:
         operation_timeout_sec=7,
         read_timeout_sec=9,
     )
-    return protocol, sent
+    protocol.transport = recorder
+    return protocol, recorder.sent
 
 
-CASES: list[tuple[str, str, Callable[[Protocol], Any]]] = [
+CASES: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("create", CREATED, lambda p: p.open_shell(codepage=65001)),
     ("delete", RELATED, lambda p: p.close_shell("S-1 <&>\"'", close_session=False)),
     ("command", COMMAND, lambda p: p.run_command("S", "powershell.exe", ("-Command", "-"))),
@@ -87,7 +105,7 @@ CASES: list[tuple[str, str, Callable[[Protocol], Any]]] = [
 
 @pytest.mark.parametrize(("name", "reply", "call"), CASES, ids=[c[0] for c in CASES])
 def test_the_same_bytes_and_the_same_reading_as_pywinrm(
-    name: str, reply: str, call: Callable[[Protocol], Any], monkeypatch: pytest.MonkeyPatch
+    name: str, reply: str, call: Callable[[Any], Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(uuid, "uuid4", lambda: FIXED)
     theirs, theirs_sent = recording(Protocol, reply)

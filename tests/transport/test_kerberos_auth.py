@@ -274,7 +274,7 @@ def test_the_kerberos_settings_reach_pywinrm() -> None:
         kerberos_delegation=True,
         kerberos_hostname_override="ex.lab.local",
     )
-    transport = WinRMTransport(settings, host="ex")._protocol.transport
+    transport = WinRMTransport(settings, host="ex")._protocol.transport.pywinrm
     assert (transport.service, transport.kerberos_delegation) == ("WSMAN", True)
     assert transport.kerberos_hostname_override == "ex.lab.local"
     assert transport.username == "alice@LAB.LOCAL"  # pywinrm's principal
