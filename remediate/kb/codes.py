@@ -17,11 +17,14 @@ the code a Dr. Watson line puts before "at address", one named before the word (
 code ("STOP 0x7F"), a log's "result=14", the reply a remote server reported ("reported: 550");
 codes of the same form listed after an introduced one ("STOP 0x7F or 0x77", "error -1018, -1019 or
 -1022"); a hex code's decimal restated in parentheses ("0000000bb8 (3000)"), or a decimal's hex
-("-1062 (0xfffffbda)"); a decimal in parentheses closing a sentence that reports an error ("...
-bind the listener socket (10050)"), not a constant's value ("dbSeeChanges (512)") nor a phone
-number. Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs,
-versions and zero (success) are not taken, nor a character's "code 127", nor the footer's search
-words. Codes are kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
+("-1062 (0xfffffbda)", or "-1206 0xFFFFFB4A" when the value is the same); one error result in
+both bases ("3355443730 (decimal) or 0xc8000212"); a decimal in parentheses closing a sentence that
+reports an error ("... bind the listener socket (10050)"), not a constant's value ("dbSeeChanges
+(512)") nor a phone number. An NDR's X.400 reason and diagnostic ("reason code unable-to-transfer",
+"Reason: 0"), an HTTP 4xx/5xx status and its IIS sub-status ("HTTP Error 403" / "403.1").
+Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs, versions and
+zero (success) are not taken, nor a character's "code 127", nor a title's code cut short. Codes are
+kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
 """
 
 from __future__ import annotations
@@ -54,7 +57,9 @@ _VALUE = (
     r"|0x[0-9a-f]{1,16}\b"
     r"|(?=[0-9a-f]{0,15}\d)(?=[0-9a-f]{0,15}[a-f])[0-9a-f]{3,16}\b"  # c0000005, 0000000bb8
     r"|-\s*+\d{1,10}\b(?![.,]\w)"  # -1811; "error -" wrapped before its digits
-    r"|\d{1,10}\b(?![.,]\w|\s*+%)"  # 1067, 0005, 80070057 (not 5.5.2653, 5.6.0, 00000001.PRI)
+    # 1067, 0005, 80070057 (not 5.5.2653, 5.6.0, 00000001.PRI); "9301.The MTA": a sentence's
+    # end with its space lost, the next one starting with a capitalised word
+    r"|\d{1,10}\b(?![.,](?!(?-i:[A-Z][a-z]{2}))\w|\s*+%)"
     r"|(?-i:[A-Z][A-Z0-9_]{4,30})(?=\s++-\s)"  # "error ODXBMFUL - Bitmap full": name, meaning
     r"|(?-i:ASP)\s\d{4}\b"  # IIS: error 'ASP 0113'
     r")"
@@ -125,8 +130,9 @@ _LISTED = re.compile(
 )
 # A hex code restated in decimal just after it: "error code 0000000bb8 (3000)".
 _RESTATED = re.compile(r"[ \t]*+\((-?\d{1,10})\)")
-# ... and a decimal code restated in hex: "error -1062 (0xfffffbda)".
-_RESTATED_HEX = re.compile(r"[ \t]*+\((0x[0-9a-f]{1,16})\)", re.I)
+# ... and a decimal code restated in hex: "error -1062 (0xfffffbda)", or with no parentheses
+# when the value is the same ("Jet Error -1206 0xFFFFFB4A"; not "error code 2171 0x6").
+_RESTATED_HEX = re.compile(r"[ \t]*+(?:\((0x[0-9a-f]{1,16})\)|(0x[0-9a-f]{1,16})\b(?![-:]))", re.I)
 # A decimal in parentheses closing a line that reports an error: "The following error occurred
 # while trying to bind the listener socket (10050)". Found from the parenthesis, then the line
 # and the one before are looked at (bounded) for the error word.
@@ -160,6 +166,93 @@ _OTHER_FORMS = re.compile(
     r"|(?<![\w.:=-])(?=[0-9a-f]{0,7}\d)[0-9a-f]{8}\b(?![-:=])",
     re.I,
 )
+
+
+# An NDR's X.400 reason and diagnostic (the failure the report describes): by name after its
+# words ("reason code unable-to-transfer and diagnostic code loop-detected", "Diagnostic
+# content-too-long", the name wrapped at a hyphen) or before them ("the unable-to-transfer
+# reason code"; looked for back from the words, bounded), or by number on the report's own
+# lines ("Reason: 0 (transfer failed)", "diagnostic: -1"). X.400 names are hyphenated ("Omit
+# any diagnostic code" is none); its reason 0 is transfer-failure, a failure: a zero is kept.
+_X400_NAME = r"[a-z]{2,}+(?:-(?:\n[ \t]*+)?[a-z]{2,}+)++"
+_X400 = re.compile(
+    rf"\b(?:reason\s++code|diagnostic(?:\s++code)?)\s++(?P<name>{_X400_NAME})\b(?!-)"
+    r"|\b(?:reason|diagnostic)\s*+:[ \t]*+(?P<number>-?\d{1,3})\b(?![.,]\w)"
+    r"|(?P<words>\b(?:reason|diagnostic)\s++code\b)",
+    re.I,
+)
+_X400_BEFORE = re.compile(rf"(?<![-\w])({_X400_NAME})\s++(?:X\.400\s++)?\Z", re.I)
+
+
+# An HTTP status a web server returned as the error ("HTTP 500.100 - Internal Server Error",
+# "HTTP/1.0 404 Object Not Found", as written), and the IIS sub-status its error page gives
+# after it, on its line or at the next line's start ("HTTP Error 403" / "403.1 Forbidden:
+# ..."). Only 4xx and 5xx (the others are no errors); not "HTTP 401.x", a family of them.
+_HTTP = re.compile(
+    r"\bHTTP(?:/\d\.\d)?[ \t]++(?:error[ \t]++)?(?P<status>[45]\d\d(?:\.\d{1,3})?)\b(?!\.\w)"
+    r"(?:[^\n]{0,60}?\n?[ \t]{0,20}+(?P<sub>(?P=status)\.\d{1,3})\b)?",
+    re.I,
+)
+
+
+def _http(text: str) -> list[tuple[int, str]]:
+    """HTTP statuses returned as the error, with where each stands (see `_HTTP`)."""
+    found = []
+    for match in _HTTP.finditer(text):
+        found.append((match.start("status"), match.group("status")))
+        if match.group("sub"):
+            found.append((match.start("sub"), match.group("sub")))
+    return found
+
+
+# One error result in both bases, joined: "3355443730 (decimal) or 0xc8000212 (hexadecimal)",
+# "0xfffffdee = 4294966766". Taken when the values are the same, the high (severity) bit is
+# set and the sentence speaks of an error: a count's "4294967294 (0xFFFFFFFE) messages" is none.
+_BOTH_BASES = re.compile(
+    r"\b(?:(?P<dec>\d{10})(?:[ \t]*+\(decimal\))?\s++(?:or|=)\s++(?P<hex>0x[0-9a-f]{8})"
+    r"|(?P<hex2>0x[0-9a-f]{8})(?:[ \t]*+\(hex(?:adecimal)?\))?\s++(?:or|=)\s++(?P<dec2>\d{10}))\b",
+    re.I,
+)
+
+
+def _both_bases(text: str) -> list[tuple[int, str]]:
+    """An error result written in decimal and in hex side by side (see `_BOTH_BASES`)."""
+    found = []
+    for match in _BOTH_BASES.finditer(text):
+        decimal = match.group("dec") or match.group("dec2")
+        hexadecimal = match.group("hex") or match.group("hex2")
+        sentence = text[max(0, match.start() - 200) : match.start()].rsplit(". ", 1)[-1]
+        if (
+            int(decimal) == int(hexadecimal, 16) >= 0x80000000
+            and _ERROR_WORD.search(sentence + match.group(0)) is not None
+        ):
+            found.append((match.start(), match.group(0)))
+    return [
+        (where + offset, value)
+        for where, both in found
+        for offset, value in (
+            (m.start(), m.group(0)) for m in re.finditer(r"0x[0-9a-f]{8}|\d{10}", both, re.I)
+        )
+    ]
+
+
+def _x400(text: str) -> list[tuple[int, str]]:
+    """An NDR's reason and diagnostic codes, with where each stands (see `_X400`)."""
+    found = []
+    for match in _X400.finditer(text):
+        if match.group("words"):
+            before = _X400_BEFORE.search(text, max(0, match.start() - 60), match.start())
+            if before:
+                found.append((before.start(1), before.group(1)))
+        else:
+            group = "name" if match.group("name") else "number"
+            found.append((match.start(group), match.group(group)))
+    return [(where, re.sub(r"-\s++", "-", code)) for where, code in found]
+
+
+def _same_value(decimal: str, hexadecimal: str) -> bool:
+    """A decimal and a hex value are one number (a negative one as 32 bits: -1206 0xFFFFFB4A)."""
+    return int(decimal) & 0xFFFFFFFF == int(hexadecimal, 16) & 0xFFFFFFFF
 
 
 def _closes_message(text: str, match: re.Match[str]) -> bool:
@@ -267,8 +360,11 @@ def codes_in(text: str) -> list[str]:
             end = match.end()
             # a hex code's decimal, or a decimal code's hex, restated in parentheses after it
             restate = _RESTATED_HEX if code.lstrip("-").isdigit() else _RESTATED
-            if restated := restate.match(text, end):
-                found.append((restated.start(1), restated.group(1)))
+            if (restated := restate.match(text, end)) and (
+                restated.group(1) or _same_value(code, restated.group(2))
+            ):
+                group = 1 if restated.group(1) else 2
+                found.append((restated.start(group), restated.group(group)))
             for _ in range(3 if not _ZERO.fullmatch(code) else 0):  # "returns 0, -1": values
                 if not (listed := _LISTED.match(text, end)):
                     break
@@ -276,9 +372,13 @@ def codes_in(text: str) -> list[str]:
                 end = listed.end()
     found.extend(_named_before(text))
     found.extend(_closing_decimals(text))
+    # a zero is success, not an error: dropped before the X.400 codes (whose 0 is a failure)
+    found = [(where, code) for where, code in found if not _ZERO.fullmatch(code)]
+    found.extend(_x400(text))
+    found.extend(_http(text))
+    found.extend(_both_bases(text))
     found.sort(key=lambda pair: pair[0])  # stable: a symbol before the values on its line
-    # ordered and unique (`not in list` was quadratic); a zero is success, not an error
-    return list(dict.fromkeys(code for _, code in found if not _ZERO.fullmatch(code)))
+    return list(dict.fromkeys(code for _, code in found))  # ordered and unique (linear)
 
 
 def article_codes(text: str, event_codes: list[str], event_ids: set[int]) -> list[str]:
@@ -291,7 +391,28 @@ def article_codes(text: str, event_codes: list[str], event_ids: set[int]) -> lis
     codes = dict.fromkeys(event_codes)
     for code in codes_in(text):
         codes.setdefault(code, None)
-    return [c for c in codes if not (c.lstrip("-").isdigit() and int(c) in event_ids)]
+    cut = _cut_by_the_title(text, list(codes))
+    return [c for c in codes if c != cut and not (c.lstrip("-").isdigit() and int(c) in event_ids)]
+
+
+# The archive's TITLE field holds 64 characters: a title that fills it was cut there.
+_FULL_TITLE = re.compile(r"^TITLE[ \t]*+:(?P<title>[^\n]{64})\r?$", re.M)
+
+
+def _cut_by_the_title(text: str, codes: list[str]) -> str | None:
+    """The code closing a title cut at the field's width, when a longer code of the article
+    starts with it and the text never writes it alone elsewhere: "... with Error 429" for the
+    body's "error 4294966090" (`cut_short` leaves codes under six characters alone, since
+    "1067" beside "10670" is two codes; at the title's cut the short one is the long one's
+    start)."""
+    title = _FULL_TITLE.search(text, 0, 2000)
+    if not title or not title.group("title").split():
+        return None
+    last = title.group("title").split()[-1]
+    if last not in codes or not any(c != last and c.startswith(last) for c in codes):
+        return None
+    alone = re.compile(rf"(?<![\w-]){re.escape(last)}(?![\w])")
+    return last if len(alone.findall(text)) == 1 else None
 
 
 def cut_short(codes: list[str]) -> set[str]:

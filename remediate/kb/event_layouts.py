@@ -192,3 +192,17 @@ def source_before(text: str, pos: int) -> str | None:
         if word.lower().startswith("msexch") and word.isalnum():
             return word
     return None
+
+
+# "... the following event may be logged for the MSExchangeMTA service:" over the event.
+_INTRO_SERVICE = re.compile(
+    r"\b(?P<source>MSExchange\w{1,30}+)[ \t]*+\n?[ \t]*+service[ \t]*+:[ \t]*+\n\s*+\Z", re.I
+)
+
+
+def source_in_intro(text: str, pos: int) -> str | None:
+    """The Exchange service the sentence introducing an event block at `pos` names, when it ends
+    with that service and a colon ("... may be generated for the MSExchangeMTA service:"); the
+    block's own Source label, when it has one, wins. Read back 200 characters at most."""
+    named = _INTRO_SERVICE.search(text, max(0, pos - 200), pos)
+    return named.group("source") if named else None

@@ -24,6 +24,7 @@ from remediate.kb.event_layouts import (
     looks_like_source,
     prose_source,
     source_before,
+    source_in_intro,
     source_near,
 )
 from remediate.kb.facts import EventFact
@@ -186,7 +187,15 @@ def _key(label: re.Match[str]) -> str:
 def _blocks(text: str, start: int, end: int) -> list[_Mention]:
     """`Event ID:`/`Source:`/`Description:` blocks (any order) inside text[start:end]."""
     mentions: list[_Mention] = []
-    labels = list(_LABEL.finditer(text, start, end))
+    # "the log shows the following event:" ends a sentence: an `Event` label with no number
+    # after it is no ID label; opening a block there cut the Event Viewer details that follow
+    # in two (their Source in one block, their Event ID in the next, with no source)
+    labels = [
+        match
+        for match in _LABEL.finditer(text, start, end)
+        if match.group("label").lower() != "event"
+        or _NUMBER.match(text[match.end() : match.end() + 20])
+    ]
     blocks: list[list[re.Match[str]]] = []
     current: list[re.Match[str]] = []
     kinds: set[str] = set()
@@ -219,7 +228,11 @@ def _blocks(text: str, start: int, end: int) -> list[_Mention]:
         if event_id is None:
             continue
         stop = _description_end(text, described_at, limit)
-        mentions.append(_Mention(block[0].start(), source, event_id, text[described_at:stop]))
+        mention = _Mention(block[0].start(), source, event_id, text[described_at:stop])
+        if source is None:
+            line_start = text.rfind("\n", max(0, block[0].start() - 200), block[0].start()) + 1
+            mention.prose_source = source_in_intro(text, line_start)
+        mentions.append(mention)
     return mentions
 
 

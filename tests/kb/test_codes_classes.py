@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from remediate.kb.codes import codes_in
+from remediate.kb.codes import article_codes, codes_in
 from remediate.kb.extract import extract
 from tests.test_readers_linear import assert_kb_extraction_linear
 
@@ -224,6 +224,86 @@ def test_a_code_in_angle_brackets_after_its_word_is_its_code() -> None:
     assert codes_in("Type error <number> to look it up.") == []
 
 
+def test_an_ndrs_x400_reason_and_diagnostic_are_its_codes() -> None:
+    # by name after their words, wrapped at a hyphen, or before them; by number on the
+    # report's lines, where reason 0 (transfer failed) is a failure, not success
+    wrapped = "The gate sent a report with reason code unable-to-\n   transfer and diagnostic code"
+    assert codes_in(f"{wrapped} loop-detected. [GATE 9 12]") == [
+        "unable-to-transfer",
+        "loop-detected",
+    ]
+    assert codes_in("the recipient-unknown reason code and bad-address\ndiagnostic code") == [
+        "recipient-unknown",
+        "bad-address",
+    ]
+    assert codes_in("X.400 reason code transfer-failure. Diagnostic body-too-big. Call") == [
+        "transfer-failure",
+        "body-too-big",
+    ]
+    assert codes_in("   Reason: 0 (transfer failed)\n   Diagnostic: -1 (none)\n") == ["0", "-1"]
+
+
+def test_words_about_reasons_and_diagnostics_are_no_codes() -> None:
+    assert codes_in("Turn on diagnostic logging for the gate.") == []
+    assert codes_in("(reason code slow-down and diagnostic code Omit any diagnostic code)") == [
+        "slow-down"
+    ]
+    assert codes_in("For this reason: 12.5 percent of the reports, the reason code and") == []
+    assert codes_in("The call returns 0 when the reason is known.") == []
+
+
+def test_a_code_closing_a_sentence_whose_space_was_lost_is_its_code() -> None:
+    assert codes_in("The link failed with error: 4711.The gate will retry.") == ["4711"]
+    # a file name or a version is not a sentence's end
+    assert codes_in("Parser error 00000002.LOG line 4, build 5.5.2653.12") == []
+
+
+def test_a_decimal_codes_hex_after_it_is_its_code_when_the_value_is_the_same() -> None:
+    assert codes_in("The store reports Jet Error -1299 0xFFFFFAED and stops.") == [
+        "-1299",
+        "0xFFFFFAED",
+    ]
+    assert codes_in("It logs error 4660 0x1234 at startup.") == ["4660", "0x1234"]
+    # another number after it (an attribute, a flag) is not a code
+    assert codes_in("reading an attribute failed with error code 4711 0x6") == ["4711"]
+
+
+def test_a_short_code_closing_a_title_cut_at_the_fields_width_is_the_bodys_code() -> None:
+    # the archive's TITLE holds 64 characters: "Error 471" is where "Error 4711234567" was cut
+    title = "XGEN: The Relay Agent Stops at Each Start of Gate With Error 4711234567"[:64]
+    body = "SYMPTOMS\n\nThe relay stops with error 4711234567.\n"
+    assert title.endswith("Error 471")
+    assert article_codes(f"TITLE   :{title}\n\n{body}", [], set()) == ["4711234567"]
+    # a title that is not cut keeps its code, and so does one the body writes alone too
+    short = "TITLE   :XGEN: The Relay Stops With Error 471\n\n"
+    assert article_codes(short + body, [], set()) == ["471", "4711234567"]
+    again = f"TITLE   :{title}\n\n{body}Then error 471 follows.\n"
+    assert article_codes(again, [], set()) == ["471", "4711234567"]
+
+
+def test_an_http_status_returned_as_the_error_and_its_sub_status_are_codes() -> None:
+    assert codes_in("The browser shows:\n\n   HTTP 502.7 - Gateway Down\n") == ["502.7"]
+    assert codes_in("the page says HTTP 410 - Gone") == ["410"]
+    # the error page's sub-status after it, on its line or the next
+    assert codes_in("   HTTP Error 407\n   407.2 Proxy: Logon Refused\n") == ["407", "407.2"]
+    assert codes_in("   HTTP Error 407 407.2 Proxy: Logon Refused\n") == ["407", "407.2"]
+    assert codes_in("   HTTP/1.0 501 Not Done (the module was not loaded)\n") == ["501"]
+    # a success, a redirect, a protocol version or a family of statuses is none
+    assert codes_in("HTTP 200 OK, then HTTP 302 Found over HTTP 1.1; HTTP 402.x Errs") == []
+
+
+def test_one_error_result_written_in_both_bases_is_both_codes() -> None:
+    text = (
+        "The error most often seen after a restore is 3221225522 (decimal) or\n"
+        "0xC0000032 (hexadecimal); at startup the same error reads 0xFFFFFC01 = 4294966273."
+    )
+    assert codes_in(text) == ["3221225522", "0xC0000032", "0xFFFFFC01", "4294966273"]
+    # a count is no error, nor are two values that differ, nor a small one
+    assert codes_in("The folder shows 4294967295 (0xFFFFFFFF) unread items.") == []
+    assert codes_in("The error shows 3221225522 or 0xC0000033 there.") == []
+    assert codes_in("error mask 0x00000010 or 0000000016") == []
+
+
 # Each new position repeated to the largest article, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
@@ -252,6 +332,15 @@ LINEAR = {
     "character codes": ("", "character code 1 ", ""),
     "restated hex": ("", "error -1 (0x1) ", ""),
     "angle brackets after error": ("", "error <", ""),
+    "x400 names never ending": ("reason code ", "ab-", ""),
+    "x400 names before words": ("", "ab-cd-ef reason code ", ""),
+    "x400 names wrapped": ("", "diagnostic code ab-\n  ", ""),
+    "decimals before hex": ("", "error 12 0x1 ", ""),
+    "sentences run together": ("", "error 12.The ", ""),
+    "http statuses never sub-stated": ("", "HTTP 404 ", ""),
+    "http statuses over blank lines": ("HTTP 404", " ", ""),
+    "both bases never joined": ("", "4294967295 or ", ""),
+    "both bases in long sentences": ("", "error 4294967295 = 0xFFFFFFFF ", ""),
 }
 
 

@@ -284,3 +284,46 @@ def test_a_source_alone_over_the_id_label_or_an_abbreviated_source_label() -> No
 def test_sources_over_labels_are_read_in_linear_time() -> None:
     assert_kb_extraction_linear("SYMPTOMS\n\n", "MSExchangeA\nEvent ID: 1\n", "")
     assert_kb_extraction_linear("SYMPTOMS\n\n", "Src: ", "")
+
+
+# ---------------------------------------------- the sentence before a block (fourth round)
+
+
+def test_a_sentence_ending_in_event_colon_does_not_split_the_block_under_it() -> None:
+    # "... the following event:" is no Event label: the details under it are one entry, the
+    # Source given before the ID as well as after it
+    facts = _article(
+        "The audit log shows the following event:\n\n"
+        "   Event Type: Failure\n   Event Source: Audit\n   Event ID: 6601\n   Description:\n"
+        "   The ticket was refused.\n\n"
+        "Then the next entry is logged as this event:\n\n"
+        "   Source: MSExchangeGate\n   Event: 6602\n   Description: The gate looped.\n"
+    )
+    assert _events(facts) == {6601: "Audit", 6602: "MSExchangeGate"}
+
+
+def test_a_word_event_with_a_colon_inside_a_description_does_not_end_it() -> None:
+    facts = _article(
+        "   Event ID 6603\n   Source: MSExchangeGate\n   Description:\n"
+        "   Inner event: the gate agent got exception 0x80041111 from its peer.\n"
+    )
+    (event,) = facts.events
+    assert (event.source, event.codes) == ("MSExchangeGate", ("0x80041111",))
+
+
+def test_the_service_closing_the_sentence_over_a_block_is_its_source() -> None:
+    facts = _article(
+        "The gate may stop, or this event may be logged for the MSExchangeGate service:\n\n"
+        "   Event ID 6604 -\n   The gate could not convert the message.\n\n"
+        "Or this one may be logged for the Gate service:\n\n"
+        "   Event ID 6605 -\n   The gate gave up.\n\n"
+        "It may be logged for the MSExchangeGate service:\n\n"
+        "   Event ID: 6606\n   Source: MSExchangeRelay\n   The relay gave up.\n"
+    )
+    # only an MSExchange service name, and a stated Source label wins
+    assert _events(facts) == {6604: "MSExchangeGate", 6605: None, 6606: "MSExchangeRelay"}
+
+
+def test_sentences_over_blocks_are_read_in_linear_time() -> None:
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "the following event:\n", "")
+    assert_kb_extraction_linear("SYMPTOMS\n\n", "MSExchangeA service:\nEvent ID 1\n", "")
