@@ -28,6 +28,24 @@ def looks_like_source(word: str) -> bool:
     return capitals >= 2 or (word[:1].isupper() and any(c.isdigit() for c in word))
 
 
+_ARTICLES = frozenset(("a", "an", "the"))
+
+
+def dashed_source(words: str) -> bool:
+    """The part between the dashes of "1234 - MSExchangeX - text" or "ID 7011 - Service Control
+    Manager - text" is the source when it is a service or log name, or a few plain words the
+    first capitalised ("Service control manager"); not a category with a protocol's number
+    ("X.400 Service") nor the start of a sentence ("A memory access violation")."""
+    parts = words.split()
+    if len(parts) == 1:
+        return looks_like_source(words)
+    return (
+        parts[0][0].isupper()
+        and parts[0].lower() not in _ARTICLES
+        and all(part.isalpha() for part in parts)
+    )
+
+
 LONE_ID = re.compile(
     # An ID alone on its indented line, or with its source after it ("9315 MTA", "4007:
     # MSExchangeX", "13005 MSExchange Pop3 Authentication"), over the first line of its
@@ -155,6 +173,12 @@ _PROSE_SOURCE = re.compile(  # "... event IDs are 1201 and 1202 from the MSExcha
     r"(?P<source>[A-Za-z][\w.]{1,40}+)(?-i:(?![ \t]++[A-Z]))",  # not "from the GroupWise Connector"
     re.I,
 )
+_SOURCE_NAMED = re.compile(  # "event 1000 from source Userenv", "... with a source of MSExchangeX"
+    r"[ \t]*+\n?[ \t]*+(?:from|with[ \t]*+\n?[ \t]*+(?:a|the))[ \t]*+\n?[ \t]*+source"
+    r"(?:[ \t]*+\n?[ \t]*+of)?[ \t]*+\n?[ \t]*+"
+    r"(?P<source>[A-Za-z][\w.]{1,40}+(?:[ \t]++(?-i:[A-Z])[\w.]{1,20}+){0,2})",
+    re.I,
+)
 
 
 _AS_SOURCE = re.compile(  # "... event 7000 with Service Control Manager as the source"
@@ -168,10 +192,11 @@ _AS_SOURCE = re.compile(  # "... event 7000 with Service Control Manager as the 
 def prose_source(text: str, pos: int) -> str | None:
     """The source a sentence names right after its list of IDs ending at `pos` ("from the
     MSExchangeX", when the word is a service or log name; "with Service Control Manager as
-    the source", any name)."""
-    named = _AS_SOURCE.match(text, pos, pos + 160)
+    the source", "from source Userenv", "with a source of X": any name, the word source says
+    what it is)."""
+    named = _AS_SOURCE.match(text, pos, pos + 160) or _SOURCE_NAMED.match(text, pos, pos + 160)
     if named is not None:
-        return " ".join(named.group("source").split())
+        return " ".join(named.group("source").split()).rstrip(".")
     match = _PROSE_SOURCE.match(text, pos, pos + 120)
     if match is None:
         return None
@@ -179,17 +204,21 @@ def prose_source(text: str, pos: int) -> str | None:
     return source if looks_like_source(source) else None
 
 
+_ENGINES = frozenset(("ESE97", "ESE98", "ESE", "EDB"))  # the database engine's log sources
+
+
 def source_before(text: str, pos: int) -> str | None:
     """An Exchange service a few words before a sentence's "event(s)" at `pos`, on its line
     ("XFOR: MSExchangeX Reports Event IDs 2380 and 2446", "MSExchangeMTA X.400 Service events
-    9298"), no punctuation between. Only MSExchange names: other capitalised words there are
-    products, APIs or platforms ("WinNT event 137", "GroupWise event 6067")."""
+    9298"), no punctuation between. Only MSExchange names and the database engine's ("ESE97
+    event 104"): other capitalised words there are products, APIs or platforms ("WinNT event
+    137", "GroupWise event 6067")."""
     line_start = text.rfind("\n", max(0, pos - 80), pos) + 1
     words = text[max(line_start, pos - 80) : pos].split()
     for word in reversed(words[-5:]):
         if word[-1] in ",;:.()\"'":
             return None
-        if word.lower().startswith("msexch") and word.isalnum():
+        if (word.lower().startswith("msexch") or word.upper() in _ENGINES) and word.isalnum():
             return word
     return None
 
@@ -206,3 +235,19 @@ def source_in_intro(text: str, pos: int) -> str | None:
     block's own Source label, when it has one, wins. Read back 200 characters at most."""
     named = _INTRO_SERVICE.search(text, max(0, pos - 200), pos)
     return named.group("source") if named else None
+
+
+_LABEL_LINE = re.compile(
+    r"[ \t]*+(?:Event[ \t]*+)?(?:ID|Source|Description|Category|Type)[ \t]*+[:=-][^\n]{0,80}+\n",
+    re.I,
+)
+
+
+def under_label(text: str, pos: int) -> bool:
+    """Whether the line starting at `pos` comes right under an event's label line ("Source:
+    EDB"): there a "MSExchangeDS 145" line is the description's first words (the process and
+    its ID, as the database engine writes them), not an event of its own."""
+    if pos < 2 or text[pos - 1] != "\n":
+        return False
+    above = text.rfind("\n", max(0, pos - 120), pos - 1) + 1
+    return _LABEL_LINE.fullmatch(text, above, pos) is not None

@@ -20,12 +20,14 @@ from remediate.kb.event_layouts import (
     LONE_ID,
     TYPED_ID,
     bare_id_source,
+    dashed_source,
     lone_source,
     looks_like_source,
     prose_source,
     source_before,
     source_in_intro,
     source_near,
+    under_label,
 )
 from remediate.kb.facts import EventFact
 from remediate.kb.read import Section
@@ -41,6 +43,8 @@ _LABEL = re.compile(
     r"(?P<label>Event\s*Type|Event\s*Source|Event\s*Category|Event(?:\s*|-)ID'?s?|EventID"
     r"|Event|Source|Src|Category|Type|Description|Date|Time|User|Computer)"
     r"(?:\s*+(?:[:=]|-(?=[ \t]*+\d))[ \t]*+"
+    # "Source - MSExchangeMTA" / "Description - text": a dash between blanks, before a word
+    r"|(?:(?<=Source)|(?<=Description))[ \t]++-[ \t]++(?=[A-Za-z])"
     r"|(?<=ID)(?=\s++\d)|(?<=ID's)(?=\s++\d)"
     r"|(?<=Event)(?=\s++\d{1,5}(?:\s*+[;,:]|[ \t]{2,}+(?:Source|Type|Category)\b"
     r"|[ \t]++(?-i:Source)\b"
@@ -60,8 +64,12 @@ _KINDS = {
 }
 _LABEL_WORD = r"(?:Event|Source|Category|Type|Description|Date|Time|User|Computer|Error)"
 _VALUE_STOP = re.compile(  # a source ends at a label ("TypeError" run together too), a comma,
-    # a semicolon or a gap of two blanks (Event Viewer columns: "MSExchangeMTA  Field Eng...")
-    rf"(?<!\s)\s*(?::|=|[,;]|\n|$|(?<=\S)[ \t]{{2}}|(?<![\w-]){_LABEL_WORD}(?:\b|(?-i:(?=[A-Z]))))",
+    # a semicolon or a gap of two blanks (Event Viewer columns: "MSExchangeMTA  Field Eng..."),
+    # an HTML break ("X<BR/>"; "MSExchange <Protocol> Interface" keeps its placeholder), an
+    # aside in parentheses ("MSExchangeIS (or DS)") and a dash between words, where the
+    # category follows ("MSExchangeMTA - Interface")
+    rf"(?<!\s)\s*(?::|=|[,;(]|<(?:/|(?:BR|P)\b)|-[ \t]|\n|$|(?<=\S)[ \t]{{2}}"
+    rf"|(?<![\w-]){_LABEL_WORD}(?:\b|(?-i:(?=[A-Z]))))",
     re.I,
 )
 _VALUE_STOP_HERE = re.compile(_VALUE_STOP.pattern.removeprefix("(?<!\\s)"), re.I)
@@ -85,8 +93,10 @@ _COUNTED = re.compile(  # "the log contains 254, 142, and 290 information and wa
     r"(?:(?:information(?:al)?|warning|error|and|or)\s++){0,4}events?\b",
     re.I,
 )
-_NUMBERED = re.compile(  # "2380 - A memory access violation ..." or "1234 - Source - Error ..."
-    r"^[ \t]*+(?P<id>\d{1,5})[ \t]++-[ \t]++(?:(?P<source>[A-Za-z][\w.]{1,40}+)[ \t]++-[ \t]++)?"
+_NUMBERED = re.compile(  # "2380 - A memory access violation ..." or "1234 - Source - Error ...",
+    # also after an ID label, with a source of a few words: "ID 7011 - Service Control Manager -"
+    r"^[ \t]*+(?:(?i:Event[ \t]*+)?(?i:ID)[ \t]*+:?[ \t]*+)?(?P<id>\d{1,5})[ \t]++-[ \t]++"
+    r"(?:(?P<source>[A-Za-z][\w.]{1,40}+(?:[ \t][A-Za-z][\w.]{1,20}+){0,3})[ \t]++-[ \t]++)?"
     r"(?=[A-Z\"'])",
     re.M,
 )
@@ -231,7 +241,9 @@ def _blocks(text: str, start: int, end: int) -> list[_Mention]:
         mention = _Mention(block[0].start(), source, event_id, text[described_at:stop])
         if source is None:
             line_start = text.rfind("\n", max(0, block[0].start() - 200), block[0].start()) + 1
-            mention.prose_source = source_in_intro(text, line_start)
+            mention.prose_source = source_in_intro(text, line_start) or source_before(
+                text, block[0].start()
+            )
         mentions.append(mention)
     return mentions
 
@@ -277,7 +289,11 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
     logs = [m.start() for m in _LOG_CONTEXT.finditer(text, start, end)]
     numbered = sorted(
         [m for m in _NUMBERED.finditer(text, start, end) if m.group("source") or len(m["id"]) > 2]
-        + [m for m in _BARE.finditer(text, start, end) if looks_like_source(m.group("source"))]
+        + [
+            m
+            for m in _BARE.finditer(text, start, end)
+            if looks_like_source(m.group("source")) and not under_label(text, m.start())
+        ]
         + [m for m in _ID_LINE.finditer(text, start, end) if looks_like_source(m.group("source"))]
         + list(LONE_ID.finditer(text, start, end)),
         key=lambda m: m.start(),
@@ -293,7 +309,8 @@ def _other_mentions(text: str, start: int, end: int) -> list[_Mention]:
                 continue  # "   2048 bytes used" is no event
         else:
             source = match.group("source")
-            if source and not looks_like_source(source):
+            named = dashed_source if match.re is _NUMBERED else looks_like_source
+            if source and not named(source):
                 source = None  # "1234 - X.400 Service - ...": a category, not a source
         if source or near_log:
             limit = numbered[index + 1].start() if index + 1 < len(numbered) else end
