@@ -24,7 +24,9 @@ reports an error ("... bind the listener socket (10050)"), not a constant's valu
 "Reason: 0"), an HTTP 4xx/5xx status and its IIS sub-status ("HTTP Error 403" / "403.1").
 Addresses ("at Address 77f3cbcd"), stack frames, jump targets, offsets, process IDs, versions and
 zero (success) are not taken, nor a character's "code 127", nor a title's code cut short. Codes are
-kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code.
+kept as written (case, 0x, zero padding); a pair "c1041724-00000000" is one code. A failed result
+(eight hex digits, severity bit set) closing the line after the sentence that reports the error
+is that error's ("... API error. 0xC000000D", "The call failed.\n 80004005.").
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ import re
 _INTRO = (
     r"(?:\b(?:error|error\s++code|code|status|exception|returned|returns|failure|hresult|hr"
     r"|win32|failed\s++with)(?!\w)"  # not "Error1:" (a numbered list), nor "errors : 0"
-    r"|\bID\s*+(?:no\b\.?|#|(?=(?:0x)?[0-9a-f]{3,8}-[0-9a-f]))"  # "ID no: c1030ad1", "id # 8004..."
+    # "ID no: c1030ad1", "ID: no. c1032bfc", "id # 8004..."
+    r"|\bID\s*+(?::\s*+(?=no\b))?(?:no\b\.?|#|(?=(?:0x)?[0-9a-f]{3,8}-[0-9a-f]))"
     # an error dialog's "ID-Nr: 0x..." and component's "ID: c1010aae" (the component is looked
     # at after the match: a look-behind here slowed every position), before a value shaped like
     # an error result (8 hex digits, the first 8-f)
@@ -49,6 +52,7 @@ _INTRO = (
 )
 _LINK = (  # at most six, possessively: "error code code ..." tried from each word was quadratic
     r"(?:\s*+(?:code|number|no\b\.?|value|was|is|of|occurred|generated\s++was|with|the\s++condition"
+    r"|reported(?=\s++(?:was|is)\b)"  # "The error reported was: [633]"
     r"|access\s++violation|=|:|#|\(|\[|<|'|\")){0,6}+"  # "Exception: Access Violation (0xc0000005)"
 )
 _VALUE = (
@@ -141,6 +145,12 @@ _CLOSING_DECIMAL = re.compile(
     r"(?<=[A-Za-z] )\((\d{2,10})\)[ \t]*+\.?[ \t\r]*+(?:\n(?![ \t]*+\d)|\Z)"
 )
 _IDENTIFIER = re.compile(r"[a-z][A-Z]|_")  # "dbSeeChanges (512)": a constant's value
+# An error result standing after the sentence that reports the error, closing its line: "...
+# Unexpected Windows NT API error. 0xC000000D", "The call failed.\n   80004005.". Only values
+# shaped like a failed result (eight hex digits, the severity bit set); the sentence before is
+# looked at (bounded) for the error word.
+_CLOSING_RESULT = re.compile(r"(?<![\w.:=-])(?:0x)?[89a-f][0-9a-f]{7}(?=\.?[ \t]*+(?:\n|\Z))", re.I)
+_SENTENCE_BEFORE = re.compile(r"(?:\A|[.!?:])(?P<sentence>[^.!?:]{1,200}+)\.[ \t]*+\n?[ \t]*+\Z")
 _ERROR_WORD = re.compile(r"\b(?:error|failed|failure)\b", re.I)
 _EVENT_WORDS = re.compile(r"\bevent\b|\bpid\b|\bprocess\b|\bthread\b", re.I)
 _ZERO = re.compile(r"-?(?:0x)?0+", re.I)
@@ -148,7 +158,7 @@ _ZERO = re.compile(r"-?(?:0x)?0+", re.I)
 # "characters above code 127", "country code 44". Looked for back from the word (bounded).
 # The components whose error dialogs say "ID:" ("Directory ID: c1010aae", "NT ID: 0xC0020035");
 # not a "Message ID: EDBA53BE" nor an "Object ID: 06000034".
-_DIALOG_ID = re.compile(r"ID\s*+:", re.I)
+_DIALOG_ID = re.compile(r"ID\s*+:(?!\s*+no\b)", re.I)  # "ID: no. c1032bfc" says it: a number
 _DIALOG_COMPONENT = re.compile(r"\b(?:NT|Directory|Administrator|Store|Exchange)\s\Z", re.I)
 _CHARACTER_CODE = re.compile(
     r"\b(?:charact\w*|ANSI|ASCII|Unicode|country|area)(?:[ \t\n]++\w+)?[ \t\n]*+\Z", re.I
@@ -319,6 +329,17 @@ def _closing_decimals(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def _closing_results(text: str) -> list[tuple[int, str]]:
+    """Error results closing the line after the sentence that reports the error (see
+    `_CLOSING_RESULT`); 200 characters at most are read back from each."""
+    found = []
+    for match in _CLOSING_RESULT.finditer(text):
+        before = _SENTENCE_BEFORE.search(text, max(0, match.start() - 200), match.start())
+        if before and _ERROR_WORD.search(before.group("sentence")):
+            found.append((match.start(), match.group(0)))
+    return found
+
+
 def codes_in(text: str) -> list[str]:
     """The error codes `text` presents, in order, each once, as written.
 
@@ -372,6 +393,7 @@ def codes_in(text: str) -> list[str]:
                 end = listed.end()
     found.extend(_named_before(text))
     found.extend(_closing_decimals(text))
+    found.extend(_closing_results(text))
     # a zero is success, not an error: dropped before the X.400 codes (whose 0 is a failure)
     found = [(where, code) for where, code in found if not _ZERO.fullmatch(code)]
     found.extend(_x400(text))
