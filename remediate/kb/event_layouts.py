@@ -83,6 +83,8 @@ _ON_LINE = re.compile(
     r"(?:[ \t](?P<second>[A-Za-z][\w.]{1,20}+))?"
 )
 _SECOND_WORDS = frozenset(("private", "public"))
+# one blank then the sentence's next word, or a line break and a word in lower case
+_PROSE_GOES_ON = re.compile(r"[ \t][A-Za-z]|[ \t]*+\n[ \t]*+[a-z]")
 
 
 def source_on_line(text: str, pos: int) -> str | None:
@@ -97,6 +99,8 @@ def source_on_line(text: str, pos: int) -> str | None:
         return None  # "X.400" names a protocol
     if ":" in text[pos : match.start("first")] and (first.isupper() or first.islower()):
         return None  # "Event ID 1: NOTESAGENT Failed to start": a description after a colon
+    if len(first) <= 5 and first.isupper() and _PROSE_GOES_ON.match(text, match.end("first")):
+        return None  # "Event ID 9318 RPC communications error": an acronym opening a sentence
     if second and (second.lower() in _SECOND_WORDS or first.lower() == "msexchange"):
         return f"{first} {second.rstrip('.')}"
     return first
@@ -115,6 +119,7 @@ def lone_source(match: re.Match[str], text: str) -> str | None:
     return source_after(text, text.rfind("\n", 0, match.end()))
 
 
+_TYPES = frozenset(("error", "warning", "information", "informational"))  # "(Warning)": a type
 _PAREN_SOURCE = re.compile(r"[ \t]*+\([ \t]*+([A-Za-z][\w.]{1,30}(?: [\w.]{1,20}){0,2})[ \t]*+\)")
 _LINE_SOURCE = re.compile(r"[ \t]*+(?:[-*][ \t]++)?([A-Za-z][\w.]{1,40}?)[ \t]*+")
 
@@ -125,7 +130,7 @@ def source_near(text: str, label: re.Match[str], after_id: int) -> str | None:
     1008", run together as "MSExchangeMTAEvent ID 1004"), or after it in the next column or
     alone on the next line (Event Viewer's columns copied without their names)."""
     paren = _PAREN_SOURCE.match(text, after_id, after_id + 80)
-    if paren and not paren.group(1).isdigit():
+    if paren and not paren.group(1).isdigit() and paren.group(1).lower() not in _TYPES:
         return paren.group(1)
     line_start = text.rfind("\n", max(0, label.start() - 80), label.start()) + 1
     before = _LINE_SOURCE.fullmatch(text, line_start, label.start())
@@ -214,12 +219,15 @@ def source_before(text: str, pos: int) -> str | None:
     event 104"): other capitalised words there are products, APIs or platforms ("WinNT event
     137", "GroupWise event 6067")."""
     line_start = text.rfind("\n", max(0, pos - 80), pos) + 1
-    words = text[max(line_start, pos - 80) : pos].split()
-    for word in reversed(words[-5:]):
+    words = text[max(line_start, pos - 80) : pos].split()[-5:]
+    for index in range(len(words) - 1, -1, -1):
+        word = words[index]
         if word[-1] in ",;:.()\"'":
             return None
         if (word.lower().startswith("msexch") or word.upper() in _ENGINES) and word.isalnum():
-            return word
+            after = words[index + 1] if index + 1 < len(words) else ""
+            # the store's two logs keep their second word: "MSExchangeIS Private event 1025"
+            return f"{word} {after}" if after.lower() in _SECOND_WORDS else word
     return None
 
 

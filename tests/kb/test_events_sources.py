@@ -116,6 +116,19 @@ def test_an_exchange_service_a_few_words_before_a_run_together_event_id() -> Non
     assert _events(facts) == {2411: "MSExchangeLink"}
 
 
+def test_an_acronym_opening_a_sentence_after_the_id_is_no_source() -> None:
+    facts = _article(
+        "The server logs Event ID 6310 RPC bind errors at start-up, then Event ID 6311 LDAP\n"
+        "queries time out. The log shows Event ID 6312 (Warning) and Event ID 6313 (DS).\n"
+    )
+    assert _events(facts) == {6310: None, 6311: None, 6312: None, 6313: "DS"}
+
+
+def test_the_stores_second_word_stays_with_a_service_before_the_word_event() -> None:
+    facts = _article("Then the MSExchangeStore Public event 2210 is logged for each folder.\n")
+    assert _events(facts) == {2210: "MSExchangeStore Public"}
+
+
 @pytest.mark.parametrize(
     "unit",
     [
@@ -123,6 +136,8 @@ def test_an_exchange_service_a_few_words_before_a_run_together_event_id() -> Non
         "   Source: EDB\n   MSExchangeX 12\n",
         "event 1 with a source of ",
         "Source - A",
+        "Event ID 12 RPC b\n",
+        "MSExchangeA Private Public event 1 ",
     ],
 )
 def test_these_layouts_are_read_in_linear_time(unit: str) -> None:
