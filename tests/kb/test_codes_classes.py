@@ -240,7 +240,7 @@ def test_an_ndrs_x400_reason_and_diagnostic_are_its_codes() -> None:
         "transfer-failure",
         "body-too-big",
     ]
-    assert codes_in("   Reason: 0 (transfer failed)\n   Diagnostic: -1 (none)\n") == ["0", "-1"]
+    assert codes_in("   Reason: 0 (transfer failed)\n   Diagnostic: 12 (loop)\n") == ["0", "12"]
 
 
 def test_words_about_reasons_and_diagnostics_are_no_codes() -> None:
@@ -250,6 +250,8 @@ def test_words_about_reasons_and_diagnostics_are_no_codes() -> None:
     ]
     assert codes_in("For this reason: 12.5 percent of the reports, the reason code and") == []
     assert codes_in("The call returns 0 when the reason is known.") == []
+    # a diagnostic of -1 says the report has none
+    assert codes_in("   Reason: 0 (transfer failed)\n   Diagnostic: -1 (none)\n") == ["0"]
 
 
 def test_a_code_closing_a_sentence_whose_space_was_lost_is_its_code() -> None:
