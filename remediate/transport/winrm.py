@@ -64,6 +64,7 @@ from remediate.transport.wsman_errors import (
     OperationTimedOut,
     WSManFault,
     broke,
+    connection_broke,
     first_line,
 )
 from remediate.transport.wsman_http import HttpTarget, WSManHTTP, can_carry, offered_schemes
@@ -418,7 +419,7 @@ class WinRMTransport:
             self.abandoned_shell, self._shell_id = self._shell_id, None
             raise
         except BaseException as exc:
-            if _connection_broke(exc):
+            if connection_broke(exc):
                 # The connection died under the command (reset, answer cut, no answer in
                 # time, Ctrl-C in mid-request): the shell lives on the host, bound to no
                 # connection, until its idle timeout (IdleTimeOut, 2 h by default, "Quota
@@ -509,7 +510,7 @@ class WinRMTransport:
                     self._call(lambda: self._protocol.close_shell(shell_id))
                     return
                 except TransportError as exc:
-                    if not _connection_broke(exc):
+                    if not connection_broke(exc):
                         return  # a fault: the shell is gone already, or the host said why not
             self._log.trace("the connection broke: deleting shell %s over a new one", shell_id)
             self._delete_fresh(shell_id)
@@ -548,7 +549,7 @@ class WinRMTransport:
             self._call(lambda: protocol.close_shell(shell_id))
             return True
         except TransportError as exc:
-            return not _connection_broke(exc)
+            return not connection_broke(exc)
         except Exception:  # a cleanup must not hide what went wrong before it
             return False
         finally:
@@ -750,10 +751,3 @@ def _ntlm_refused(host: str, offers: str) -> AuthenticationError:
         hint="the host denies incoming NTLM (Network security: Restrict NTLM: Incoming NTLM "
         "traffic = Deny all): use ansible_winrm_transport=kerberos with user@REALM",
     )
-
-
-def _connection_broke(exc: BaseException) -> bool:
-    """Whether the connection may be dead: no whole answer came back (reset, cut answer, no
-    answer in time, Ctrl-C in mid-request), as opposed to an answer or fault from the host,
-    or the command's own time running out between two Receives."""
-    return isinstance(exc, KeyboardInterrupt) or getattr(exc, "connection_broke", False)

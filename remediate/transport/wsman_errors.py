@@ -81,6 +81,13 @@ def broke(error: Error) -> Error:
     return error
 
 
+def connection_broke(exc: BaseException) -> bool:
+    """Whether the connection may be dead: marked by `broke` (no whole answer came back: a
+    reset, a cut answer, no answer in time) or Ctrl-C in mid-request, as opposed to an answer
+    or fault from the host, or the command's own time running out between two Receives."""
+    return isinstance(exc, KeyboardInterrupt) or getattr(exc, "connection_broke", False)
+
+
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 
 
