@@ -1,6 +1,6 @@
 """How well the KB importer reads real articles it was not written for (issue 19; not CI).
 
-    python bench/kb_corpus.py ARCHIVE [--split dev|held|held2|held3|held4|all]
+    python bench/kb_corpus.py ARCHIVE [--split dev|held|held2|held3|held4|held5|all]
                                       [--show Q123456] [--misses]
     python bench/kb_corpus.py ARCHIVE --sweep [--limit N]
 
@@ -12,10 +12,10 @@ split) and bench/kb_corpus/labels/<ARTICLE>.json, labelled by hand from the arti
 Scores, per field, precision / recall / F1 over the labelled articles of the split, summed over
 articles (micro): events as (source, event ID) pairs and as IDs alone, error codes, fix rows
 (file, version), Exchange versions; fixed_in as accuracy; and the share of articles right in
-every field. `held`, `held2`, `held3` and `held4` are the parts nobody tuning the importer looks
-at: report them, never tune on them (`held2`: 40 articles rich in error codes, `held3`: 40 drawn
-by product era, `held4`: 20 of each way, all chosen by bench/kb_corpus/select_coded.py and
-labelled before the importer was run on them).
+every field. `held` and `held2` to `held5` are the parts nobody tuning the importer looks at:
+report them, never tune on them (`held2`: 40 articles rich in error codes, `held3`: 40 drawn by
+product era, `held4`: 20 of each way, `held5`: 20 by era and 20 with a fix-table row, all chosen
+by bench/kb_corpus/select_coded.py and labelled before the importer was run on them).
 
 `--sweep` reads every Exchange article of the archive (PRODUCT line naming Exchange): crashes
 (must be none), time per article, and how many drafts are refused or are valid playbooks.
@@ -269,7 +269,7 @@ def sweep(archive: Path, limit: int | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("archive", type=Path, help="the extracted archive (holding txt/)")
-    splits = ("dev", "held", "held2", "held3", "held4", "all")
+    splits = ("dev", "held", "held2", "held3", "held4", "held5", "all")
     parser.add_argument("--split", choices=splits, default="dev")
     parser.add_argument("--misses", action="store_true", help="list each article's differences")
     parser.add_argument("--show", help="print one article's label next to what was extracted")

@@ -21,6 +21,11 @@ event ID or match either wording above, each is filed under the newest Exchange 
 PROD/VER header line or its "applies to" list names (4.0 and 5.0 together, 5.5, 2000, 2003;
 articles naming none are left out), and K is drawn as evenly as the eras allow, each era's
 sorted paths sampled with `random.Random(seed)`.
+
+`--rule fixtable` (held5 and dev growth, issue 19's sixth round) keeps the Exchange articles
+with a line naming both a file (`name.dll`, `.exe`, `.sys`, `.ocx`, `.cpl`, `.cnv`, `.mdb`,
+`.inf`) and a dotted version of three or four parts, in either order: the rows of a fix table,
+in whatever layout, so fix tables are measured on more than the few the other rules catch.
 """
 
 from __future__ import annotations
@@ -47,7 +52,15 @@ ERA_WORDING = re.compile(
     "|".join(f"(?:{rule.pattern})" for rule in (CODE_WORDING, NUMBERED_WORDING, EVENT_WORDING)),
     re.I,
 )
-RULES = {"coded": CODE_WORDING, "numbered": NUMBERED_WORDING, "era": ERA_WORDING}
+_FILE = r"\b[\w-]+\.(?:dll|exe|sys|ocx|cpl|cnv|mdb|inf)\b"
+_VERSION = r"\b\d+\.\d+\.\d+(?:\.\d+)?\b"
+FIX_TABLE_ROW = re.compile(rf"(?im)^[^\n]*{_FILE}[^\n]*{_VERSION}|^[^\n]*{_VERSION}[^\n]*{_FILE}")
+RULES = {
+    "coded": CODE_WORDING,
+    "numbered": NUMBERED_WORDING,
+    "era": ERA_WORDING,
+    "fixtable": FIX_TABLE_ROW,
+}
 ERAS = {"4.0": "4.0-5.0", "5.0": "4.0-5.0", "5.5": "5.5", "6.0": "2000", "6.5": "2003"}
 PROD_VER = re.compile(r"(?im)^PROD/VER\s*:(.*)$")
 
