@@ -8,7 +8,9 @@ from pathlib import Path
 _ID_PATTERNS = (
     re.compile(r"^[ \t]*Article(?:\s*ID)?\s*:[ \t]*(Q|KB)?(\d{5,7})\b", re.I | re.M),
     re.compile(r"\bDOCUMENT\s*:\s*(Q|KB)(\d{5,7})\b", re.I),
-    re.compile(r"^\s*(?:title\s*:\s*[\"']?|#{1,3}\s*)(Q|KB)(\d{5,7})\s*:", re.I | re.M),
+    # `^[ \t]*+`, not `^\s*`: under re.M a blank run after each line start was scanned again
+    # from every line start in it, quadratic in the head (6,000 blank lines: a second).
+    re.compile(r"^[ \t]*+(?:title\s*:\s*[\"']?|#{1,3}\s*)(Q|KB)(\d{5,7})\s*:", re.I | re.M),
     re.compile(r"previously published under\s+(Q|KB)(\d{5,7})\b", re.I),
     re.compile(r"\A\s*[^\n]{10,250}?\((KB|Q)?(\d{6})\)"),
     re.compile(r"\b(KB|Q)(\d{6})\s*$", re.I),
@@ -32,7 +34,7 @@ _TITLE_PATTERNS = (
     # `title: "(.+?)"?\s*$` retried the trailing blanks for each length of the title, and the
     # blanks after the colon for each of those: cubic in a run of blanks (6,000 never finished).
     # The rest of the line is taken whole and trimmed in _title, as the pattern trimmed it.
-    re.compile(r"^\s*+title\s*+:\s*+\"?([^\n]+)", re.I | re.M),
+    re.compile(r"^[ \t]*+title\s*+:\s*+\"?([^\n]+)", re.I | re.M),
     re.compile(r"\bTITLE\s*+:\s*+(.+?)\s+(?:PRODUCT\s*:|\n)", re.I),
 )
 
