@@ -306,7 +306,7 @@ def test_one_error_result_written_in_both_bases_is_both_codes() -> None:
     assert codes_in("error mask 0x00000010 or 0000000016") == []
 
 
-# Each new position repeated to the largest article, after a prefix that makes it be tried.
+# Each new position repeated to 256 KB, after a prefix that makes it be tried.
 LINEAR = {
     "brackets never closing a message": ("", "word (1234abcd) ", ""),
     "brackets after numbers": ("", "0 (1234abcd) ", ""),

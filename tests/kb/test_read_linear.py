@@ -1,6 +1,6 @@
 """The sections' reader stays linear in its input for what issue 19's fourth round taught it
 (header fields against headings, heading words ending a sentence), as tests/kb/test_kb_linear.py
-checks the other readers: each unit repeated to 1 MB, in a child process with a budget."""
+checks the other readers: each unit repeated to 256 KB, in a child process with a budget."""
 
 from __future__ import annotations
 
