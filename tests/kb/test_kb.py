@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from remediate.errors import InputError
 from remediate.kb.draft import draft_playbook, facts_json, playbook_yaml
 from remediate.kb.extract import extract
-from remediate.kb.read import decode_article, read_article
+from remediate.kb.read import MAX_ARTICLE_CHARS, decode_article, read_article
 from remediate.rules.playbook import EventSelection, Playbook, load_playbook, parse_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,14 +174,15 @@ def test_html_page_ignores_scripts_and_navigation() -> None:
 
 
 def test_large_article_gives_a_result() -> None:
+    """The largest article read (the cap decode_article keeps), as lines and as one line."""
     body = (SAMPLES / "s02_event_source.txt").read_text()
     filler = "Lorem ipsum event text without numbers. " * 25 + "\n"
-    text = body + filler * (5_000_000 // len(filler))
-    facts = extract(text, "big.txt")
+    text = body + filler * ((MAX_ARTICLE_CHARS - len(body)) // len(filler))
+    facts = extract(decode_article(text.encode(), "big.txt"), "big.txt")
     assert facts.article == "Q301202"
     assert len(facts.fix_files) == 3
-    one_line = body.replace("\n", " ") + " word" * 1_000_000
-    assert extract(one_line, "flat.txt").article == "Q301202"
+    one_line = body.replace("\n", " ") + " word" * ((MAX_ARTICLE_CHARS - len(body)) // 5)
+    assert extract(decode_article(one_line.encode(), "flat.txt"), "flat.txt").article == "Q301202"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
