@@ -362,11 +362,15 @@ def _print_json(document: dict[str, object]) -> None:
 
 def step_lister(vault_passwords: tuple[VaultPassword, ...]) -> StepLister:
     """The HTML report's steps per host, made as `remediate plan` makes them: the host's
-    templated variables fill the steps (remediation is the CLI's to import, not the audit's)."""
-    from remediate.connect.templating import rendered
-    from remediate.remediation.steps import plan_steps
+    templated variables fill the steps (remediation is the CLI's to import, not the audit's).
+
+    Remediation is imported when the report first asks for steps: an audit writing no HTML
+    report never loads it (50 ms of the run's start, issue 18)."""
 
     def steps(host: Host, playbook: Playbook, evidence: Evidence) -> list[str]:
+        from remediate.connect.templating import rendered
+        from remediate.remediation.steps import plan_steps
+
         host_vars = rendered(host, vault_passwords=vault_passwords).vars
         return [
             f"{step.name}: {step.display}" for step in plan_steps(playbook, evidence, host_vars)
