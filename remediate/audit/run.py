@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from remediate.audit.gc_policy import collections_for_a_run
 from remediate.audit.host import collect
 from remediate.audit.request import collect_request
-from remediate.connect.targets import HostTarget, SkippedHost
+from remediate.connect.host_target import HostTarget, SkippedHost
 from remediate.errors import HostTimeoutError, TransportError
 from remediate.probes.collect import CollectRequest
 from remediate.rules.evaluate import error_finding, evaluate

@@ -12,11 +12,12 @@ other collection's plugin) is skipped: listed with the reason, never contacted, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import NoReturn
 
+from remediate.connect.host_target import HostTarget, SkippedHost
 from remediate.connect.passwords import resolve_password
 from remediate.connect.secrets import Secret
 from remediate.connect.templating import rendered
@@ -25,34 +26,9 @@ from remediate.errors import ConfigurationError, RemediateError
 from remediate.inventory import Host
 from remediate.inventory.model import show_value
 from remediate.inventory.vault import VaultPassword
-from remediate.transport import Dialect, Transport
-from remediate.transport.factory import open_transport, transport_name
+from remediate.transport.factory import first_use_modules, open_transport, transport_name
 from remediate.transport.kerberos_auth import TicketCache
 from remediate.transport.settings import SshSettings, WinRMSettings
-
-
-@dataclass(frozen=True)
-class HostTarget:
-    """A host to audit: its name, how to connect, and the dialect if the inventory fixes it.
-
-    `problem` is set when the host's settings cannot work: `connect` then raises it.
-    """
-
-    name: str
-    connect: Callable[[], Transport]
-    shell: Dialect | None = None
-    transport: str = "winrm"
-    address: str = ""
-    problem: ConfigurationError | None = None
-
-
-@dataclass(frozen=True)
-class SkippedHost:
-    """A host left alone because remediate cannot use its connection (`local`, `docker`...)."""
-
-    name: str
-    connection: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -261,6 +237,7 @@ def _target(
         shell=shell,
         transport=transport_name(settings),
         address=settings.address,
+        modules=first_use_modules(settings),
     )
     return target, secrets
 

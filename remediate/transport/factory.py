@@ -9,7 +9,14 @@ from __future__ import annotations
 from remediate.transport import Transport
 from remediate.transport.settings import ConnectionSettings, SshSettings, WinRMSettings
 
-__all__ = ["ConnectionSettings", "SshSettings", "WinRMSettings", "open_transport", "transport_name"]
+__all__ = [
+    "ConnectionSettings",
+    "SshSettings",
+    "WinRMSettings",
+    "first_use_modules",
+    "open_transport",
+    "transport_name",
+]
 
 
 def open_transport(host: str, settings: ConnectionSettings) -> Transport:
@@ -25,3 +32,17 @@ def open_transport(host: str, settings: ConnectionSettings) -> Transport:
 
 def transport_name(settings: ConnectionSettings) -> str:
     return "winrm" if isinstance(settings, WinRMSettings) else "ssh"
+
+
+def first_use_modules(settings: ConnectionSettings) -> tuple[str, ...]:
+    """The modules a connection with these settings imports when it first connects.
+
+    A run over worker processes has its forkserver import them once, before the workers fork
+    from it, rather than each worker on its first host: pyspnego (with gssapi and cryptography)
+    costs an NTLM worker 0.15 s of CPU (issue 18). A module that cannot be imported there is
+    passed over, and the host's own connection reports it.
+    """
+    if isinstance(settings, WinRMSettings):
+        ntlm = ("spnego",) if settings.auth == "ntlm" else ()
+        return ("remediate.transport.winrm", *ntlm)
+    return ("remediate.transport.ssh",)
