@@ -1,8 +1,9 @@
 """Event layouts without labels: where an article names an event's ID or source by position
 alone (an ID on a line of its own over its description, a source beside the ID, after it on
 its line, in the next column or on the line over or under it) or in a sentence ("from the
-MSExchangeX", "with X as the source"). Split from events.py, which reads the labelled blocks,
-the prose lists and the tables and merges all mentions into events.
+MSExchangeX", "with X as the source"). event_lines, event_blocks and event_prose use them
+(lines opening with an ID, labelled blocks, sentences); events.py merges all mentions into
+events.
 
 Every pattern here is anchored where it is tried and bounded, with possessive blanks: each try
 reads a few dozen characters, so a reader stays linear in its input.
@@ -50,7 +51,7 @@ LONE_ID = re.compile(
     # An ID alone on its indented line, or with its source after it ("9315 MTA", "4007:
     # MSExchangeX", "13005 MSExchange Pop3 Authentication"), over the first line of its
     # description: "   2005\n   Calling ...". Only where the log is spoken of just before, or an
-    # entry of the same series just ended (events.py decides).
+    # entry of the same series just ended (event_lines.py decides).
     # With a source on its line, a blank line may come before the description ("1084: X").
     r"^[ \t]++(?P<id>\d{2,5})"
     r"(?:(?P<rest>(?:[ \t]*+:[ \t]*+|[ \t]++)[A-Za-z][^\n]{0,80}+)\n(?:[ \t]*+\n)?|[ \t]*+\n)"
