@@ -38,6 +38,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from remediate.audit.gc_policy import freeze_at_exit
 from remediate.audit.run import (
     STOP_SECONDS,
     AuditOptions,
@@ -66,6 +67,8 @@ network, not the CPU, is what a run waits for."""
 
 START_METHOD = "forkserver"
 LOG_LOGGER = "remediate.transport"  # the transports' logs that -v shows (remediate.cli.console)
+
+freeze_at_exit()  # the forkserver imports this module and nothing else of ours: its exit too
 
 
 def worker_count(requested: int, hosts: int, forks: int) -> int:

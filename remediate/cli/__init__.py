@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from remediate import __version__
+from remediate.audit.gc_policy import freeze_at_exit
 from remediate.cli import audit, console, history, inventory, kb, lab, playbook, remediation
 from remediate.cli.options import Verbose
 from remediate.errors import ExitCode, RemediateError
@@ -194,6 +195,8 @@ def main() -> None:
     # `kill`, systemd and CI runners stop a run with SIGTERM: it ends the run as Ctrl-C does
     # (shells closed, results and journal kept, the run's tickets removed), not mid-write.
     signal.signal(signal.SIGTERM, _terminated)
+    # The exit leaves the heap to the OS rather than collect it (0.25-0.3 s of CPU, issue 18).
+    freeze_at_exit()
     try:
         if os.environ.get("REMEDIATE_DEBUG"):
             app()

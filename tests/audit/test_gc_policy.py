@@ -1,11 +1,17 @@
-"""A run collects garbage less often, and leaves the collector as it found it."""
+"""A run collects garbage less often, and leaves the collector as it found it; a process
+that audits leaves its heap to the OS at exit."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import threading
 
+import pytest
+
 from remediate.audit.gc_policy import YOUNG_THRESHOLD, collections_for_a_run
+from tests.conftest import ROOT
 
 
 def test_a_run_freezes_what_exists_and_raises_the_young_threshold() -> None:
@@ -40,3 +46,32 @@ def test_overlapping_runs_restore_the_collector_only_when_the_last_ends() -> Non
     thread.join(10)
     assert seen and seen[0][0] >= YOUNG_THRESHOLD
     assert gc.get_threshold() == before
+
+
+FROZEN_AT_LAST = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen" if gc.get_freeze_count() else "collected"))  # runs last
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "end"),
+    [
+        ("import remediate.audit.gc_policy", "collected"),  # importing it changes nothing
+        ("import remediate.audit.workers", "frozen"),  # a run's forkserver
+        (
+            "import sys\nfrom remediate.cli import main\nsys.argv[1:] = ['version']\nmain()",
+            "frozen",
+        ),
+    ],
+)
+def test_the_cli_and_the_forkserver_leave_their_heap_to_the_os_at_exit(code: str, end: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FROZEN_AT_LAST + code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == end
