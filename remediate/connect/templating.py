@@ -130,6 +130,15 @@ class RenderedVars(Mapping[str, Any]):
             raise KeyError(name)
         return self._value(name)
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """Mapping.get without its KeyError for an absent name: building a host's connection
+        asks for about a hundred names, most of them unset."""
+        if name in self._cache:
+            return self._cache[name]
+        if name not in self._raw:
+            return default
+        return self._value(name)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
 
