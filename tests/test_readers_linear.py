@@ -174,19 +174,17 @@ KB_CLASSES = {
 }
 
 
-def _kb_code(prefix: str, unit: str, suffix: str, size: int, through: str) -> str:
+def _kb_file_code(prefix: str, unit: str, suffix: str, size: int) -> str:
+    """A child that writes the article to a file and imports it as `kb import` reads one."""
     setup = f"text = {prefix!r} + _rep({unit!r}, {size}) + {suffix!r}\n"
     setup += textwrap.dedent(
-        f"""
+        """
         import tempfile, pathlib
         from remediate.kb.extract import extract
-        from remediate.kb.read import decode_article, read_article
-        if {through!r} == "file":
-            path = pathlib.Path(tempfile.mkdtemp()) / "KB123456.txt"
-            path.write_text(text, encoding="utf-8")
-            timed(lambda: extract(read_article(path), str(path)))
-        else:
-            timed(lambda: extract(decode_article(text.encode(), "a.txt"), "a.txt"))
+        from remediate.kb.read import read_article
+        path = pathlib.Path(tempfile.mkdtemp()) / "KB123456.txt"
+        path.write_text(text, encoding="utf-8")
+        timed(lambda: extract(read_article(path), str(path)))
         """
     )
     return _PROLOGUE + setup
@@ -197,7 +195,7 @@ def _kb_code(prefix: str, unit: str, suffix: str, size: int, through: str) -> st
 )
 def test_kb_import_of_10_mb_is_refused_at_once(name: str) -> None:
     prefix, unit, suffix = KB_CLASSES[name]
-    result = _run(_kb_code(prefix, unit, suffix, 10 * MB, "file"), BUDGET * 3)
+    result = _run(_kb_file_code(prefix, unit, suffix, 10 * MB), BUDGET * 3)
     assert result["seconds"] < 2.0, result
     assert "is not a KB article" in str(result["outcome"]), result
 
