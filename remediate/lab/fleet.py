@@ -282,17 +282,20 @@ class EventGenerator(_Model):
             self.end_ago = None
         return self
 
+    def time_at(self, index: int, now: datetime) -> datetime:
+        """When the index-th record (0 = oldest) was written."""
+        end = self.end or now
+        return end - timedelta(seconds=self.every_seconds * (self.count - 1 - index))
+
     def record(self, index: int, now: datetime) -> EventRecord:
         """The index-th record (0 = oldest) without materialising the others."""
-        end = self.end or now
-        when = end - timedelta(seconds=self.every_seconds * (self.count - 1 - index))
         return EventRecord.model_construct(
             log=self.log,
             source=self.source,
             event_id=self.event_id,
             qualifiers=self.qualifiers,
             type=self.type,
-            time=when,
+            time=self.time_at(index, now),
             ago=None,
             message=self.message,
             category=self.category,

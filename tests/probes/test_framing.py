@@ -20,6 +20,31 @@ def test_round_trip_keeps_every_character() -> None:
     assert records[0].fields == {"name": "x", "value": HOSTILE}
 
 
+class _Tagged(str):  # a str subclass whose str() is not its value, as (str, Enum) members
+    def __str__(self) -> str:
+        return f"tagged {super().__str__()}"
+
+
+def test_values_are_written_as_the_scripts_print_them() -> None:
+    fields = {
+        "none": None,
+        "yes": True,
+        "no": False,
+        "n": 42,
+        "text": "\u00fc",
+        "kind": _Tagged("error"),
+    }
+    records = parse_output(format_output("collect", [("fact", fields)]), "collect")
+    # None is left out, booleans are 1 and 0, anything else is its str(), UTF-8 kept
+    assert records[0].fields == {
+        "yes": "1",
+        "no": "0",
+        "n": "42",
+        "text": "\u00fc",
+        "kind": str(_Tagged("error")),
+    }
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
