@@ -56,19 +56,24 @@ if TYPE_CHECKING:
 
 def audit_on_console(request: AuditRequest) -> AuditOutcome:
     """The audit as `audit` and `demo` show it: progress per host, then the summary."""
+    from remediate.audit.gc_policy import collections_for_a_run
     from remediate.audit.session import audit_and_report
 
-    with AuditProgress(console) as progress:
-        outcome = audit_and_report(
-            request,
-            progress.start,
-            progress.advance,
-            progress.stopping,
-            on_selected=show_selected,
-        )
-    print_outcome(outcome, console)
-    print_skipped(outcome.skipped)
-    print_unwritten(outcome)
+    # The collector's settings for a run last until its summary is printed: with the default
+    # ones back, the first middle collection walked every result of the run, 0.2 s of CPU
+    # for 1,000 hosts while the summary table was drawn (gc.callbacks, issue 18).
+    with collections_for_a_run():
+        with AuditProgress(console) as progress:
+            outcome = audit_and_report(
+                request,
+                progress.start,
+                progress.advance,
+                progress.stopping,
+                on_selected=show_selected,
+            )
+        print_outcome(outcome, console)
+        print_skipped(outcome.skipped)
+        print_unwritten(outcome)
     _remember(request.history)
     return outcome
 

@@ -7,11 +7,15 @@ import gc
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from remediate.audit.gc_policy import YOUNG_THRESHOLD, collections_for_a_run
-from tests.conftest import ROOT
+from remediate.lab.inventory_writer import write_inventory
+from remediate.lab.server import Lab
+from tests.conftest import ROOT, AuditRequestFactory
 
 
 def test_a_run_freezes_what_exists_and_raises_the_young_threshold() -> None:
@@ -75,3 +79,28 @@ def test_the_cli_and_the_forkserver_leave_their_heap_to_the_os_at_exit(code: str
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == end
+
+
+def test_the_summary_is_printed_under_the_runs_collector_settings(
+    lab: Lab,
+    tmp_path: Path,
+    audit_request: AuditRequestFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the defaults back before the summary, its first middle collection walked every
+    result of the run (0.2 s at 1,000 hosts)."""
+    import remediate.cli.audit as cli_audit
+
+    seen: list[tuple[int, int]] = []
+    printed = cli_audit.print_outcome
+
+    def print_outcome(*args: Any, **kwargs: Any) -> None:
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
+        printed(*args, **kwargs)
+
+    monkeypatch.setattr(cli_audit, "print_outcome", print_outcome)
+    before = gc.get_threshold()
+    inventory = write_inventory(lab, tmp_path / "hosts.ini")
+    cli_audit.audit_on_console(audit_request(inventory, tmp_path / "out"))
+    assert seen and seen[0][0] >= YOUNG_THRESHOLD and seen[0][1] > 0
+    assert gc.get_threshold() == before
