@@ -467,8 +467,8 @@ def _filter_records(
 ) -> Records:
     """The summary and the newest samples of one filter (its own `since`).
 
-    A candidate is (time, record number, what it says): a generated record's words are its
-    generator's, so none is built unless it is among the samples returned.
+    A candidate is (time, record number, what it says): a generated record says what its
+    generator says, so no record object is built for it (some 60 an answer were).
     """
     records: Records = []
     limit = int(query.get("max", 20))
