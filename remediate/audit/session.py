@@ -22,7 +22,7 @@ from remediate.history import History, HistoryError, scope_key
 from remediate.inventory import Host, Inventory, InventorySources, load_sources
 from remediate.inventory.patterns import selection_for
 from remediate.outputs import OutputError, check_file, check_folder, describe, save_fallback
-from remediate.report.document import document_json
+from remediate.report.document import document_bytes
 from remediate.report.registry import ReportWriteError, trend_points, write_reports
 from remediate.report.reporter import HostSteps, TrendPoint
 from remediate.rules.evidence import Evidence
@@ -214,7 +214,7 @@ def audit_and_report(
         unwritten.append(f"{request.output / RETRY_FILE}: cannot write: {describe(exc)}")
     if not unwritten:
         return AuditOutcome(run, reports, retry, tuple(secrets), skipped=skipped)
-    fallback, failures = save_fallback(f"run-{run.run_id}", document_json(run).encode("utf-8"))
+    fallback, failures = save_fallback(f"run-{run.run_id}", document_bytes(run))
     return AuditOutcome(
         run, reports, retry, tuple(secrets), tuple(unwritten), fallback, tuple(failures), skipped
     )
