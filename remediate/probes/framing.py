@@ -42,8 +42,6 @@ class Record:
 
 
 def _text(value: object) -> str:
-    if value is None:
-        return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
@@ -57,7 +55,7 @@ def format_record(kind: str, fields: Mapping[str, object]) -> str:
     parts = [kind]
     for key, value in fields.items():
         if value is not None:
-            text = value if type(value) is str else _text(value)  # a str enum: str()'s text
+            text = value if type(value) is str else _text(value)  # a str subclass: its str()
             parts.append(f"{key}={encode(text.encode('utf-8'), newline=False).decode('ascii')}")
     return "\t".join(parts)
 

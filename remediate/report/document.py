@@ -143,7 +143,7 @@ def document_bytes(run: AuditRun) -> bytes:
     """The run document as compact JSON, UTF-8 encoded."""
     # orjson writes dataclasses, enums and datetimes itself (UTC as Z, as `_encode` does), so
     # `_encode` is asked only for sets and mappings: the document of 1,000 lab hosts took
-    # 360-550 ms with json's C encoder calling back into Python some 90 times a host, 110 ms
+    # 360-600 ms with json's C encoder calling back into Python some 90 times a host, 110 ms
     # this way, byte for byte the same text (compared on that document, on every document the
     # report, audit, history and CLI tests write, and on the demo's).
     return orjson.dumps(_document(run), default=_encode, option=orjson.OPT_UTC_Z)
