@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from remediate.errors import InputError
-from remediate.report.document import run_document
+from remediate.report.document import document_json, run_summary
 from remediate.rules.findings import NON_COMPLIANT, UNDETERMINED, Status
 from remediate.rules.results import AuditRun
 
@@ -254,7 +254,7 @@ class History:
         run_by: str = "",
     ) -> None:
         """Store the run and its findings in one transaction."""
-        document = run_document(run)
+        document = document_json(run)  # stored as written: not read back and encoded again
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO runs (run_id, started, finished, inventory, scope, hosts, "
@@ -269,8 +269,8 @@ class History:
                     len(run.results),
                     run.exit_code(),
                     int(run.interrupted),
-                    json.dumps(document["summary"]),
-                    json.dumps(document),
+                    json.dumps(run_summary(run)),
+                    document,
                     report_folder,
                     run_by,
                 ),

@@ -149,6 +149,11 @@ def document_bytes(run: AuditRun) -> bytes:
     return orjson.dumps(_document(run), default=_encode, option=orjson.OPT_UTC_Z)
 
 
+def run_summary(run: AuditRun) -> dict[str, int]:
+    """Findings per status, every status named (the document's and history's summary)."""
+    return {status.value: count for status, count in run.counts().items()}
+
+
 def _document(run: AuditRun) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
@@ -169,7 +174,7 @@ def _document(run: AuditRun) -> dict[str, Any]:
             }
             for p in run.playbooks
         ],
-        "summary": {status.value: count for status, count in run.counts().items()},
+        "summary": run_summary(run),
         "hosts": [_host(r) for r in sorted(run.results, key=lambda r: r.host)],
     }
 
