@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +50,8 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 def _encode(value: Any) -> Any:
     """What the encoder cannot write by itself, one level at a time (it calls back for the
-    rest): orjson writes dataclasses, enums and datetimes itself; this is for the others
-    (sets, mappings other than dict) and for callers that want one dataclass as a dict."""
+    rest): orjson writes dataclasses, enums and datetimes itself, but not a subclass of
+    datetime, a set or a mapping other than dict; `_host` asks for one dataclass as a dict."""
     if is_dataclass(value) and not isinstance(value, type):
         names = _FIELDS.get(type(value))
         if names is None:
@@ -60,8 +59,6 @@ def _encode(value: Any) -> Any:
         return {name: getattr(value, name) for name in names}
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Enum):
-        return value.value
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, set | frozenset):
@@ -126,7 +123,7 @@ def _host(result: HostResult) -> dict[str, Any]:
 
 
 def run_document(run: AuditRun) -> dict[str, Any]:
-    """The run as plain JSON data (what history stores and the renderers read).
+    """The run as plain JSON data, as a reader of the JSON report or the history gets it.
 
     A round trip through orjson's encoder and decoder, many times faster than walking the run
     in Python (`dataclasses.asdict` deep-copies every leaf)."""
